@@ -1,0 +1,102 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"sitegate/agent/lane"
+	"sitegate/testbench/broker"
+)
+
+// buildAgent builds bin/sitegate into a temporary folder, as `make build` does.
+func buildAgent(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sitegate")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "sitegate/agent/cmd/sitegate")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var storedRe = regexp.MustCompile(`msg=passage .*seq=(\d+) id=([0-9a-f-]+)`)
+
+// TestKilledAgentStillDelivers: a passage stored while the broker is down survives a SIGKILL
+// and is delivered by the next run once the broker is up.
+func TestKilledAgentStillDelivers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	bin := buildAgent(t)
+	port, err := broker.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "tcp://127.0.0.1:" + itoa(port)
+	s := newSite(t, url) // nothing listens there yet: the broker is down
+	cfg, _ := os.ReadFile(s.config)
+	cfg = []byte(strings.Replace(string(cfg), "plate_only_timeout: 60s", "plate_only_timeout: 1s", 1))
+	if err := os.WriteFile(s.config, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	agent := exec.Command(bin, "run", "--config", s.config)
+	stderr, _ := agent.StderrPipe()
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Process.Kill()
+	stored := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := storedRe.FindStringSubmatch(sc.Text()); m != nil {
+				stored <- m
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pushPlate(t, s, "浙F12345")
+	var id string
+	select {
+	case m := <-stored:
+		id = m[2]
+	case <-ctx.Done():
+		t.Fatal("the agent never stored the passage")
+	}
+	if err := agent.Process.Kill(); err != nil { // SIGKILL: no shutdown, no flush
+		t.Fatal(err)
+	}
+	agent.Wait()
+
+	b, err := broker.Mosquitto(ctx, broker.MosquittoOptions{Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
+	runAgent(t, s)
+	m := await(t, msgs, 30*time.Second, "the passage stored before the kill", func(m broker.Msg) bool {
+		var p lane.Passage
+		return isPassage(m) && json.Unmarshal(m.Payload, &p) == nil && p.ID == id
+	})
+	var p lane.Passage
+	json.Unmarshal(m.Payload, &p)
+	if p.Seq != 1 || p.Plate == nil || p.Plate.Text != "浙F12345" || strings.Join(p.Alarms, ",") != "no_weight" {
+		t.Errorf("delivered passage %+v", p)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,0 +1,305 @@
+// Package lane runs one weighbridge lane: it reads the indicator through a serial link, follows
+// the deck, pairs plates with visits, takes camera evidence, judges each passage and stores it,
+// with its evidence, in the outbox as one atomic batch.
+//
+// It imports drivers and models, and sitegate/agent/outbox; never the uplink or the CLI.
+package lane
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"sitegate/agent/outbox"
+	"sitegate/drivers/indicator"
+	"sitegate/drivers/plate"
+	"sitegate/drivers/serialport"
+	"sitegate/models/deck"
+	"sitegate/models/registry"
+)
+
+// Camera is a source of evidence frames.
+type Camera struct {
+	ID       string
+	Snapshot func() (jpeg []byte, at time.Time, err error)
+}
+
+// Options configure a lane.
+type Options struct {
+	Site, Gateway, ID, Direction  string
+	PlateWindow, PlateOnlyTimeout time.Duration
+	Deck                          deck.Params
+	ToleranceKg                   float64
+
+	// Link is the indicator's serial link; Decoder builds a decoder for each session on it.
+	Link    *serialport.Link
+	Decoder indicator.Factory
+
+	Cameras  []Camera
+	Registry func() *registry.Registry // the current registry; never nil
+	Box      outbox.Outbox
+	Location *time.Location // for passage times; nil means time.Local
+	Logger   *slog.Logger
+	Now      func() time.Time
+
+	// OnStored, if set, is called after each passage is stored (for status and tests).
+	OnStored func(p Passage)
+	// OnDeck, if set, is called with each deck event (for tests and measurements).
+	OnDeck func(e deck.Event)
+}
+
+// Lane is one running lane.
+type Lane struct {
+	o      Options
+	plates chan plateIn
+	log    *slog.Logger
+
+	mu         sync.Mutex
+	deckState  deck.State
+	lastKg     float64
+	lastAt     time.Time
+	decStats   indicator.Stats // finished sessions
+	curDecoder indicator.Decoder
+	lastErr    string
+
+	passages, platesDropped, storeErrors atomic.Uint64
+	lastPassage                          atomic.Pointer[Passage]
+}
+
+type plateIn struct {
+	read     plate.Read
+	received time.Time
+}
+
+// New builds a lane; Run starts it.
+func New(o Options) *Lane {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID)}
+}
+
+// ID is the lane's id.
+func (l *Lane) ID() string { return l.o.ID }
+
+// Plate hands the lane a plate read; it never blocks (a plate server calls it).
+func (l *Lane) Plate(r plate.Read) {
+	select {
+	case l.plates <- plateIn{read: r, received: l.o.Now()}:
+	default:
+		l.platesDropped.Add(1)
+		l.log.Warn("plate queue full, plate dropped", "plate", r.Plate)
+	}
+}
+
+// Run runs the lane until ctx is done, then closes what is in progress as passages.
+func (l *Lane) Run(ctx context.Context) error {
+	readings := make(chan indicator.Reading, 256)
+	var wg sync.WaitGroup
+	linkCtx, stopLink := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.o.Link.Run(linkCtx, func(ctx context.Context, r io.Reader, _ io.Writer) error {
+			return l.session(ctx, r, readings)
+		})
+	}()
+	defer func() { stopLink(); wg.Wait() }()
+
+	d := deck.New(l.o.Deck)
+	a := &assembler{plateWindow: l.o.PlateWindow, plateOnlyTimeout: l.o.PlateOnlyTimeout}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for _, dr := range a.flush(l.o.Now()) {
+				l.store(dr)
+			}
+			return nil
+		case r := <-readings:
+			for _, e := range d.Update(r) {
+				l.deckEvent(a, e)
+			}
+			l.mu.Lock()
+			l.deckState, l.lastKg, l.lastAt = d.State(), r.Kg, r.Time
+			l.mu.Unlock()
+		case p := <-l.plates:
+			var ev []Evidence
+			if len(p.read.ImageJPEG) > 0 {
+				ev = append(ev, Evidence{Name: "plate.jpg", Camera: "plate", JPEG: p.read.ImageJPEG, At: p.received})
+			}
+			if d.State() == deck.Empty { // a plate-only passage needs its own frames
+				ev = append(ev, l.snapshots()...)
+			}
+			a.onPlate(p.read, p.received, ev)
+		case now := <-tick.C:
+			for _, e := range d.Tick(now) {
+				l.deckEvent(a, e)
+			}
+			for _, dr := range a.onTick(now) {
+				l.store(dr)
+			}
+			l.mu.Lock()
+			l.deckState = d.State()
+			l.mu.Unlock()
+		}
+	}
+}
+
+func (l *Lane) deckEvent(a *assembler, e deck.Event) {
+	if l.o.OnDeck != nil {
+		l.o.OnDeck(e)
+	}
+	l.log.Debug("deck", "event", e.Kind, "kg", e.GrossKg)
+	var ev []Evidence
+	if e.Kind == deck.Arrived || e.Kind == deck.Stable {
+		ev = l.snapshots()
+	}
+	for _, dr := range a.onDeck(e, ev) {
+		l.store(dr)
+	}
+}
+
+// session decodes one open period of the serial port.
+func (l *Lane) session(ctx context.Context, r io.Reader, out chan<- indicator.Reading) error {
+	dec := l.o.Decoder(r, indicator.Options{Now: l.o.Now})
+	l.mu.Lock()
+	l.curDecoder = dec
+	l.mu.Unlock()
+	defer func() {
+		s := dec.Stats()
+		l.mu.Lock()
+		l.decStats.Frames += s.Frames
+		l.decStats.BadFrames += s.BadFrames
+		l.decStats.DiscardedBytes += s.DiscardedBytes
+		l.curDecoder = nil
+		l.mu.Unlock()
+	}()
+	for {
+		rd, err := dec.Next()
+		if err != nil {
+			return err
+		}
+		select {
+		case out <- rd:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (l *Lane) snapshots() []Evidence {
+	var out []Evidence
+	for _, c := range l.o.Cameras {
+		jpeg, at, err := c.Snapshot()
+		if err != nil {
+			l.log.Debug("no evidence from camera", "camera", c.ID, "err", err)
+			continue
+		}
+		out = append(out, Evidence{Name: c.ID + ".jpg", Camera: c.ID, JPEG: jpeg, At: at})
+	}
+	return out
+}
+
+// store judges a draft and appends its evidence and the passage to the outbox atomically.
+func (l *Lane) store(d draft) {
+	p := judge(d, l.o.Registry(), l.o.ToleranceKg, l.o.Location)
+	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	p.ID = id.String()
+	root := fmt.Sprintf("sitegate/v1/%s/%s", l.o.Site, l.o.Gateway)
+	_, err = l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
+		p.Seq = n
+		var msgs []outbox.Message
+		for _, e := range d.evidence {
+			msgs = append(msgs, outbox.Message{Topic: root + "/evidence/" + p.ID + "/" + e.Name, Payload: e.JPEG, QoS: 1})
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		return append(msgs, outbox.Message{Topic: root + "/passage", Payload: body, QoS: 1}), nil
+	})
+	if err != nil {
+		l.storeErrors.Add(1)
+		l.mu.Lock()
+		l.lastErr = err.Error()
+		l.mu.Unlock()
+		l.log.Error("passage not stored", "id", p.ID, "err", err)
+		return
+	}
+	l.passages.Add(1)
+	l.lastPassage.Store(&p)
+	l.log.Info("passage", "seq", p.Seq, "id", p.ID, "plate", plateText(p), "weight", weightText(p), "alarms", p.Alarms)
+	if l.o.OnStored != nil {
+		l.o.OnStored(p)
+	}
+}
+
+func plateText(p Passage) string {
+	if p.Plate == nil {
+		return "-"
+	}
+	return p.Plate.Text
+}
+
+func weightText(p Passage) string {
+	if p.Weight == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0fkg", p.Weight.GrossKg)
+}
+
+// Status is a lane's part of the gateway's status message.
+type Status struct {
+	ID            string                `json:"id"`
+	Deck          string                `json:"deck"`
+	LastKg        float64               `json:"last_kg"`
+	LastReadingAt string                `json:"last_reading_at,omitempty"`
+	Scale         serialport.LinkStatus `json:"scale"`
+	Decoder       indicator.Stats       `json:"decoder"`
+	Passages      uint64                `json:"passages"`
+	PlatesDropped uint64                `json:"plates_dropped"`
+	StoreErrors   uint64                `json:"store_errors"`
+	LastError     string                `json:"last_error,omitempty"`
+	LastPassageAt string                `json:"last_passage_at,omitempty"`
+}
+
+// Status reports the lane's state; safe from any goroutine.
+func (l *Lane) Status() Status {
+	l.mu.Lock()
+	s := Status{ID: l.o.ID, Deck: l.deckState.String(), LastKg: l.lastKg, Decoder: l.decStats, LastError: l.lastErr}
+	if !l.lastAt.IsZero() {
+		s.LastReadingAt = l.lastAt.In(l.o.Location).Format(TimeLayout)
+	}
+	if l.curDecoder != nil {
+		c := l.curDecoder.Stats()
+		s.Decoder.Frames += c.Frames
+		s.Decoder.BadFrames += c.BadFrames
+		s.Decoder.DiscardedBytes += c.DiscardedBytes
+	}
+	l.mu.Unlock()
+	s.Scale = l.o.Link.Status()
+	s.Passages, s.PlatesDropped, s.StoreErrors = l.passages.Load(), l.platesDropped.Load(), l.storeErrors.Load()
+	if p := l.lastPassage.Load(); p != nil {
+		s.LastPassageAt = p.EndedAt
+	}
+	return s
+}

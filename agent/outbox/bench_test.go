@@ -1,0 +1,78 @@
+package outbox
+
+import (
+	"testing"
+)
+
+func benchOutboxes(b *testing.B, run func(b *testing.B, box Outbox)) {
+	b.Run("memory", func(b *testing.B) {
+		box := NewMemory()
+		b.Cleanup(func() { _ = box.Close() })
+		run(b, box)
+	})
+	b.Run("badger", func(b *testing.B) {
+		run(b, openBadger(b, b.TempDir()))
+	})
+}
+
+func passageBatch() func(uint64) ([]Message, error) {
+	passage := make([]byte, 1<<10)
+	evidence := make([]byte, 50<<10)
+	for i := range evidence {
+		evidence[i] = byte(i * 31)
+	}
+	return func(uint64) ([]Message, error) {
+		return []Message{
+			{Topic: "sitegate/v1/s/g/evidence/p/wheels.jpg", Payload: evidence, QoS: 1},
+			{Topic: "sitegate/v1/s/g/passage", Payload: passage, QoS: 1},
+		}, nil
+	}
+}
+
+// BenchmarkAppendBatch appends one passage (1 KiB) with its evidence (50 KiB) per op.
+func BenchmarkAppendBatch(b *testing.B) {
+	benchOutboxes(b, func(b *testing.B, box Outbox) {
+		build := passageBatch()
+		b.SetBytes(51 << 10)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := box.AppendBatch(build); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDrain peeks and deletes one passage batch (two entries) per op, as the uplink does.
+// The outbox is refilled in rounds, outside the timer, so memory stays bounded.
+func BenchmarkDrain(b *testing.B) {
+	benchOutboxes(b, func(b *testing.B, box Outbox) {
+		build := passageBatch()
+		b.SetBytes(51 << 10)
+		b.ReportAllocs()
+		var after uint64
+		for done := 0; done < b.N; {
+			b.StopTimer()
+			round := min(256, b.N-done)
+			for range round {
+				if _, err := box.AppendBatch(build); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			for range round {
+				es, err := box.Peek(after, 2)
+				if err != nil || len(es) != 2 {
+					b.Fatalf("Peek: %d entries, %v", len(es), err)
+				}
+				for _, e := range es {
+					if err := box.Delete(e.Seq); err != nil {
+						b.Fatal(err)
+					}
+					after = e.Seq
+				}
+			}
+			done += round
+		}
+	})
+}

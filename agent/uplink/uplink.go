@@ -1,0 +1,545 @@
+// Package uplink publishes the outbox to the platform's MQTT broker, at least once and in
+// order, and keeps the gateway's retained status topic and Last Will.
+//
+// It drives its own connect loop (exponential backoff with jitter, so a fleet does not reconnect
+// in lockstep) and deletes an outbox entry only after its PUBACK arrived on the connection it was
+// sent on. It must not import drivers, models or the lanes that fill the outbox.
+package uplink
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"sitegate/agent/outbox"
+)
+
+// Options configures an Uplink.
+type Options struct {
+	URL            string      // tcp://host:port or ssl://host:port
+	ClientID       string      // MQTT client id
+	Username       string      // empty: no credentials
+	Password       string      // sent only with Username
+	TLS            *tls.Config // for ssl://; nil uses the system roots there
+	StatusTopic    string      // retained; the Last Will publishes OfflinePayload there (QoS 1, retained)
+	OfflinePayload []byte      // the Last Will, also published on a clean stop
+	Online         func() []byte
+	Window         int           // messages in flight at once, default 16
+	KeepAlive      time.Duration // default 30s
+	ConnectTimeout time.Duration // default 10s
+	MinBackoff     time.Duration // first reconnect delay, default 1s
+	MaxBackoff     time.Duration // longest reconnect delay, default 60s
+	Logger         *slog.Logger  // default slog.Default()
+}
+
+// Status is the uplink's state, as reported to operators.
+type Status struct {
+	Connected  bool   `json:"connected"`
+	Reconnects uint64 `json:"reconnects"` // connections made after the first one
+	Published  uint64 `json:"published"`  // outbox entries PUBACKed and deleted
+	InFlight   int    `json:"in_flight"`
+	LastError  string `json:"last_error"`
+	TLS        bool   `json:"tls"`
+}
+
+// pollInterval bounds how long a new outbox entry can wait if a notification is missed.
+const pollInterval = time.Second
+
+// stopGrace bounds the clean stop: offline status and in-flight PUBACKs.
+const stopGrace = 2 * time.Second
+
+// Uplink moves outbox entries to the broker. Create it with New and start it with Run.
+type Uplink struct {
+	opts Options
+	box  outbox.Outbox
+	log  *slog.Logger
+
+	mu        sync.Mutex
+	client    paho.Client // the connected client, nil when disconnected
+	status    Status
+	connected bool // ever connected
+	gen       uint64
+	subs      []subscription
+	running   bool
+
+	inbox   chan inbound
+	runDone chan struct{} // closed when the running Run returns
+}
+
+type subscription struct {
+	topic string
+	qos   byte
+	h     func(topic string, payload []byte)
+}
+
+type inbound struct {
+	h       func(topic string, payload []byte)
+	topic   string
+	payload []byte
+}
+
+// New returns an Uplink for box; nothing connects until Run.
+func New(opts Options, box outbox.Outbox) *Uplink {
+	if opts.Window <= 0 {
+		opts.Window = 16
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 30 * time.Second
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 10 * time.Second
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = time.Second
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(60*time.Second, opts.MinBackoff)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	u := &Uplink{
+		opts:  opts,
+		box:   box,
+		log:   log.With("component", "uplink", "broker", redact(opts.URL)),
+		inbox: make(chan inbound, 64),
+	}
+	u.status.TLS = opts.TLS != nil || isTLSScheme(opts.URL)
+	return u
+}
+
+func isTLSScheme(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ssl", "tls", "mqtts", "tcps":
+		return true
+	}
+	return false
+}
+
+// redact drops any user info from a broker URL before it is logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+// Status reports the uplink's state.
+func (u *Uplink) Status() Status {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.status
+}
+
+// PublishStatus publishes payload, retained at QoS 1, on the status topic if connected now;
+// otherwise it is dropped, as the next connect publishes Online().
+func (u *Uplink) PublishStatus(payload []byte) {
+	u.mu.Lock()
+	c := u.client
+	u.mu.Unlock()
+	if c == nil || u.opts.StatusTopic == "" {
+		return
+	}
+	c.Publish(u.opts.StatusTopic, 1, true, payload)
+}
+
+// Subscribe remembers a subscription, made now if connected and again on every connect. h runs
+// on the uplink's own goroutine, one message at a time, never on the MQTT client's; it must
+// return promptly, as Run waits for it on stop.
+func (u *Uplink) Subscribe(topic string, qos byte, h func(topic string, payload []byte)) {
+	s := subscription{topic: topic, qos: qos, h: h}
+	u.mu.Lock()
+	replaced := false
+	for i := range u.subs {
+		if u.subs[i].topic == topic {
+			u.subs[i], replaced = s, true
+		}
+	}
+	if !replaced {
+		u.subs = append(u.subs, s)
+	}
+	c, done := u.client, u.runDone
+	u.mu.Unlock()
+	if c != nil {
+		c.Subscribe(topic, qos, u.deliverTo(h, done))
+	}
+}
+
+// deliverTo queues messages for h on the dispatcher; the MQTT client calls this on a goroutine
+// of its own per message (OrderMatters false), so waiting here does not stall it.
+func (u *Uplink) deliverTo(h func(string, []byte), done <-chan struct{}) paho.MessageHandler {
+	return func(_ paho.Client, m paho.Message) {
+		select {
+		case u.inbox <- inbound{h: h, topic: m.Topic(), payload: m.Payload()}:
+		case <-done:
+		}
+	}
+}
+
+func (u *Uplink) dispatch(stop <-chan struct{}) {
+	for {
+		select {
+		case m := <-u.inbox:
+			m.h(m.topic, m.payload)
+		case <-stop:
+			return
+		}
+	}
+}
+
+// Run connects, publishes the outbox and reconnects with backoff until ctx is done; then it
+// publishes OfflinePayload, disconnects cleanly and returns nil. No goroutine it started
+// outlives it. It returns an error only if the outbox is closed under it or Run is already
+// running.
+func (u *Uplink) Run(ctx context.Context) error {
+	u.mu.Lock()
+	if u.running {
+		u.mu.Unlock()
+		return errors.New("uplink: already running")
+	}
+	u.running = true
+	done := make(chan struct{})
+	u.runDone = done
+	u.mu.Unlock()
+
+	var wg sync.WaitGroup
+	wg.Go(func() { u.dispatch(done) })
+	defer func() {
+		close(done)
+		wg.Wait()
+		u.mu.Lock()
+		u.running = false
+		u.mu.Unlock()
+	}()
+
+	backoff := u.opts.MinBackoff
+	for {
+		connected, err := u.session(ctx)
+		if errors.Is(err, outbox.ErrClosed) {
+			return fmt.Errorf("uplink: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			u.setError(err)
+			u.log.Warn("connection ended", "err", err)
+		}
+		if connected {
+			backoff = u.opts.MinBackoff
+		}
+		// Half fixed, half random: spreads a fleet's reconnects without ever hammering.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(backoff*2, u.opts.MaxBackoff)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (u *Uplink) setError(err error) {
+	u.mu.Lock()
+	u.status.LastError = err.Error()
+	u.mu.Unlock()
+}
+
+// lostSignal is closed, once, when the connection is lost.
+type lostSignal struct {
+	once sync.Once
+	ch   chan struct{}
+	err  error
+}
+
+func (l *lostSignal) fire(err error) {
+	l.once.Do(func() {
+		if err == nil {
+			err = errors.New("connection lost")
+		}
+		l.err = err
+		close(l.ch)
+	})
+}
+
+// dialer opens the network connection for paho so that ctx aborts the dial and the MQTT
+// handshake; once the handshake is done, disarm hands the connection's life back to the session.
+type dialer struct {
+	ctx  context.Context
+	mu   sync.Mutex
+	stop func() bool
+}
+
+func (d *dialer) open(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+	var conn net.Conn
+	var err error
+	switch strings.ToLower(uri.Scheme) {
+	case "tcp", "mqtt":
+		conn, err = nd.DialContext(d.ctx, "tcp", uri.Host)
+	case "ssl", "tls", "mqtts", "tcps":
+		td := &tls.Dialer{NetDialer: nd, Config: o.TLSConfig}
+		conn, err = td.DialContext(d.ctx, "tcp", uri.Host)
+	default:
+		return nil, fmt.Errorf("unsupported scheme %q", uri.Scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(d.ctx, func() { conn.Close() })
+	d.mu.Lock()
+	d.stop = stop
+	d.mu.Unlock()
+	return conn, nil
+}
+
+// disarm stops ctx from closing the connection. It reports false if ctx already did.
+func (d *dialer) disarm() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stop == nil {
+		return true
+	}
+	return d.stop()
+}
+
+type ack struct {
+	seq uint64
+	gen uint64
+	err error
+}
+
+// session makes one connection and publishes until it is lost or ctx is done. connected
+// reports whether the broker accepted the connection.
+func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
+	lost := &lostSignal{ch: make(chan struct{})}
+	d := &dialer{ctx: ctx}
+	o := paho.NewClientOptions().
+		AddBroker(u.opts.URL).
+		SetClientID(u.opts.ClientID).
+		SetProtocolVersion(4).
+		SetCleanSession(true).
+		SetOrderMatters(false).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetResumeSubs(false).
+		SetKeepAlive(u.opts.KeepAlive).
+		SetPingTimeout(u.opts.ConnectTimeout).
+		SetConnectTimeout(u.opts.ConnectTimeout).
+		SetWriteTimeout(u.opts.ConnectTimeout).
+		SetStore(paho.NewMemoryStore()).
+		SetCustomOpenConnectionFn(d.open).
+		SetConnectionLostHandler(func(_ paho.Client, err error) { lost.fire(err) })
+	if u.opts.Username != "" {
+		o.SetUsername(u.opts.Username).SetPassword(u.opts.Password)
+	}
+	if u.opts.TLS != nil {
+		o.SetTLSConfig(u.opts.TLS)
+	}
+	if u.opts.StatusTopic != "" {
+		o.SetBinaryWill(u.opts.StatusTopic, u.opts.OfflinePayload, 1, true)
+	}
+	client := paho.NewClient(o)
+	tok := client.Connect()
+	<-tok.Done() // bounded by ConnectTimeout, and by ctx through the dialer
+	if !d.disarm() || ctx.Err() != nil {
+		if tok.Error() == nil {
+			client.Disconnect(250)
+		}
+		return false, ctx.Err()
+	}
+	if err := tok.Error(); err != nil {
+		return false, fmt.Errorf("connect: %w", err)
+	}
+
+	u.mu.Lock()
+	u.gen++
+	gen := u.gen
+	u.client = client
+	subs := append([]subscription(nil), u.subs...)
+	runDone := u.runDone
+	u.mu.Unlock()
+	defer func() {
+		u.mu.Lock()
+		if u.client == client {
+			u.client = nil
+		}
+		u.status.Connected = false
+		u.status.InFlight = 0
+		u.mu.Unlock()
+	}()
+
+	// Subscribe before reporting online, so a command sent once the gateway shows online is heard.
+	for _, s := range subs {
+		t := client.Subscribe(s.topic, s.qos, u.deliverTo(s.h, runDone))
+		timeout := time.NewTimer(u.opts.ConnectTimeout)
+		select {
+		case <-t.Done():
+			if err := t.Error(); err != nil {
+				u.log.Warn("subscribe failed", "topic", s.topic, "err", err)
+			}
+		case <-timeout.C:
+			u.log.Warn("subscribe not acknowledged", "topic", s.topic)
+		case <-lost.ch:
+		case <-ctx.Done():
+		}
+		timeout.Stop()
+	}
+	select {
+	case <-lost.ch:
+		return true, fmt.Errorf("connection lost: %w", lost.err)
+	default:
+	}
+	if u.opts.StatusTopic != "" && u.opts.Online != nil {
+		client.Publish(u.opts.StatusTopic, 1, true, u.opts.Online())
+	}
+	u.mu.Lock()
+	u.status.Connected = true
+	if u.connected {
+		u.status.Reconnects++
+	}
+	u.connected = true
+	u.mu.Unlock()
+	u.log.Info("connected", "generation", gen)
+
+	// Acks are collected by one goroutine per message in flight (at most Window), each of which
+	// ends with the session.
+	acks := make(chan ack, u.opts.Window)
+	sessDone := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() {
+		close(sessDone)
+		wg.Wait()
+	}()
+	inflight := make(map[uint64]struct{}, u.opts.Window)
+	var last uint64 // highest seq sent on this connection
+
+	fill := func() error {
+		for len(inflight) < u.opts.Window {
+			es, err := u.box.Peek(last, u.opts.Window-len(inflight))
+			if err != nil {
+				return err
+			}
+			if len(es) == 0 {
+				return nil
+			}
+			for _, e := range es {
+				t := client.Publish(e.Topic, e.QoS, e.Retained, e.Payload)
+				inflight[e.Seq] = struct{}{}
+				last = e.Seq
+				seq := e.Seq
+				wg.Go(func() {
+					select {
+					case <-t.Done():
+						select {
+						case acks <- ack{seq: seq, gen: gen, err: t.Error()}:
+						case <-sessDone:
+						}
+					case <-sessDone:
+					}
+				})
+			}
+		}
+		return nil
+	}
+	// handle deletes an acknowledged entry. Only a PUBACK on this connection counts; any
+	// publish error ends the connection, and everything unacknowledged is sent again.
+	handle := func(a ack) error {
+		delete(inflight, a.seq)
+		if a.err != nil {
+			return fmt.Errorf("publish entry %d: %w", a.seq, a.err)
+		}
+		if a.gen != gen {
+			return nil
+		}
+		if err := u.box.Delete(a.seq); err != nil {
+			return err
+		}
+		u.mu.Lock()
+		u.status.Published++
+		u.status.InFlight = len(inflight)
+		u.mu.Unlock()
+		return nil
+	}
+
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
+	for {
+		if err := fill(); err != nil {
+			if errors.Is(err, outbox.ErrClosed) {
+				client.Disconnect(250)
+				return true, err
+			}
+			u.setError(err)
+			u.log.Error("reading outbox", "err", err)
+		}
+		u.mu.Lock()
+		u.status.InFlight = len(inflight)
+		u.mu.Unlock()
+
+		select {
+		case a := <-acks:
+			if err := handle(a); err != nil {
+				client.Disconnect(250)
+				return true, err
+			}
+		case <-u.box.Notify():
+		case <-poll.C:
+		case <-lost.ch:
+			return true, fmt.Errorf("connection lost: %w", lost.err)
+		case <-ctx.Done():
+			u.stop(client, lost, acks, inflight, handle)
+			return true, nil
+		}
+	}
+}
+
+// stop ends a connection cleanly: the offline status is published, PUBACKs of messages in
+// flight are awaited (briefly) so they are not sent twice, then DISCONNECT.
+func (u *Uplink) stop(client paho.Client, lost *lostSignal, acks <-chan ack, inflight map[uint64]struct{}, handle func(ack) error) {
+	var offline <-chan struct{}
+	if u.opts.StatusTopic != "" {
+		offline = client.Publish(u.opts.StatusTopic, 1, true, u.opts.OfflinePayload).Done()
+	}
+	grace := time.NewTimer(stopGrace)
+	defer grace.Stop()
+	for offline != nil || len(inflight) > 0 {
+		select {
+		case <-offline:
+			offline = nil
+		case a := <-acks:
+			if err := handle(a); err != nil {
+				u.log.Warn("stopping", "err", err)
+				client.Disconnect(250)
+				return
+			}
+		case <-lost.ch:
+			return
+		case <-grace.C:
+			u.log.Warn("stopping before the broker acknowledged everything", "in_flight", len(inflight), "offline_sent", offline == nil)
+			client.Disconnect(250)
+			return
+		}
+	}
+	client.Disconnect(250)
+	u.log.Info("disconnected")
+}

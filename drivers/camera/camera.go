@@ -1,0 +1,154 @@
+package camera
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// ErrNoFrame is returned by Snapshot when there is no frame, or the latest one is older than
+// Options.StaleAfter and so is no evidence of the present.
+var ErrNoFrame = errors.New("camera: no recent frame")
+
+// ErrNoCV is returned by Snapshot in builds without OpenCV (-tags nocv).
+var ErrNoCV = errors.New("camera support is not in this build (built with -tags nocv)")
+
+// State is where a camera's reader stands.
+type State string
+
+// States reported in Status.State.
+const (
+	StateConnecting State = "connecting" // opening the source or waiting for its first frame
+	StateStreaming  State = "streaming"  // frames are arriving
+	StateDown       State = "down"       // the last attempt failed or stalled; waiting to reopen
+)
+
+// Options configures a Camera.
+type Options struct {
+	ID string
+	// URL is a file path (played at its own frame rate and looped, so a clip behaves like a live
+	// camera), rtsp:// (TCP transport), http:// MJPEG, or /dev/videoN.
+	URL string
+	// MinBackoff and MaxBackoff bound the wait before reopening after a failure; default 1s, 30s.
+	MinBackoff, MaxBackoff time.Duration
+	// StaleAfter is the age beyond which a frame is not evidence; default 5s.
+	StaleAfter time.Duration
+	// StallAfter is how long a streaming source may go without a frame before its capture is
+	// abandoned and a new one opened; default 10s. Opening (and the first frame) may take four
+	// times as long, since FFmpeg's own open timeout is 30s.
+	StallAfter time.Duration
+	Logger     *slog.Logger
+}
+
+const (
+	defaultMinBackoff = time.Second
+	defaultMaxBackoff = 30 * time.Second
+	defaultStaleAfter = 5 * time.Second
+	defaultStallAfter = 10 * time.Second
+	fpsWindow         = 5 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = defaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = defaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = defaultStaleAfter
+	}
+	if o.StallAfter <= 0 {
+		o.StallAfter = defaultStallAfter
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Status is a camera's health, as reported to operators.
+type Status struct {
+	ID    string `json:"id"`
+	State State  `json:"state"`
+	// URL is the source with any password redacted.
+	URL string `json:"url"`
+	// FPS is the frame rate measured over the last few seconds.
+	FPS float64 `json:"fps"`
+	// LastFrameAge is the age of the latest frame; zero (and omitted from JSON) when there is none.
+	LastFrameAge time.Duration `json:"-"`
+	Width        int           `json:"width"`
+	Height       int           `json:"height"`
+	Frames       uint64        `json:"frames"`
+	Reopens      uint64        `json:"reopens"`
+	// LastError is the most recent failure; it is kept after the camera recovers.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// MarshalJSON adds last_frame_age_ms (when there is a frame) to the plain fields.
+func (s Status) MarshalJSON() ([]byte, error) {
+	type plain Status
+	out := struct {
+		plain
+		LastFrameAgeMS *int64 `json:"last_frame_age_ms,omitempty"`
+	}{plain: plain(s)}
+	if s.Frames > 0 {
+		ms := s.LastFrameAge.Milliseconds()
+		out.LastFrameAgeMS = &ms
+	}
+	return json.Marshal(out)
+}
+
+// redact hides a password in a URL; anything that is not a URL is returned as it is.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// rateMeter measures a frame rate over a sliding window of frame times.
+type rateMeter struct {
+	times [64]time.Time
+	n     int // frames recorded, capped at len(times)
+	next  int
+}
+
+func (r *rateMeter) add(t time.Time) {
+	r.times[r.next] = t
+	r.next = (r.next + 1) % len(r.times)
+	if r.n < len(r.times) {
+		r.n++
+	}
+}
+
+// rate is the frames per second among recorded frames within window of now.
+func (r *rateMeter) rate(now time.Time, window time.Duration) float64 {
+	var first, last time.Time
+	count := 0
+	for i := 0; i < r.n; i++ {
+		t := r.times[i]
+		if now.Sub(t) > window {
+			continue
+		}
+		if count == 0 || t.Before(first) {
+			first = t
+		}
+		if count == 0 || t.After(last) {
+			last = t
+		}
+		count++
+	}
+	if count < 2 || !last.After(first) {
+		return 0
+	}
+	return float64(count-1) / last.Sub(first).Seconds()
+}
+
+func (r *rateMeter) reset() { *r = rateMeter{} }

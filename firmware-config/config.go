@@ -1,0 +1,186 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Config is a whole gateway configuration.
+type Config struct {
+	Site     string   `yaml:"site"`
+	Gateway  string   `yaml:"gateway"`
+	MQTT     MQTT     `yaml:"mqtt"`
+	Store    Store    `yaml:"store"`
+	Registry Registry `yaml:"registry"`
+	Log      Log      `yaml:"log"`
+	Status   Status   `yaml:"status"`
+	Lanes    []Lane   `yaml:"lanes"`
+	Rules    Rules    `yaml:"rules"`
+
+	// Dir is the folder of the config file; relative paths in the file were resolved against it.
+	Dir string `yaml:"-"`
+}
+
+// MQTT is the uplink to the platform's broker.
+type MQTT struct {
+	URL          string   `yaml:"url"`
+	Username     string   `yaml:"username"`
+	PasswordFile string   `yaml:"password_file"`
+	TLS          TLS      `yaml:"tls"`
+	KeepAlive    Duration `yaml:"keep_alive"`
+}
+
+// TLS names the PEM files for ssl:// connections.
+type TLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Store is where the outbox lives.
+type Store struct {
+	Dir      string `yaml:"dir"`
+	MaxBytes Size   `yaml:"max_bytes"`
+}
+
+// Registry is the local vehicle registry.
+type Registry struct {
+	File string `yaml:"file"`
+}
+
+// Log sets the agent's logging.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Status sets the retained status message.
+type Status struct {
+	Interval Duration `yaml:"interval"`
+}
+
+// Lane is one weighbridge lane: its indicator, plate camera and cameras.
+type Lane struct {
+	ID               string   `yaml:"id"`
+	Direction        string   `yaml:"direction"`
+	PlateWindow      Duration `yaml:"plate_window"`
+	PlateOnlyTimeout Duration `yaml:"plate_only_timeout"`
+	Scale            Scale    `yaml:"scale"`
+	Plate            Plate    `yaml:"plate"`
+	Cameras          []Camera `yaml:"cameras"`
+}
+
+// Scale is the lane's weighbridge indicator and the deck's thresholds.
+type Scale struct {
+	Port           string   `yaml:"port"`
+	Baud           int      `yaml:"baud"`
+	Framing        string   `yaml:"framing"`
+	Protocol       string   `yaml:"protocol"`
+	OnDeckKg       float64  `yaml:"on_deck_kg"`
+	OffDeckKg      float64  `yaml:"off_deck_kg"`
+	OffDeckHold    Duration `yaml:"off_deck_hold"`
+	StableWindow   Duration `yaml:"stable_window"`
+	StableBandKg   float64  `yaml:"stable_band_kg"`
+	SilenceTimeout Duration `yaml:"silence_timeout"`
+}
+
+// Plate is the lane's plate-camera push listener.
+type Plate struct {
+	Listen  string `yaml:"listen"`
+	MaxBody Size   `yaml:"max_body"`
+}
+
+// Camera is one video source of a lane.
+type Camera struct {
+	ID   string `yaml:"id"`
+	URL  string `yaml:"url"`
+	ROIs []ROI  `yaml:"rois"`
+	Mud  Mud    `yaml:"mud"`
+}
+
+// ROI is a named region of interest, a polygon in relative coordinates (0..1).
+type ROI struct {
+	Name    string      `yaml:"name"`
+	Polygon [][]float64 `yaml:"polygon"`
+}
+
+// Mud configures the mud check of a camera.
+type Mud struct {
+	Scorer    string  `yaml:"scorer"`
+	Threshold float64 `yaml:"threshold"`
+	Model     string  `yaml:"model"`
+}
+
+// Rules are the judgement rules shared by every lane.
+type Rules struct {
+	Overload Overload `yaml:"overload"`
+}
+
+// Overload is the overload rule.
+type Overload struct {
+	ToleranceKg float64 `yaml:"tolerance_kg"`
+}
+
+// Duration is a Go duration written as "5s" or "2m".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes the duration back in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Size is a byte count written as 1048576, "512KiB", "64MiB" or "1GiB".
+type Size int64
+
+// MarshalYAML writes the size back in the largest exact binary unit.
+func (s Size) MarshalYAML() (any, error) { return s.String(), nil }
+
+func (s Size) String() string {
+	for _, u := range sizeUnits {
+		if s != 0 && int64(s)%u.n == 0 {
+			return fmt.Sprintf("%d%s", int64(s)/u.n, u.suffix)
+		}
+	}
+	return fmt.Sprintf("%d", int64(s))
+}
+
+var sizeUnits = []struct {
+	suffix string
+	n      int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
+
+// ParseSize reads "1GiB", "64MiB", "512KiB", "100B" or a plain byte count.
+func ParseSize(s string) (Size, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			mult, t = u.n, strings.TrimSpace(strings.TrimSuffix(t, u.suffix))
+			break
+		}
+	}
+	if mult == 1 {
+		t = strings.TrimSuffix(t, "B")
+	}
+	var n int64
+	if t == "" {
+		return 0, fmt.Errorf("%q is not a size (use e.g. 64MiB)", s)
+	}
+	for _, c := range t {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%q is not a size (use e.g. 64MiB)", s)
+		}
+		if n > (1<<62)/10 {
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return Size(n * mult), nil
+}

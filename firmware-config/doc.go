@@ -1,0 +1,7 @@
+// Package config is what a gateway is told: the schema of sitegate's YAML config, its built-in
+// defaults (defaults.yaml), a commented example (example.yaml) and the strict loader that reports
+// every mistake with its path.
+//
+// Loading never touches hardware or the network. It may import sitegate/drivers registries (to
+// know the protocol names) but never sitegate/models or sitegate/agent.
+package config

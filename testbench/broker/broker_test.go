@@ -1,0 +1,146 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+// testBroker is what the shared suite needs from a broker.
+type testBroker interface {
+	URL() string
+	restart(t *testing.T)
+}
+
+type mosq struct{ *Process }
+
+func (m mosq) restart(t *testing.T) {
+	if err := m.Restart(context.Background()); err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+}
+
+type mochi struct{ *Embedded }
+
+func (m mochi) restart(t *testing.T) {
+	if err := m.Restart(); err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+}
+
+func TestBrokers(t *testing.T) {
+	brokers := []struct {
+		name  string
+		start func(t *testing.T) testBroker
+	}{
+		{"mosquitto", func(t *testing.T) testBroker { return mosq{StartMosquitto(t)} }},
+		{"mochi", func(t *testing.T) testBroker { return mochi{StartMochi(t)} }},
+	}
+	for _, b := range brokers {
+		t.Run(b.name, func(t *testing.T) {
+			br := b.start(t)
+			url := br.URL()
+			msgs := Subscribe(t, url, "test/#")
+			Publish(t, url, "test/a", []byte("one"), false)
+			Publish(t, url, "test/r", []byte("kept"), true)
+			expect(t, msgs, Msg{Topic: "test/a", Payload: []byte("one")})
+			expect(t, msgs, Msg{Topic: "test/r", Payload: []byte("kept")})
+
+			// A late subscriber sees the retained message, flagged as retained.
+			late := Subscribe(t, url, "test/r")
+			expect(t, late, Msg{Topic: "test/r", Payload: []byte("kept"), Retained: true})
+
+			// After a restart on the same URL the first subscriber is back.
+			br.restart(t)
+			if br.URL() != url {
+				t.Fatalf("URL after restart = %s, want %s", br.URL(), url)
+			}
+			deadline := time.Now().Add(15 * time.Second)
+			for i := 0; ; i++ {
+				if time.Now().After(deadline) {
+					t.Fatal("subscriber did not resubscribe after restart")
+				}
+				_ = publishOnce(url, "test/probe", []byte(fmt.Sprint(i)), false)
+				select {
+				case m := <-msgs:
+					if m.Topic == "test/probe" {
+						return
+					}
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		})
+	}
+}
+
+func expect(t *testing.T, ch <-chan Msg, want Msg) {
+	t.Helper()
+	select {
+	case m := <-ch:
+		if m.Topic != want.Topic || string(m.Payload) != string(want.Payload) || m.Retained != want.Retained {
+			t.Fatalf("got %s %q retained=%v, want %s %q retained=%v", m.Topic, m.Payload, m.Retained, want.Topic, want.Payload, want.Retained)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no message, want %s %q", want.Topic, want.Payload)
+	}
+}
+
+func TestMosquittoMissingBinary(t *testing.T) {
+	_, err := Mosquitto(context.Background(), MosquittoOptions{Binary: "/nonexistent/mosquitto"})
+	if !errors.Is(err, ErrNoMosquitto) {
+		t.Fatalf("err = %v, want ErrNoMosquitto", err)
+	}
+}
+
+func TestMosquittoPortInUse(t *testing.T) {
+	p := StartMosquitto(t)
+	_, ps, _ := net.SplitHostPort(p.Addr())
+	port, _ := strconv.Atoi(ps)
+	if q, err := Mosquitto(context.Background(), MosquittoOptions{Port: port}); err == nil {
+		q.Stop()
+		t.Fatal("a second mosquitto on a port in use started")
+	}
+}
+
+func TestMochiKickSendsWill(t *testing.T) {
+	e := StartMochi(t)
+	msgs := Subscribe(t, e.URL(), "will/#")
+	if err := e.Kick("nobody"); err == nil {
+		t.Error("Kick of an unknown client succeeded")
+	}
+	c := paho.NewClient(paho.NewClientOptions().
+		AddBroker(e.URL()).
+		SetClientID("willing").
+		SetAutoReconnect(false).
+		SetWill("will/willing", "gone", 1, false))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	if err := e.Kick("willing"); err != nil {
+		t.Fatalf("Kick: %v", err)
+	}
+	expect(t, msgs, Msg{Topic: "will/willing", Payload: []byte("gone")})
+}
+
+func TestMochiCloseTwice(t *testing.T) {
+	e, err := Mochi("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := e.Kick("x"); err == nil {
+		t.Error("Kick on a closed broker succeeded")
+	}
+}

@@ -1,0 +1,300 @@
+// Package demo runs the whole system on one machine: an embedded MQTT broker, an indicator
+// emulator on a pty pair, a plate-camera emulator pushing over HTTP, a generated clip as the
+// camera, the real agent started from a config file, and a live view of what it publishes.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"sitegate/agent/gateway"
+	"sitegate/agent/lane"
+	config "sitegate/firmware-config"
+	"sitegate/testbench/broker"
+	"sitegate/testbench/clip"
+	"sitegate/testbench/indicatoremu"
+	"sitegate/testbench/platecam"
+	"sitegate/testbench/pty"
+)
+
+// Options configure a demo run.
+type Options struct {
+	Dir     string    // data, config and received evidence live here
+	Forever bool      // keep sending trucks until ctx is done
+	Out     io.Writer // the live view
+	Log     *slog.Logger
+	// Trucks overrides the default three trucks.
+	Trucks []Truck
+}
+
+// Truck is one scripted truck.
+type Truck struct {
+	Plate   string
+	Color   string
+	GrossKg float64
+	Note    string // what the demo expects of it
+}
+
+// DefaultTrucks are the demo's three trucks: one overloaded, one unregistered, one fine.
+var DefaultTrucks = []Truck{
+	{Plate: "浙F12345", Color: "yellow", GrossKg: 31200, Note: "registered 3-axle, overloaded"},
+	{Plate: "苏A99999", Color: "yellow", GrossKg: 18000, Note: "not in the registry"},
+	{Plate: "浙F66666", Color: "yellow", GrossKg: 15600, Note: "registered 2-axle, fine"},
+}
+
+const registryJSON = `{"version": 1, "vehicles": [
+  {"plate": "浙F12345", "axles": 3, "max_gross_kg": 30000, "rated_load_kg": 16000},
+  {"plate": "浙F66666", "axles": 2, "max_gross_kg": 18000, "rated_load_kg": 9000}
+]}
+`
+
+// Run runs the demo until its trucks have passed (or ctx is done with Forever).
+func Run(ctx context.Context, o Options) error {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	trucks := o.Trucks
+	if trucks == nil {
+		trucks = DefaultTrucks
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	b, err := broker.Mochi("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("embedded broker: %w", err)
+	}
+	defer b.Close()
+
+	master, port, err := pty.Open()
+	if err != nil {
+		return fmt.Errorf("pty pair for the indicator: %w", err)
+	}
+	defer master.Close()
+
+	clipFile := filepath.Join(o.Dir, "wheels.avi")
+	if err := clip.Generate(clipFile, clip.Options{}); err != nil {
+		o.Log.Warn("no camera clip, passages go out without evidence", "err", err)
+	}
+	regFile := filepath.Join(o.Dir, "registry.json")
+	if err := os.WriteFile(regFile, []byte(registryJSON), 0o644); err != nil {
+		return err
+	}
+	plateAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	cfgFile := filepath.Join(o.Dir, "sitegate.yaml")
+	if err := writeConfig(cfgFile, map[string]string{
+		"BrokerURL": b.URL(), "StoreDir": filepath.Join(o.Dir, "data"), "RegistryFile": regFile,
+		"Port": port, "PlateListen": plateAddr, "ClipFile": clipFile, "LogLevel": "info",
+	}); err != nil {
+		return err
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+
+	view := newViewer(o.Out, filepath.Join(o.Dir, "evidence"))
+	sub, err := view.connect(b.URL(), gateway.Root(cfg.Site, cfg.Gateway)+"/#")
+	if err != nil {
+		return err
+	}
+	defer sub.Disconnect(250)
+
+	ready := make(chan struct{})
+	g, err := gateway.New(cfg, gateway.Options{Logger: o.Log, Ready: ready})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	agentErr := make(chan error, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); agentErr <- g.Run(ctx) }()
+	defer cancel()
+
+	emu := indicatoremu.New(master, 100*time.Millisecond, indicatoremu.Options{GarbageEvery: 25, Seed: time.Now().UnixNano()})
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = emu.Run(ctx) }()
+
+	fmt.Fprintf(o.Out, "sitegate demo\n  broker        %s (embedded)\n  indicator     yaohua-tf0 on %s (emulated, with line noise)\n  plate camera  POST http://%s/v1/plate (emulated)\n  camera        %s (generated clip)\n  config        %s\n  evidence to   %s\n\n",
+		b.URL(), port, plateAddr, clipFile, cfgFile, view.evidenceDir)
+	select {
+	case <-ready:
+	case err := <-agentErr:
+		return fmt.Errorf("agent: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+
+	for round := 0; ; round++ {
+		for i, t := range trucks {
+			fmt.Fprintf(o.Out, "truck %d: %s drives up (%s, %.0f kg)\n", round*len(trucks)+i+1, t.Plate, t.Note, t.GrossKg)
+			err := platecam.Push(ctx, "http://"+plateAddr+"/v1/plate", platecam.PushRequest{
+				Lane: "exit-1", Plate: t.Plate, Color: t.Color, Confidence: 0.96, Image: true,
+			})
+			if err != nil {
+				return fmt.Errorf("plate push: %w", err)
+			}
+			if err := emu.Play(ctx, indicatoremu.Truck(t.GrossKg)); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			select {
+			case <-view.passages:
+			case <-time.After(30 * time.Second):
+				return errors.New("no passage arrived within 30 s of the truck leaving")
+			case <-ctx.Done():
+				return nil
+			case err := <-agentErr:
+				return fmt.Errorf("agent stopped: %w", err)
+			}
+		}
+		if !o.Forever {
+			break
+		}
+	}
+	fmt.Fprintf(o.Out, "\n%d passages received. Data, config and evidence are in %s\n", len(trucks), o.Dir)
+	cancel()
+	return nil
+}
+
+func writeConfig(path string, fields map[string]string) error {
+	t, err := template.New("demo.yaml").Option("missingkey=error").Parse(config.DemoTemplate())
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, fields); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// viewer is the demo's platform side: it prints passages as they arrive and saves evidence.
+type viewer struct {
+	out         io.Writer
+	evidenceDir string
+	passages    chan lane.Passage
+	mu          sync.Mutex
+	saved       map[string]string // evidence topic suffix → file
+	lastState   string
+}
+
+func newViewer(out io.Writer, dir string) *viewer {
+	return &viewer{out: out, evidenceDir: dir, passages: make(chan lane.Passage, 16), saved: map[string]string{}}
+}
+
+func (v *viewer) connect(url, topic string) (mqtt.Client, error) {
+	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID("sitegate-demo-view").SetCleanSession(true)
+	opts.SetOrderMatters(true)
+	c := mqtt.NewClient(opts)
+	if t := c.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		return nil, fmt.Errorf("demo view: connect %s: %v", url, t.Error())
+	}
+	if t := c.Subscribe(topic, 1, v.handle); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		c.Disconnect(0)
+		return nil, fmt.Errorf("demo view: subscribe: %v", t.Error())
+	}
+	return c, nil
+}
+
+func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
+	parts := strings.Split(m.Topic(), "/")
+	if len(parts) < 5 {
+		return
+	}
+	switch kind := parts[4]; {
+	case kind == "evidence" && len(parts) == 7:
+		dir := filepath.Join(v.evidenceDir, parts[5])
+		file := filepath.Join(dir, filepath.Base(parts[6]))
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			if err := os.WriteFile(file, m.Payload(), 0o644); err == nil {
+				v.mu.Lock()
+				v.saved[parts[5]+"/"+parts[6]] = file
+				v.mu.Unlock()
+			}
+		}
+	case kind == "passage":
+		var p lane.Passage
+		if err := json.Unmarshal(m.Payload(), &p); err != nil {
+			fmt.Fprintf(v.out, "  (unreadable passage: %v)\n", err)
+			return
+		}
+		v.print(p)
+		select {
+		case v.passages <- p:
+		default:
+		}
+	case kind == "status":
+		var s struct{ State string }
+		if json.Unmarshal(m.Payload(), &s) == nil && s.State != v.lastState {
+			v.lastState = s.State
+			fmt.Fprintf(v.out, "  gateway status: %s\n", s.State)
+		}
+	}
+}
+
+func (v *viewer) print(p lane.Passage) {
+	plateText, weight := "(no plate)", "(no weight)"
+	if p.Plate != nil {
+		plateText = p.Plate.Text
+	}
+	if p.Weight != nil {
+		weight = fmt.Sprintf("%.0f kg", p.Weight.GrossKg)
+	}
+	ov := p.Checks.Overload
+	overload := string(ov.Verdict)
+	if ov.OverKg != nil {
+		overload = fmt.Sprintf("%s (limit %.0f kg by %s, over %.0f kg = %.1f%%)", ov.Verdict, ov.LimitKg, ov.Basis, *ov.OverKg, *ov.OverPct)
+	}
+	alarms := "none"
+	if len(p.Alarms) > 0 {
+		alarms = strings.ToUpper(strings.Join(p.Alarms, ", "))
+	}
+	fmt.Fprintf(v.out, "passage #%d %s  %s  %s\n  overload  %s\n  registry  %s\n  mud       %s\n  ALARMS    %s\n",
+		p.Seq, p.ID, plateText, weight, overload, p.Checks.Registry.Verdict, p.Checks.Mud.Verdict, alarms)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, e := range p.Evidence {
+		where := "(not received)"
+		if f, ok := v.saved[p.ID+"/"+e.Name]; ok {
+			where = f
+		}
+		fmt.Fprintf(v.out, "  evidence  %s (%d bytes) saved at %s\n", e.Name, e.Bytes, where)
+	}
+	fmt.Fprintln(v.out)
+}
