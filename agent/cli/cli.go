@@ -37,6 +37,18 @@ commands:
   version                    version, commit, Go and OpenCV versions
 `
 
+// command is a further top-level command, kept in its own file and added with register.
+type command struct {
+	name  string
+	usage string // lines for the help text, each starting with two spaces
+	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+var extra []command
+
+// register adds a top-level command; each command file calls it from init.
+func register(c command) { extra = append(extra, c) }
+
 // Run runs one command and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -55,7 +67,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		for _, c := range extra {
+			fmt.Fprint(stdout, c.usage)
+		}
 		return ExitOK
+	}
+	for _, c := range extra {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
 	}
 	fmt.Fprintf(stderr, "sitegate: unknown command %q\n\n%s", args[0], usage)
 	return ExitUsage
