@@ -17,6 +17,7 @@ type Config struct {
 	Status   Status   `yaml:"status"`
 	Lanes    []Lane   `yaml:"lanes"`
 	Rules    Rules    `yaml:"rules"`
+	Control  Control  `yaml:"control"`
 
 	// Dir is the folder of the config file; relative paths in the file were resolved against it.
 	Dir string `yaml:"-"`
@@ -29,6 +30,8 @@ type MQTT struct {
 	PasswordFile string   `yaml:"password_file"`
 	TLS          TLS      `yaml:"tls"`
 	KeepAlive    Duration `yaml:"keep_alive"`
+	// AllowInsecure permits a plain tcp:// url to a host that is not a loopback address.
+	AllowInsecure bool `yaml:"allow_insecure"`
 }
 
 // TLS names the PEM files for ssl:// connections.
@@ -42,6 +45,10 @@ type TLS struct {
 type Store struct {
 	Dir      string `yaml:"dir"`
 	MaxBytes Size   `yaml:"max_bytes"`
+	// MaxAge drops (and announces) what waited longer than this; 0 keeps everything.
+	MaxAge Duration `yaml:"max_age"`
+	// ReserveBytes is the free space evidence files must leave on the store's file system.
+	ReserveBytes Size `yaml:"reserve_bytes"`
 }
 
 // Registry is the local vehicle registry.
@@ -83,6 +90,27 @@ type Scale struct {
 	StableWindow   Duration `yaml:"stable_window"`
 	StableBandKg   float64  `yaml:"stable_band_kg"`
 	SilenceTimeout Duration `yaml:"silence_timeout"`
+
+	// Indicator names a device profile (indicators.yaml) that supplies protocol, baud, framing
+	// and the rest for a known indicator model; keys set in the file still win.
+	Indicator string `yaml:"indicator"`
+	// Backend is the serial library: bugst (go.bug.st/serial) or tarm (github.com/tarm/serial).
+	Backend string `yaml:"backend"`
+	// Address, PollInterval and ReplyTimeout drive polled protocols (yaohua-cmd, mt-sics).
+	Address      string   `yaml:"address"`
+	PollInterval Duration `yaml:"poll_interval"`
+	ReplyTimeout Duration `yaml:"reply_timeout"`
+	// ASCII is the line profile of the ascii protocol.
+	ASCII ASCIIProfile `yaml:"ascii"`
+}
+
+// ASCIIProfile describes a text-line indicator output for the ascii protocol.
+type ASCIIProfile struct {
+	Pattern    string  `yaml:"pattern"`    // regular expression with a group (?P<w>...) around the weight
+	Reverse    bool    `yaml:"reverse"`    // the weight is sent least significant character first
+	Scale      float64 `yaml:"scale"`      // multiplies the value
+	Unit       string  `yaml:"unit"`       // kg, g, t or lb, when the line has no (?P<unit>...)
+	Terminator string  `yaml:"terminator"` // ends each line
 }
 
 // Plate is the lane's plate-camera push listener.
@@ -110,6 +138,20 @@ type Mud struct {
 	Scorer    string  `yaml:"scorer"`
 	Threshold float64 `yaml:"threshold"`
 	Model     string  `yaml:"model"`
+	// Rate is how many frames per second are analysed while a truck is in the lane.
+	Rate float64 `yaml:"rate"`
+}
+
+// Control is the remote control plane (CONTRACT section 6): trust, apply and the local health
+// port. It comes only from the local file, never from config/desired.
+type Control struct {
+	// TrustedKeys are base64 ed25519 public keys; when any is set, desired configs, registries
+	// and commands must be signed by one of them.
+	TrustedKeys []string `yaml:"trusted_keys"`
+	// ApplyTimeout is how long a changed lane has to come up before the config is rolled back.
+	ApplyTimeout Duration `yaml:"apply_timeout"`
+	// MetricsListen is the local address of /metrics and /healthz; empty: off.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // Rules are the judgement rules shared by every lane.

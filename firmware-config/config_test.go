@@ -91,7 +91,7 @@ lanes:
         rois: [{name: wheels, polygon: [[0, 0], [1.5, 0], [1, 1]]}]
         mud: {scorer: magic, threshold: 2}
   - id: exit-1
-    scale: {port: usb:0403:6001}
+    scale: {port: "usb:0403"}
 `, []string{"site:", "mqtt.url: scheme \"http\"", "store.max_bytes:", "lanes[0].direction:", "lanes[0].scale.protocol:",
 			"lanes[0].scale.off_deck_kg:", "lanes[0].scale.framing:", "lanes[0].cameras[0].rois[0].polygon[1]:",
 			"lanes[0].cameras[0].mud.scorer:", "lanes[0].cameras[0].mud.threshold:", "lanes[1].id:", "lanes[1].scale.port:"}},

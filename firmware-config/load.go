@@ -99,6 +99,7 @@ func decode(data []byte) (*Config, *problems) {
 		ps.add("", "expected a mapping of keys at the top level, got %s", describe(root))
 		return nil, ps
 	}
+	applyProfiles(root, ps)
 	merged := merge(def.Content[0], root)
 	cfg := &Config{}
 	decodeNode(merged, reflect.ValueOf(cfg).Elem(), "", ps)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"sitegate/drivers/indicator"
+	"sitegate/drivers/serialport"
 )
 
 var (
@@ -21,6 +23,9 @@ var (
 )
 
 func validate(c *Config, ps *problems) {
+	if unsupportedArch != "" {
+		ps.add("", "%s", unsupportedArch)
+	}
 	if !idPattern.MatchString(c.Site) {
 		ps.add("site", "%q must be 1-64 characters of a-z, 0-9 and -", c.Site)
 	}
@@ -33,6 +38,12 @@ func validate(c *Config, ps *problems) {
 	}
 	if c.Store.MaxBytes < 16<<20 {
 		ps.add("store.max_bytes", "%s is too small (at least 16MiB)", c.Store.MaxBytes)
+	}
+	if c.Store.MaxAge != 0 && c.Store.MaxAge.D() < 60e9 {
+		ps.add("store.max_age", "%s is too short (0 for no limit, or at least 1m)", c.Store.MaxAge)
+	}
+	if c.Store.ReserveBytes < 1<<20 {
+		ps.add("store.reserve_bytes", "%s is too small (at least 1MiB)", c.Store.ReserveBytes)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		ps.add("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
@@ -60,6 +71,7 @@ func validate(c *Config, ps *problems) {
 	if c.Rules.Overload.ToleranceKg < 0 {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)
 	}
+	validateControl(c.Control, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {
@@ -73,6 +85,9 @@ func validateMQTT(m MQTT, ps *problems) {
 		ps.add("mqtt.url", "%q has no port", m.URL)
 	case u.Path != "" && u.Path != "/":
 		ps.add("mqtt.url", "%q must not have a path", m.URL)
+	}
+	if u != nil && u.Scheme == "tcp" && u.Host != "" && !m.AllowInsecure && !isLoopback(u.Hostname()) {
+		ps.add("mqtt.url", "%q is plain tcp:// to a host that is not this machine; use ssl:// or set mqtt.allow_insecure: true", m.URL)
 	}
 	if u != nil && u.Scheme == "tcp" && (m.TLS.CAFile != "" || m.TLS.CertFile != "") {
 		ps.add("mqtt.tls", "TLS files are set but the url is tcp:// (use ssl://)")
@@ -99,8 +114,10 @@ func validateLane(l Lane, p string, ps *problems) {
 	switch {
 	case s.Port == "":
 		ps.add(sp+".port", "must be set (a device path such as /dev/ttyUSB0)")
-	case strings.HasPrefix(s.Port, "usb:"):
-		ps.add(sp+".port", "%q: usb:VID:PID lookup is not supported by this version; give the device path", s.Port)
+	case strings.HasPrefix(s.Port, serialport.USBPrefix):
+		if _, err := serialport.ParseUSB(s.Port); err != nil {
+			ps.add(sp+".port", "%v", err)
+		}
 	case !strings.HasPrefix(s.Port, "/"):
 		ps.add(sp+".port", "%q is not a device path", s.Port)
 	}
@@ -113,6 +130,7 @@ func validateLane(l Lane, p string, ps *problems) {
 	if _, ok := indicator.Lookup(s.Protocol); !ok {
 		ps.add(sp+".protocol", "%q is not a known protocol (%s)", s.Protocol, strings.Join(indicator.Names(), ", "))
 	}
+	validateIndicator(s, sp, ps)
 	if s.OnDeckKg <= 0 {
 		ps.add(sp+".on_deck_kg", "%g must be above 0", s.OnDeckKg)
 	}
@@ -170,6 +188,9 @@ func validateLane(l Lane, p string, ps *problems) {
 		if c.Mud.Threshold < 0 || c.Mud.Threshold > 1 {
 			ps.add(cp+".mud.threshold", "%g is outside 0..1", c.Mud.Threshold)
 		}
+		if c.Mud.Rate < 0.2 || c.Mud.Rate > 30 {
+			ps.add(cp+".mud.rate", "%g is outside 0.2..30 frames per second", c.Mud.Rate)
+		}
 	}
 }
 
@@ -205,4 +226,29 @@ func joinInts(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, " ")
+}
+
+// isLoopback reports whether host (a name or an address) is this machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validateControl(c Control, ps *problems) {
+	for i, k := range c.TrustedKeys {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != 32 {
+			ps.add(indexPath("control.trusted_keys", i), "is not a base64 ed25519 public key (32 bytes; see sitegate ctl keygen)")
+		}
+	}
+	if c.ApplyTimeout.D() < 1e9 {
+		ps.add("control.apply_timeout", "%s is too short (at least 1s)", c.ApplyTimeout)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			ps.add("control.metrics_listen", "%q is not host:port", c.MetricsListen)
+		}
+	}
 }

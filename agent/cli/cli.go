@@ -119,8 +119,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *level != "" {
 		cfg.Log.Level = *level
 	}
-	log := newLogger(stderr, cfg.Log)
-	g, err := gateway.New(cfg, gateway.Options{Logger: log})
+	logLevel := levelVar(cfg.Log.Level)
+	log := newLevelLogger(stderr, cfg.Log, logLevel)
+	g, err := gateway.New(cfg, gateway.Options{Logger: log, LogLevel: logLevel})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ExitUsage

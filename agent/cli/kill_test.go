@@ -29,6 +29,15 @@ func buildAgent(t *testing.T) string {
 	return bin
 }
 
+// agentCommand runs the built agent, through the emulator $SITEGATE_TEST_EXEC names if set (as
+// `make test-arm64` does: an arm64 binary cannot be exec'd directly on an amd64 host).
+func agentCommand(bin string, args ...string) *exec.Cmd {
+	if w := strings.Fields(os.Getenv("SITEGATE_TEST_EXEC")); len(w) > 0 {
+		return exec.Command(w[0], append(append(w[1:], bin), args...)...)
+	}
+	return exec.Command(bin, args...)
+}
+
 var storedRe = regexp.MustCompile(`msg=passage .*seq=(\d+) id=([0-9a-f-]+)`)
 
 // TestKilledAgentStillDelivers: a passage stored while the broker is down survives a SIGKILL
@@ -50,7 +59,7 @@ func TestKilledAgentStillDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	agent := exec.Command(bin, "run", "--config", s.config)
+	agent := agentCommand(bin, "run", "--config", s.config)
 	stderr, _ := agent.StderrPipe()
 	if err := agent.Start(); err != nil {
 		t.Fatal(err)

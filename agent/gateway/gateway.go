@@ -22,6 +22,7 @@ import (
 
 	"sitegate/agent/lane"
 	"sitegate/agent/outbox"
+	"sitegate/agent/systemd"
 	"sitegate/agent/uplink"
 	"sitegate/drivers/camera"
 	"sitegate/drivers/indicator"
@@ -47,6 +48,11 @@ type Options struct {
 	OnDeck func(laneID string, e deck.Event)
 	// Ready is closed once every part is started.
 	Ready chan<- struct{}
+	// Notifier is told of readiness, liveness (watchdog pings while every lane and the uplink
+	// make progress) and stopping; nil means the service manager $NOTIFY_SOCKET names, if any.
+	Notifier *systemd.Notifier
+	// LogLevel, if set, is the level the logger obeys; the set_log_level command changes it.
+	LogLevel *slog.LevelVar
 }
 
 // Gateway is one running agent.
@@ -64,6 +70,18 @@ type Gateway struct {
 	cameras  []*camera.Camera
 	plates   []*plateListener
 	boxStats atomic.Pointer[outbox.Stats]
+
+	// The running lanes and listeners (lanes.go); lanes, cameras and plates above are the
+	// lists Status reads, replaced under partsMu when a config is applied.
+	partsMu     sync.RWMutex
+	parts       parts
+	pending     map[string][]plate.Read       // plates for lanes being restarted, under partsMu
+	runCfg      atomic.Pointer[config.Config] // the applied desired config; nil: cfg
+	ctl         *controlPlane
+	alarms      alarmCounts
+	restart     chan struct{}
+	restartOnce sync.Once
+	metricsAddr atomic.Pointer[string]
 }
 
 type plateListener struct {
@@ -82,7 +100,7 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("lanes[%d].scale.protocol: %q is not in this build", i, l.Scale.Protocol)
 		}
 	}
-	return &Gateway{cfg: cfg, o: o, log: o.Logger}, nil
+	return &Gateway{cfg: cfg, o: o, log: o.Logger, restart: make(chan struct{})}, nil
 }
 
 // Root is the gateway's MQTT topic root.
@@ -99,7 +117,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.Store.Dir, 0o750); err != nil {
 		return fmt.Errorf("store %s: %w", cfg.Store.Dir, err)
 	}
-	box, err := outbox.OpenBadger(filepath.Join(cfg.Store.Dir, "outbox"), outbox.BadgerOptions{Logger: g.log})
+	boxDir := filepath.Join(cfg.Store.Dir, "outbox")
+	box, err := outbox.OpenBadger(boxDir, outbox.BadgerOptions{
+		Logger:   g.log,
+		Limits:   outbox.Limits{MaxBytes: int64(cfg.Store.MaxBytes), MaxAge: cfg.Store.MaxAge.D(), ReserveBytes: int64(cfg.Store.ReserveBytes)},
+		Announce: g.announceDrops,
+	})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
@@ -109,52 +132,36 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.log.Error("outbox close", "err", err)
 		}
 	}()
+	// `sitegate outbox` reads the live outbox through this socket.
+	if stopReports, err := outbox.ServeReports(filepath.Join(cfg.Store.Dir, ReportSocket), boxDir, box, g.log); err != nil {
+		g.log.Warn("outbox report socket not available", "err", err)
+	} else {
+		defer stopReports()
+	}
+
+	runCfg, err := g.initControl()
+	if err != nil {
+		return err
+	}
+	if runCfg != cfg {
+		g.runCfg.Store(runCfg)
+	}
 
 	up, err := g.newUplink()
 	if err != nil {
 		return err
 	}
 	g.up = up
+	g.ctl.subscribe(up)
 
-	// Build every part before starting any, so the status (read by the uplink from its first
+	// Start every lane before the uplink, so the status (read by the uplink from its first
 	// connect) never sees a half-built gateway.
-	byListen := map[string]map[string]func(plate.Read){}
-	var order []string
-	for _, lc := range cfg.Lanes {
-		var cams []lane.Camera
-		for _, cc := range lc.Cameras {
-			cam := camera.New(camera.Options{ID: cc.ID, URL: cc.URL, Logger: g.log})
-			g.cameras = append(g.cameras, cam)
-			cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
-		}
-		l := g.newLane(lc, cams)
-		g.lanes = append(g.lanes, l)
-		if lc.Plate.Listen != "" {
-			if byListen[lc.Plate.Listen] == nil {
-				byListen[lc.Plate.Listen] = map[string]func(plate.Read){}
-				order = append(order, lc.Plate.Listen)
-			}
-			byListen[lc.Plate.Listen][lc.ID] = l.Plate
-		}
-	}
-	for _, addr := range order {
-		var maxBody int64
-		for _, lc := range cfg.Lanes {
-			if lc.Plate.Listen == addr {
-				maxBody = max(maxBody, int64(lc.Plate.MaxBody))
-			}
-		}
-		g.plates = append(g.plates, &plateListener{addr: addr,
-			srv: plate.NewServer(plate.Options{Addr: addr, MaxBody: maxBody, Lanes: byListen[addr], Logger: g.log})})
-	}
-
-	var devices, lanes, uplinkWG sync.WaitGroup
-	devCtx, stopDevices := context.WithCancel(context.Background())
-	laneCtx, stopLanes := context.WithCancel(context.Background())
+	g.startParts(runCfg)
+	var uplinkWG, ctlWG sync.WaitGroup
 	upCtx, stopUplink := context.WithCancel(context.Background())
-	defer stopDevices()
-	defer stopLanes()
+	ctlCtx, stopControl := context.WithCancel(context.Background())
 	defer stopUplink()
+	defer stopControl()
 	uplinkWG.Add(1)
 	go func() {
 		defer uplinkWG.Done()
@@ -162,22 +169,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.log.Error("uplink stopped", "err", err)
 		}
 	}()
-	for _, cam := range g.cameras {
-		devices.Add(1)
-		go func() { defer devices.Done(); cam.Run(devCtx) }()
-	}
-	for _, pl := range g.plates {
-		devices.Add(1)
-		go func() { defer devices.Done(); g.servePlates(devCtx, pl) }()
-	}
-	for _, l := range g.lanes {
-		lanes.Add(1)
-		go func() {
-			defer lanes.Done()
-			if err := l.Run(laneCtx); err != nil {
-				g.log.Error("lane stopped", "lane", l.ID(), "err", err)
+	ctlWG.Go(func() { g.ctl.run(ctlCtx) })
+	if addr := cfg.Control.MetricsListen; addr != "" {
+		ctlWG.Go(func() {
+			if err := g.serveMetrics(ctlCtx, addr); err != nil {
+				g.log.Error("metrics port not served", "err", err)
 			}
-		}()
+		})
 	}
 
 	statusTick := time.NewTicker(cfg.Status.Interval.D())
@@ -186,21 +184,31 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.o.Ready != nil {
 		close(g.o.Ready)
 	}
+	stopNotify := g.startNotify()
+	restart := false
+loop:
 	for {
 		select {
 		case <-ctx.Done():
-			g.log.Info("stopping")
-			stopLanes()
-			lanes.Wait()
-			stopDevices()
-			devices.Wait()
-			stopUplink()
-			uplinkWG.Wait()
-			return nil
+			break loop
+		case <-g.restart:
+			restart = true
+			break loop
 		case <-statusTick.C:
 			up.PublishStatus(g.statusPayload("online"))
 		}
 	}
+	g.log.Info("stopping")
+	stopNotify()
+	stopControl()
+	ctlWG.Wait()
+	g.stopParts()
+	stopUplink()
+	uplinkWG.Wait()
+	if restart {
+		return ErrRestartRequested
+	}
+	return nil
 }
 
 func (g *Gateway) servePlates(ctx context.Context, pl *plateListener) {
@@ -225,7 +233,9 @@ func (g *Gateway) servePlates(ctx context.Context, pl *plateListener) {
 func (g *Gateway) newLane(lc config.Lane, cams []lane.Camera) *lane.Lane {
 	bits, parity, stop, _ := serialport.ParseFraming(lc.Scale.Framing) // validated with the config
 	mode := serialport.Mode{Baud: lc.Scale.Baud, DataBits: bits, Parity: parity, StopBits: stop}
-	link := serialport.NewLink("scale "+lc.ID, lc.Scale.Port, mode, serialport.OpenBugst, serialport.LinkOptions{
+	backend, _ := serialport.Backend(lc.Scale.Backend) // validated with the config
+	// usb:VID:PID[:SERIAL] is looked up at every (re)open, so renumbering does not matter.
+	link := serialport.NewLink("scale "+lc.ID, lc.Scale.Port, mode, serialport.WithUSB(backend, nil), serialport.LinkOptions{
 		IdleReopen: lc.Scale.SilenceTimeout.D(),
 		Logger:     g.log,
 	})
@@ -239,9 +249,10 @@ func (g *Gateway) newLane(lc config.Lane, cams []lane.Camera) *lane.Lane {
 			StableWindow: lc.Scale.StableWindow.D(), StableBandKg: lc.Scale.StableBandKg, Silence: lc.Scale.SilenceTimeout.D(),
 		},
 		ToleranceKg: g.cfg.Rules.Overload.ToleranceKg,
-		Link:        link, Decoder: dec, Cameras: cams,
+		Tolerance:   g.tolerance,
+		Link:        link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams,
 		Registry: g.reg.Load, Box: g.box, Logger: g.log,
-		OnStored: g.o.OnStored,
+		OnStored: g.onStored,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
 				g.o.OnDeck(laneID, e)
@@ -278,6 +289,7 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 		OfflinePayload: g.statusPayload("offline"),
 		Online:         func() []byte { return g.statusPayload("online") },
 		KeepAlive:      m.KeepAlive.D(),
+		AllowInsecure:  m.AllowInsecure,
 		Logger:         g.log,
 	}
 	if m.PasswordFile != "" {
@@ -334,7 +346,9 @@ type Status struct {
 	Plates    []PlateStatus   `json:"plate_listeners,omitempty"`
 	Uplink    *uplink.Status  `json:"uplink,omitempty"`
 	Outbox    *outbox.Stats   `json:"outbox,omitempty"`
-	Registry  *RegistryStatus `json:"registry,omitempty"`
+	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
+	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
+	Registry         *RegistryStatus `json:"registry,omitempty"`
 }
 
 // PlateStatus describes one plate-push listener.
@@ -362,13 +376,16 @@ func (g *Gateway) Status(state string) Status {
 	if !g.started.IsZero() {
 		s.StartedAt = g.started.Format(lane.TimeLayout)
 	}
-	for _, l := range g.lanes {
+	g.partsMu.RLock()
+	lanes, cameras, plates := g.lanes, g.cameras, g.plates
+	g.partsMu.RUnlock()
+	for _, l := range lanes {
 		s.Lanes = append(s.Lanes, l.Status())
 	}
-	for _, c := range g.cameras {
+	for _, c := range cameras {
 		s.Cameras = append(s.Cameras, c.Status())
 	}
-	for _, p := range g.plates {
+	for _, p := range plates {
 		ps := PlateStatus{Listen: p.addr, Stats: p.srv.Stats()}
 		if e := p.status.Load(); e != nil {
 			ps.Error = *e
@@ -382,6 +399,7 @@ func (g *Gateway) Status(state string) Status {
 	if g.box != nil {
 		bs := g.box.Stats()
 		s.Outbox = &bs
+		s.OutboxOldestAgeS = bs.OldestAge(time.Now()).Seconds()
 	}
 	rs := &RegistryStatus{}
 	if r := g.reg.Load(); r != nil {

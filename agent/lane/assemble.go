@@ -23,7 +23,8 @@ type draft struct {
 	grossKg, peakKg    float64
 	weighed            bool // a weighing took place (deck visit), stable or not
 	evidence           []Evidence
-	endReason          string // "" when the truck left normally
+	endReason          string     // "" when the truck left normally
+	mud                *MudResult // nil: no camera of the lane checks mud
 }
 
 type pendingPlate struct {

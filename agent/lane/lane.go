@@ -29,6 +29,8 @@ import (
 type Camera struct {
 	ID       string
 	Snapshot func() (jpeg []byte, at time.Time, err error)
+	// Mud, if set, is this camera's mud check.
+	Mud MudWatcher
 }
 
 // Options configure a lane.
@@ -37,10 +39,15 @@ type Options struct {
 	PlateWindow, PlateOnlyTimeout time.Duration
 	Deck                          deck.Params
 	ToleranceKg                   float64
+	// Tolerance, if set, is read at each passage instead of ToleranceKg, so a rules change
+	// applies without restarting the lane.
+	Tolerance func() float64
 
-	// Link is the indicator's serial link; Decoder builds a decoder for each session on it.
-	Link    *serialport.Link
-	Decoder indicator.Factory
+	// Link is the indicator's serial link; Decoder builds a decoder for each session on it,
+	// with Indicator (address, poll timing, ascii profile) plus the clock and the port's writer.
+	Link      *serialport.Link
+	Decoder   indicator.Factory
+	Indicator indicator.Options
 
 	Cameras  []Camera
 	Registry func() *registry.Registry // the current registry; never nil
@@ -71,6 +78,7 @@ type Lane struct {
 
 	passages, platesDropped, storeErrors atomic.Uint64
 	lastPassage                          atomic.Pointer[Passage]
+	beat                                 atomic.Int64 // unix nanoseconds of Run's last turn; 0 when not running
 }
 
 type plateIn struct {
@@ -89,7 +97,9 @@ func New(o Options) *Lane {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID)}
+	l := &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID)}
+	l.beat.Store(time.Now().UnixNano()) // a lane about to start counts as alive
+	return l
 }
 
 // ID is the lane's id.
@@ -113,8 +123,8 @@ func (l *Lane) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		l.o.Link.Run(linkCtx, func(ctx context.Context, r io.Reader, _ io.Writer) error {
-			return l.session(ctx, r, readings)
+		l.o.Link.Run(linkCtx, func(ctx context.Context, r io.Reader, w io.Writer) error {
+			return l.session(ctx, r, w, readings)
 		})
 	}()
 	defer func() { stopLink(); wg.Wait() }()
@@ -123,7 +133,20 @@ func (l *Lane) Run(ctx context.Context) error {
 	a := &assembler{plateWindow: l.o.PlateWindow, plateOnlyTimeout: l.o.PlateOnlyTimeout}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	defer l.beat.Store(0)
+	mudActive := false
+	defer func() {
+		if mudActive {
+			l.setMudActive(false)
+		}
+	}()
 	for {
+		l.beat.Store(time.Now().UnixNano())
+		// The mud check samples only while a truck is in the lane: on the deck or plate seen.
+		if present := d.State() != deck.Empty || a.visit != nil || len(a.pending) > 0; present != mudActive {
+			mudActive = present
+			l.setMudActive(present)
+		}
 		select {
 		case <-ctx.Done():
 			for _, dr := range a.flush(l.o.Now()) {
@@ -175,17 +198,20 @@ func (l *Lane) deckEvent(a *assembler, e deck.Event) {
 }
 
 // session decodes one open period of the serial port.
-func (l *Lane) session(ctx context.Context, r io.Reader, out chan<- indicator.Reading) error {
-	dec := l.o.Decoder(r, indicator.Options{Now: l.o.Now})
+func (l *Lane) session(ctx context.Context, r io.Reader, w io.Writer, out chan<- indicator.Reading) error {
+	opts := l.o.Indicator
+	opts.Now, opts.Writer = l.o.Now, w
+	dec := l.o.Decoder(r, opts)
+	if c, ok := dec.(io.Closer); ok { // a polled decoder's poller ends with the session
+		defer c.Close()
+	}
 	l.mu.Lock()
 	l.curDecoder = dec
 	l.mu.Unlock()
 	defer func() {
 		s := dec.Stats()
 		l.mu.Lock()
-		l.decStats.Frames += s.Frames
-		l.decStats.BadFrames += s.BadFrames
-		l.decStats.DiscardedBytes += s.DiscardedBytes
+		l.decStats = l.decStats.Add(s)
 		l.curDecoder = nil
 		l.mu.Unlock()
 	}()
@@ -217,7 +243,15 @@ func (l *Lane) snapshots() []Evidence {
 
 // store judges a draft and appends its evidence and the passage to the outbox atomically.
 func (l *Lane) store(d draft) {
-	p := judge(d, l.o.Registry(), l.o.ToleranceKg, l.o.Location)
+	if m, ev := l.takeMud(d); m != nil {
+		d.mud = m
+		d.evidence = append(d.evidence, ev...)
+	}
+	tol := l.o.ToleranceKg
+	if l.o.Tolerance != nil {
+		tol = l.o.Tolerance()
+	}
+	p := judge(d, l.o.Registry(), tol, l.o.Location)
 	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -229,13 +263,13 @@ func (l *Lane) store(d draft) {
 		p.Seq = n
 		var msgs []outbox.Message
 		for _, e := range d.evidence {
-			msgs = append(msgs, outbox.Message{Topic: root + "/evidence/" + p.ID + "/" + e.Name, Payload: e.JPEG, QoS: 1})
+			msgs = append(msgs, outbox.Message{Topic: root + "/evidence/" + p.ID + "/" + e.Name, Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
 		}
 		body, err := json.Marshal(p)
 		if err != nil {
 			return nil, err
 		}
-		return append(msgs, outbox.Message{Topic: root + "/passage", Payload: body, QoS: 1}), nil
+		return append(msgs, outbox.Message{Topic: root + "/passage", Payload: body, QoS: 1, Kind: outbox.KindPassage, Ref: p.ID}), nil
 	})
 	if err != nil {
 		l.storeErrors.Add(1)
@@ -267,6 +301,16 @@ func weightText(p Passage) string {
 	return fmt.Sprintf("%.0fkg", p.Weight.GrossKg)
 }
 
+// Heartbeat is when Run's loop last turned (at least every 250 ms while it is healthy), or when
+// the lane was made if Run has not started yet, for the service watchdog; the zero time means
+// Run has returned.
+func (l *Lane) Heartbeat() time.Time {
+	if n := l.beat.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
 // Status is a lane's part of the gateway's status message.
 type Status struct {
 	ID            string                `json:"id"`
@@ -290,10 +334,7 @@ func (l *Lane) Status() Status {
 		s.LastReadingAt = l.lastAt.In(l.o.Location).Format(TimeLayout)
 	}
 	if l.curDecoder != nil {
-		c := l.curDecoder.Stats()
-		s.Decoder.Frames += c.Frames
-		s.Decoder.BadFrames += c.BadFrames
-		s.Decoder.DiscardedBytes += c.DiscardedBytes
+		s.Decoder = s.Decoder.Add(l.curDecoder.Stats())
 	}
 	l.mu.Unlock()
 	s.Scale = l.o.Link.Status()

@@ -62,13 +62,21 @@ type VehicleInfo struct {
 type Checks struct {
 	Overload overload.Result `json:"overload"`
 	Registry registry.Result `json:"registry"`
-	Mud      MudResult       `json:"mud"`
+	// Permit is the registered vehicle's permit (dates and hours) at the passage's start.
+	Permit registry.Result `json:"permit"`
+	Mud    MudResult       `json:"mud"`
 }
 
-// MudResult is the mud check.
+// MudResult is the mud check: the verdict of the camera that judged (the one in alarm, else
+// the highest score), its score against its threshold, and each region's score.
 type MudResult struct {
-	Verdict models.Verdict `json:"verdict"`
-	Reason  string         `json:"reason,omitempty"`
+	Verdict   models.Verdict `json:"verdict"`
+	Score     *float64       `json:"score,omitempty"`
+	Threshold float64        `json:"threshold,omitempty"`
+	Camera    string         `json:"camera,omitempty"`
+	Scorer    string         `json:"scorer,omitempty"`
+	Regions   []MudRegion    `json:"regions,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
 }
 
 // EvidenceInfo names an image published on evidence/{passage_id}/{name} before the passage.
@@ -105,6 +113,12 @@ func judge(d draft, reg *registry.Registry, toleranceKg float64, loc *time.Locat
 		plateText = d.plate.Plate
 	}
 	regRes, veh, registered := reg.Check(plateText, havePlate)
+	p.Checks.Permit = registry.Result{Verdict: models.Unknown, Reason: regRes.Reason}
+	if registered {
+		p.Checks.Permit = registry.CheckPermit(veh, d.startedAt.In(loc))
+	} else if regRes.Verdict == models.Alarm {
+		p.Checks.Permit.Reason = "plate not in registry"
+	}
 	p.Checks.Registry = regRes
 	if havePlate {
 		p.Vehicle = &VehicleInfo{Registered: registered, Axles: veh.Axles, MaxGrossKg: veh.MaxGrossKg, RatedLoadKg: veh.RatedLoadKg}
@@ -115,10 +129,13 @@ func judge(d draft, reg *registry.Registry, toleranceKg float64, loc *time.Locat
 		p.Checks.Overload.Reason = "no weighing took place"
 	}
 	p.Checks.Mud = MudResult{Verdict: models.Unknown, Reason: "mud vision is not enabled on this lane"}
+	if d.mud != nil {
+		p.Checks.Mud = *d.mud
+	}
 	for _, c := range []struct {
 		name string
 		v    models.Verdict
-	}{{"overload", p.Checks.Overload.Verdict}, {"registry", p.Checks.Registry.Verdict}, {"mud", p.Checks.Mud.Verdict}} {
+	}{{"overload", p.Checks.Overload.Verdict}, {"registry", p.Checks.Registry.Verdict}, {"permit", p.Checks.Permit.Verdict}, {"mud", p.Checks.Mud.Verdict}} {
 		if c.v == models.Alarm {
 			p.Alarms = append(p.Alarms, c.name)
 		}

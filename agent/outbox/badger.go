@@ -13,14 +13,21 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Key layout. Every message has two keys written in the same transaction: its value under
-// msgPrefix+seq and its size under sizePrefix+seq. The size index is tiny and lives in the LSM
-// tree, so Stats can be rebuilt and kept exact without reading the (value-log) payloads.
+// Key layout. Every message has its value under msgPrefix+seq and its index entry (size, kind,
+// time, batch, ref: see meta) under idxPrefix+seq, written in the same transaction; evidence
+// also has an empty key under evPrefix+seq, so the oldest evidence is found without a scan.
+// metaKey holds the counters and the head, so a restart reads one key, not the backlog.
 var (
-	msgPrefix  = []byte("m/")
-	sizePrefix = []byte("s/")
-	metaKey    = []byte("meta") // nextSeq(8) | batches(8), big-endian
+	msgPrefix = []byte("m/")
+	idxPrefix = []byte("s/")
+	evPrefix  = []byte("e/")
+	metaKey   = []byte("meta")
 )
+
+// metaFields is the number of big-endian uint64s in the meta value: next, batches, head, depth,
+// bytes, dropped evidence, passages, announcements, dropped bytes, drop events. The first
+// layout had only next and batches.
+const metaFields = 10
 
 func seqKey(prefix []byte, seq uint64) []byte {
 	k := make([]byte, len(prefix)+8)
@@ -40,34 +47,65 @@ func keySeq(prefix, k []byte) (uint64, bool) {
 type BadgerOptions struct {
 	Logger     *slog.Logger  // Badger's warnings and errors go here; default slog.Default()
 	GCInterval time.Duration // value-log garbage collection period; default 5m
+	Limits     Limits
+	// Announce builds the message announcing each drop pass; nil counts drops without
+	// announcing them.
+	Announce Announcer
+	// CheckInterval is how often max_age and the disk reserve are enforced besides at every
+	// append; default 1m.
+	CheckInterval time.Duration
+	// BlobThreshold is the payload size from which a payload is kept in a file of its own
+	// rather than in Badger; default 4 KiB.
+	BlobThreshold int
+	// ReadOnly opens the store for reading only (a technician's view). Badger refuses it while
+	// another process has the store open.
+	ReadOnly bool
+	Now      func() time.Time                // default time.Now
+	Free     func(dir string) (int64, error) // free bytes on dir's file system; default statfs
 }
 
-// Badger is the gateway's durable Outbox, stored with Badger in one directory.
+// state is the outbox's counters. Writers change it holding wmu, and smu for readers.
+type state struct {
+	next, batches uint64
+	head          uint64 // no live entry has a smaller seq
+	headAt        int64  // append time of the head entry, Unix ms
+	depth         int
+	bytes         int64
+	drops         DropStats
+}
+
+// Badger is the gateway's durable Outbox, stored with Badger in one directory. Payloads of at
+// least BlobThreshold bytes (evidence JPEGs) are files in dir/blobs, written and synced before
+// the transaction that refers to them commits, and removed after the one that deletes it.
 type Badger struct {
-	dir string
-	db  *badger.DB
-	log *slog.Logger
+	dir   string
+	blobs *blobDir
+	db    *badger.DB
+	log   *slog.Logger
+	o     BadgerOptions
 
 	mu     sync.RWMutex // held for reading by every operation, for writing by Close
 	closed bool
 
-	wmu     sync.Mutex // serialises writers
-	next    uint64     // guarded by wmu
-	batches uint64     // guarded by wmu
+	wmu sync.Mutex // serialises writers
+	smu sync.Mutex // guards st for readers
+	st  state
 
-	smu   sync.Mutex // guards stats
-	stats Stats
+	// unlinkLater holds the blobs of deleted entries, removed once the deletes are synced:
+	// a delete lost in a crash must find its file again. Guarded by wmu.
+	unlinkLater []uint64
 
-	notify chan struct{}
-	stopGC chan struct{}
-	gcDone chan struct{}
+	notify   chan struct{}
+	stop     chan struct{}
+	maintEnd chan struct{}
 }
 
 var _ Outbox = (*Badger)(nil)
 
 // OpenBadger opens (or creates) the outbox stored in dir. The options suit a small arm64 gateway
 // with 1 GB of RAM: small memtables and caches, payloads over 1 KiB in the value log, and every
-// commit synced to disk.
+// commit synced to disk. With a disk reserve, Badger's memtables and value-log files are sized
+// so that its own growth fits in it.
 func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	log := opts.Logger
 	if log == nil {
@@ -77,44 +115,76 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	if opts.GCInterval <= 0 {
 		opts.GCInterval = 5 * time.Minute
 	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = time.Minute
+	}
+	if opts.BlobThreshold <= 0 {
+		opts.BlobThreshold = 4 << 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Free == nil {
+		opts.Free = freeSpace
+	}
+	memTable, vlogFile := int64(4<<20), int64(64<<20)
+	if r := opts.Limits.ReserveBytes; r > 0 {
+		memTable = min(max(r/16, 1<<20), memTable)
+		vlogFile = min(max(r/4, 1<<20), vlogFile)
+	}
 	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(memTable).
 		WithNumMemtables(2).
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(4 << 20).
-		WithValueThreshold(1 << 10).
-		WithValueLogFileSize(64 << 20).
-		WithBaseTableSize(2 << 20).
+		// Messages go to the value log, which is appended and never compacted; the LSM tree
+		// holds keys, the small index and value pointers, so compactions stay small in memory.
+		WithValueThreshold(256).
+		WithValueLogFileSize(vlogFile).
+		WithBaseTableSize(1 << 20).
 		WithNumCompactors(2).
-		WithSyncWrites(true).
+		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
 		WithDetectConflicts(false). // writers are serialised by wmu
 		WithMetricsEnabled(false).
+		WithReadOnly(opts.ReadOnly).
 		WithLogger(badgerLogger{log})
 	db, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: open: %w", dir, err)
 	}
 	b := &Badger{
-		dir:    dir,
-		db:     db,
-		log:    log,
-		next:   1,
-		notify: make(chan struct{}, 1),
-		stopGC: make(chan struct{}),
-		gcDone: make(chan struct{}),
+		dir:      dir,
+		db:       db,
+		log:      log,
+		o:        opts,
+		notify:   make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		maintEnd: make(chan struct{}),
+		st:       state{next: 1, head: 1},
 	}
 	if err := b.load(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("outbox %s: load: %w", dir, err)
 	}
-	go b.gcLoop(opts.GCInterval)
+	b.blobs = &blobDir{path: blobPath(dir)}
+	if opts.ReadOnly {
+		close(b.maintEnd)
+		return b, nil
+	}
+	if err := b.sweepBlobs(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", dir, err)
+	}
+	go b.maintain()
 	return b, nil
 }
 
-// load reads the counters and rebuilds Stats from the size index, without touching payloads.
+// load reads the counters and the head from the meta key. A store of the first layout (no head
+// in meta) is indexed once, keys and small index values only.
 func (b *Badger) load() error {
 	return b.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(metaKey)
+		full := false
 		switch {
 		case errors.Is(err, badger.ErrKeyNotFound):
 		case err != nil:
@@ -124,150 +194,369 @@ func (b *Badger) load() error {
 			if err != nil {
 				return err
 			}
-			if len(v) != 16 {
+			switch len(v) {
+			case 16:
+			case 8 * metaFields:
+				full = true
+			default:
 				return fmt.Errorf("%w: meta is %d bytes", ErrCorrupt, len(v))
 			}
-			b.next = binary.BigEndian.Uint64(v[:8])
-			b.batches = binary.BigEndian.Uint64(v[8:])
-		}
-		io := badger.DefaultIteratorOptions
-		io.PrefetchValues = false
-		io.Prefix = sizePrefix
-		it := txn.NewIterator(io)
-		defer it.Close()
-		var last uint64
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			seq, ok := keySeq(sizePrefix, item.Key())
-			if !ok {
-				continue
+			f := func(i int) uint64 { return binary.BigEndian.Uint64(v[8*i:]) }
+			b.st.next, b.st.batches = f(0), f(1)
+			if full {
+				b.st.head, b.st.depth, b.st.bytes = f(2), int(f(3)), int64(f(4))
+				b.st.drops = DropStats{Evidence: f(5), Passages: f(6), Announcements: f(7), Bytes: int64(f(8)), Events: f(9)}
 			}
-			var size int64
-			if err := item.Value(func(v []byte) error {
-				s, n := binary.Uvarint(v)
-				if n <= 0 {
-					return fmt.Errorf("%w: size of entry %d", ErrCorrupt, seq)
+		}
+		if b.st.next == 0 {
+			b.st.next = 1
+		}
+		if full {
+			if b.st.depth > 0 {
+				m, ok, err := firstFrom(txn, b.st.head)
+				if err != nil {
+					return err
 				}
-				size = int64(s)
-				return nil
-			}); err != nil {
-				return err
+				if !ok {
+					return fmt.Errorf("%w: meta says %d entries, none found", ErrCorrupt, b.st.depth)
+				}
+				b.st.head, b.st.headAt = m.seq, m.at
 			}
-			if b.stats.Depth == 0 {
-				b.stats.OldestSeq = seq
+			return nil
+		}
+		b.st.head, b.st.depth, b.st.bytes = 1, 0, 0
+		first := true
+		return scanIndex(txn, 0, func(m meta) bool {
+			if first {
+				b.st.head, b.st.headAt, first = m.seq, m.at, false
 			}
-			b.stats.Depth++
-			b.stats.Bytes += size
-			last = seq
-		}
-		if b.next <= last {
-			b.next = last + 1
-		}
-		if b.next == 0 {
-			b.next = 1
-		}
-		b.stats.Batches = b.batches
-		return nil
+			b.st.depth++
+			b.st.bytes += m.size
+			b.st.next = max(b.st.next, m.seq+1)
+			return true
+		})
 	})
 }
 
-func (b *Badger) gcLoop(every time.Duration) {
-	defer close(b.gcDone)
-	t := time.NewTicker(every)
-	defer t.Stop()
+// scanIndex calls f with each index entry from seq on, in order, until f returns false.
+func scanIndex(txn *badger.Txn, from uint64, f func(meta) bool) error {
+	io := badger.DefaultIteratorOptions
+	io.PrefetchValues = false
+	io.Prefix = idxPrefix
+	it := txn.NewIterator(io)
+	defer it.Close()
+	for it.Seek(seqKey(idxPrefix, from)); it.Valid(); it.Next() {
+		item := it.Item()
+		seq, ok := keySeq(idxPrefix, item.Key())
+		if !ok {
+			continue
+		}
+		var m meta
+		if err := item.Value(func(v []byte) error {
+			var err error
+			m, err = decodeMeta(seq, v)
+			return err
+		}); err != nil {
+			return err
+		}
+		if !f(m) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// firstFrom returns the first index entry with seq >= from.
+func firstFrom(txn *badger.Txn, from uint64) (m meta, ok bool, err error) {
+	err = scanIndex(txn, from, func(x meta) bool { m, ok = x, true; return false })
+	return m, ok, err
+}
+
+func getMeta(txn *badger.Txn, seq uint64) (meta, bool, error) {
+	item, err := txn.Get(seqKey(idxPrefix, seq))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return meta{}, false, nil
+	}
+	if err != nil {
+		return meta{}, false, err
+	}
+	var m meta
+	err = item.Value(func(v []byte) error {
+		var err error
+		m, err = decodeMeta(seq, v)
+		return err
+	})
+	return m, err == nil, err
+}
+
+func metaValue(s state) []byte {
+	v := make([]byte, 0, 8*metaFields)
+	for _, x := range []uint64{s.next, s.batches, s.head, uint64(s.depth), uint64(s.bytes),
+		s.drops.Evidence, s.drops.Passages, s.drops.Announcements, uint64(s.drops.Bytes), s.drops.Events} {
+		v = binary.BigEndian.AppendUint64(v, x)
+	}
+	return v
+}
+
+// maintain runs value-log GC and the periodic bound checks until Close.
+func (b *Badger) maintain() {
+	defer close(b.maintEnd)
+	gc := time.NewTicker(b.o.GCInterval)
+	defer gc.Stop()
+	check := time.NewTicker(b.o.CheckInterval)
+	defer check.Stop()
 	for {
 		select {
-		case <-b.stopGC:
+		case <-b.stop:
 			return
-		case <-t.C:
-		}
-		for {
-			select {
-			case <-b.stopGC:
-				return
-			default:
-			}
-			err := b.db.RunValueLogGC(0.5)
+		case <-check.C:
+			b.wmu.Lock()
+			err := b.syncDeletesLocked()
 			if err == nil {
-				continue
+				err = b.enforceLocked(0, 0)
 			}
-			if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
-				b.log.Warn("value log GC failed", "err", err)
+			b.wmu.Unlock()
+			if err != nil {
+				b.log.Error("enforcing store bounds", "err", err)
 			}
-			break
+		case <-gc.C:
+			b.runGC()
 		}
 	}
 }
 
-// AppendBatch implements Outbox. The messages, the next sequence number and the batch counter
-// are committed, and synced, in one transaction.
+func (b *Badger) runGC() {
+	for {
+		select {
+		case <-b.stop:
+			return
+		default:
+		}
+		err := b.db.RunValueLogGC(0.5)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, badger.ErrNoRewrite) && !errors.Is(err, badger.ErrRejected) {
+			b.log.Warn("value log GC failed", "err", err)
+		}
+		return
+	}
+}
+
+// AppendBatch implements Outbox. The bounds are enforced first (drops committed and announced
+// in their own transactions); then the blobs are written and synced, and the messages, their
+// index, the counters and the batch number are committed, and synced, in one transaction.
 func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return nil, ErrClosed
 	}
+	if b.o.ReadOnly {
+		return nil, ErrReadOnly
+	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 
-	n := b.batches + 1
+	n := b.st.batches + 1
 	msgs, err := build(n)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: build batch %d: %w", n, err)
 	}
+	var incoming, blobIn int64
 	for _, m := range msgs {
 		if err := validate(m); err != nil {
 			return nil, err
 		}
+		incoming += msgSize(m)
+		if b.isBlob(m) {
+			blobIn += int64(len(m.Payload))
+		}
+	}
+	if err := b.syncDeletesLocked(); err != nil {
+		return nil, err
+	}
+	if err := b.enforceLocked(incoming, blobIn); err != nil {
+		b.log.Error("enforcing store bounds", "err", err)
+	}
+
+	// What the bounds leave no room for is dropped from the batch, and announced with it.
+	keep := make([]bool, len(msgs))
+	for i := range keep {
+		keep[i] = true
+	}
+	var dropped []Dropped
+	dropIncoming := func(i int) {
+		keep[i] = false
+		m := msgs[i]
+		dropped = append(dropped, Dropped{Batch: n, Kind: m.Kind, Ref: m.Ref, Topic: m.Topic, Bytes: msgSize(m)})
+	}
+	reason := ReasonDisk
+	if r := b.o.Limits.ReserveBytes; r > 0 {
+		if free, err := b.o.Free(b.dir); err == nil {
+			switch {
+			case free < r/2: // Badger's own growth is eating the reserve: store only the announcement
+				for i := range msgs {
+					dropIncoming(i)
+				}
+			case free < r+blobIn:
+				for i, m := range msgs {
+					if b.isBlob(m) {
+						dropIncoming(i)
+					}
+				}
+			}
+		}
+	}
+	if mx := b.o.Limits.MaxBytes; mx > 0 && b.st.bytes+incoming > mx && len(dropped) == 0 {
+		reason = ReasonMaxBytes
+		for i, m := range msgs { // the backlog holds nothing more to drop: evidence first
+			if m.Kind == KindEvidence && b.st.bytes+incoming > mx {
+				dropIncoming(i)
+				incoming -= msgSize(m)
+			}
+		}
+		if b.st.bytes+incoming > mx {
+			for i := range msgs {
+				if keep[i] {
+					dropIncoming(i)
+				}
+			}
+		}
+	}
+
+	now := b.o.Now().UnixMilli()
+	type put struct {
+		m    Message
+		x    meta
+		blob *blobRef
+	}
+	var puts []put
+	seqs := make([]uint64, len(msgs))
+	st := b.st
+	st.batches = n
+	for i, m := range msgs {
+		if !keep[i] {
+			continue
+		}
+		x := meta{seq: st.next, size: msgSize(m), kind: m.Kind, blob: b.isBlob(m), at: now, batch: n, ref: m.Ref}
+		puts = append(puts, put{m: m, x: x})
+		seqs[i] = st.next
+		st.next++
+	}
+	if len(dropped) > 0 {
+		st.drops.Events++
+		for _, d := range dropped {
+			st.drops.count(d.Kind, d.Bytes)
+		}
+		if a, ok := b.announcement(reason, dropped); ok {
+			puts = append(puts, put{m: a, x: meta{seq: st.next, size: msgSize(a), kind: KindAnnouncement, at: now}})
+			st.next++
+		}
+	}
+	var written []uint64
+	for i := range puts {
+		p := &puts[i]
+		if !p.x.blob {
+			continue
+		}
+		ref, err := b.blobs.write(p.x.seq, p.m.Payload)
+		if err != nil {
+			b.blobs.remove(written...)
+			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+		}
+		p.blob = &ref
+		written = append(written, p.x.seq)
+	}
+	if len(written) > 0 {
+		if err := b.blobs.sync(); err != nil {
+			b.blobs.remove(written...)
+			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+		}
 	}
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
-	seqs := make([]uint64, len(msgs))
-	seq := b.next
-	var bytes int64
-	for i, m := range msgs {
-		size := msgSize(m)
-		if err := txn.Set(seqKey(msgPrefix, seq), encodeMessage(m)); err != nil {
+	for _, p := range puts {
+		if err := setEntry(txn, p.m, p.x, p.blob); err != nil {
+			b.blobs.remove(written...)
 			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
 		}
-		if err := txn.Set(seqKey(sizePrefix, seq), binary.AppendUvarint(nil, uint64(size))); err != nil {
-			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+		if st.depth == 0 {
+			st.head, st.headAt = p.x.seq, p.x.at
 		}
-		seqs[i] = seq
-		bytes += size
-		seq++
+		st.depth++
+		st.bytes += p.x.size
 	}
-	meta := make([]byte, 16)
-	binary.BigEndian.PutUint64(meta[:8], seq)
-	binary.BigEndian.PutUint64(meta[8:], n)
-	if err := txn.Set(metaKey, meta); err != nil {
+	if err := txn.Set(metaKey, metaValue(st)); err != nil {
+		b.blobs.remove(written...)
 		return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
 	}
 	if err := txn.Commit(); err != nil {
+		b.blobs.remove(written...)
 		return nil, fmt.Errorf("outbox %s: commit batch %d: %w", b.dir, n, err)
 	}
-	first := b.next
-	b.next = seq
-	b.batches = n
-
-	b.smu.Lock()
-	if b.stats.Depth == 0 && len(msgs) > 0 {
-		b.stats.OldestSeq = first
+	b.setState(st)
+	if err := b.db.Sync(); err != nil {
+		b.signal()
+		return nil, fmt.Errorf("outbox %s: sync batch %d: %w", b.dir, n, err)
 	}
-	b.stats.Depth += len(msgs)
-	b.stats.Bytes += bytes
-	b.stats.Batches = n
-	b.smu.Unlock()
-
-	select {
-	case b.notify <- struct{}{}:
-	default:
+	b.signal()
+	if len(dropped) > 0 {
+		b.log.Warn("no room in the store: messages of a new batch dropped and announced", "reason", reason, "batch", n, "dropped", len(dropped))
+		if len(dropped) == len(msgs) {
+			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, ErrNoRoom)
+		}
 	}
 	return seqs, nil
 }
 
-// Peek implements Outbox. An entry whose value cannot be decoded is logged and dropped, so one
-// damaged record cannot stall the uplink for ever.
+// ErrNoRoom is returned (wrapped) by AppendBatch when a bound left no room for any message of
+// the batch: the batch number was used, and the drop announced, but nothing else stored.
+var ErrNoRoom = errors.New("no room in the store: batch dropped and announced")
+
+func (b *Badger) isBlob(m Message) bool { return len(m.Payload) >= b.o.BlobThreshold }
+
+func setEntry(txn *badger.Txn, m Message, x meta, blob *blobRef) error {
+	if err := txn.Set(seqKey(msgPrefix, x.seq), encodeMessage(m, blob)); err != nil {
+		return err
+	}
+	if err := txn.Set(seqKey(idxPrefix, x.seq), encodeMeta(x)); err != nil {
+		return err
+	}
+	if x.kind == KindEvidence {
+		return txn.Set(seqKey(evPrefix, x.seq), nil)
+	}
+	return nil
+}
+
+func (b *Badger) announcement(reason string, ds []Dropped) (Message, bool) {
+	if b.o.Announce == nil {
+		return Message{}, false
+	}
+	a := b.o.Announce(DropReport{Reason: reason, At: b.o.Now(), Dropped: ds})
+	a.Kind = KindAnnouncement
+	if err := validate(a); err != nil {
+		b.log.Error("drop announcement not stored", "err", err)
+		return Message{}, false
+	}
+	return a, true
+}
+
+func (b *Badger) setState(st state) {
+	b.smu.Lock()
+	b.st = st
+	b.smu.Unlock()
+}
+
+func (b *Badger) signal() {
+	select {
+	case b.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Peek implements Outbox. An entry whose value or blob is damaged is dropped (and announced),
+// so one damaged record cannot stall the uplink for ever.
 func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -277,15 +566,14 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 	if max <= 0 || after == math.MaxUint64 {
 		return nil, nil
 	}
-	start := after + 1
 	b.smu.Lock()
-	depth, oldest := b.stats.Depth, b.stats.OldestSeq
+	depth, head := b.st.depth, b.st.head
 	b.smu.Unlock()
 	if depth == 0 {
 		return nil, nil
 	}
 	// Deleted keys below the head linger as tombstones until compaction; start past them.
-	start = max64(start, oldest)
+	start := max64(after+1, head)
 
 	var out []Entry
 	var bad []uint64
@@ -305,10 +593,13 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", seq, err)
 			}
-			m, err := decodeMessage(v)
+			m, blob, err := decodeMessage(v)
+			if err == nil && blob != nil {
+				m.Payload, err = b.blobs.read(seq, *blob)
+			}
 			if err != nil {
-				b.log.Error("dropping undecodable outbox entry", "seq", seq, "bytes", len(v), "err", err)
 				bad = append(bad, seq)
+				b.log.Error("damaged outbox entry", "seq", seq, "err", err)
 				continue
 			}
 			out = append(out, Entry{Seq: seq, Message: m})
@@ -318,8 +609,21 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: peek after %d: %w", b.dir, after, err)
 	}
-	for _, seq := range bad {
-		if err := b.delete(seq); err != nil {
+	if len(bad) > 0 && !b.o.ReadOnly {
+		b.wmu.Lock()
+		// An entry deleted since the view (its blob removed after its PUBACK) is not damaged.
+		var ms []meta
+		_ = b.db.View(func(txn *badger.Txn) error {
+			for _, seq := range bad {
+				if m, ok, _ := getMeta(txn, seq); ok {
+					ms = append(ms, m)
+				}
+			}
+			return nil
+		})
+		err := b.dropLocked(ReasonCorrupt, ms)
+		b.wmu.Unlock()
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -333,97 +637,170 @@ func max64(a, b uint64) uint64 {
 	return b
 }
 
-// Delete implements Outbox.
-func (b *Badger) Delete(seq uint64) error {
+// Delete implements Outbox. Deletes are synced like every commit; a delete lost in a crash
+// only means the message is sent again.
+func (b *Badger) Delete(seqs ...uint64) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
 		return ErrClosed
 	}
-	return b.delete(seq)
-}
-
-func (b *Badger) delete(seq uint64) error {
+	if b.o.ReadOnly {
+		return ErrReadOnly
+	}
+	if len(seqs) == 0 {
+		return nil
+	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
-	item, err := txn.Get(seqKey(sizePrefix, seq))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	st := b.st
+	var blobs []uint64
+	headGone := false
+	for _, seq := range seqs {
+		x, ok, err := getMeta(txn, seq)
+		if err != nil {
+			return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+		}
+		if !ok {
+			continue
+		}
+		if err := deleteEntry(txn, x); err != nil {
+			return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+		}
+		st.depth--
+		st.bytes -= x.size
+		headGone = headGone || seq == st.head
+		if x.blob {
+			blobs = append(blobs, seq)
+		}
+	}
+	if st.depth == b.st.depth {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
-	}
-	var size int64
-	_ = item.Value(func(v []byte) error {
-		s, _ := binary.Uvarint(v)
-		size = int64(s)
-		return nil
-	})
-	if err := txn.Delete(seqKey(msgPrefix, seq)); err != nil {
-		return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
-	}
-	if err := txn.Delete(seqKey(sizePrefix, seq)); err != nil {
-		return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+	if err := txn.Set(metaKey, metaValue(st)); err != nil {
+		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
-
-	b.smu.Lock()
-	b.stats.Depth--
-	b.stats.Bytes -= size
-	headGone := seq == b.stats.OldestSeq
-	if b.stats.Depth == 0 {
-		b.stats.OldestSeq = 0
-		headGone = false
+	b.unlinkLater = append(b.unlinkLater, blobs...)
+	if headGone {
+		if err := b.findHead(&st); err != nil {
+			return err
+		}
 	}
-	b.smu.Unlock()
-	if !headGone {
-		return nil
-	}
-	// Writers are serialised, so nothing can change the head while we look for the next one.
-	next, err := b.firstSeqFrom(seq + 1)
-	if err != nil {
-		return fmt.Errorf("outbox %s: delete %d: find head: %w", b.dir, seq, err)
-	}
-	b.smu.Lock()
-	b.stats.OldestSeq = next
-	b.smu.Unlock()
+	b.setState(st)
 	return nil
 }
 
-// firstSeqFrom returns the smallest stored seq >= from, or 0. It reads keys only.
-func (b *Badger) firstSeqFrom(from uint64) (uint64, error) {
-	var seq uint64
-	err := b.db.View(func(txn *badger.Txn) error {
-		io := badger.DefaultIteratorOptions
-		io.PrefetchValues = false
-		io.Prefix = sizePrefix
-		it := txn.NewIterator(io)
-		defer it.Close()
-		it.Seek(seqKey(sizePrefix, from))
-		if it.Valid() {
-			seq, _ = keySeq(sizePrefix, it.Item().Key())
+func deleteEntry(txn *badger.Txn, x meta) error {
+	for _, p := range [][]byte{msgPrefix, idxPrefix} {
+		if err := txn.Delete(seqKey(p, x.seq)); err != nil {
+			return err
+		}
+	}
+	if x.kind == KindEvidence {
+		return txn.Delete(seqKey(evPrefix, x.seq))
+	}
+	return nil
+}
+
+// syncDeletesLocked makes the deletes so far durable and removes their blobs. The caller holds
+// wmu.
+func (b *Badger) syncDeletesLocked() error {
+	if len(b.unlinkLater) == 0 {
+		return nil
+	}
+	if err := b.db.Sync(); err != nil {
+		return fmt.Errorf("outbox %s: sync: %w", b.dir, err)
+	}
+	b.blobs.remove(b.unlinkLater...)
+	b.unlinkLater = b.unlinkLater[:0]
+	return nil
+}
+
+// findHead moves st.head to the first live entry. Writers are serialised, so nothing can change
+// the head while it looks. The new head is persisted with the next write; a stale head in meta
+// is only a lower bound, which is all a restart needs.
+func (b *Badger) findHead(st *state) error {
+	if st.depth <= 0 {
+		st.depth, st.bytes, st.headAt = 0, 0, 0
+		st.head = st.next
+		return nil
+	}
+	return b.db.View(func(txn *badger.Txn) error {
+		// PUBACKs come nearly in order, so the new head is usually a few seqs on: look those
+		// up directly before paying for an iterator over the tombstones.
+		for s := st.head + 1; s < st.next && s <= st.head+64; s++ {
+			m, ok, err := getMeta(txn, s)
+			if err != nil {
+				return fmt.Errorf("outbox %s: find head: %w", b.dir, err)
+			}
+			if ok {
+				st.head, st.headAt = m.seq, m.at
+				return nil
+			}
+		}
+		m, ok, err := firstFrom(txn, st.head)
+		if err != nil {
+			return fmt.Errorf("outbox %s: find head: %w", b.dir, err)
+		}
+		if ok {
+			st.head, st.headAt = m.seq, m.at
 		}
 		return nil
 	})
-	return seq, err
 }
 
 // Stats implements Outbox.
 func (b *Badger) Stats() Stats {
 	b.smu.Lock()
 	defer b.smu.Unlock()
-	return b.stats
+	s := Stats{Depth: b.st.depth, Bytes: b.st.bytes, Batches: b.st.batches, Drops: b.st.drops}
+	if s.Depth > 0 {
+		s.OldestSeq, s.OldestUnixMs = b.st.head, b.st.headAt
+	}
+	return s
+}
+
+// List returns up to max waiting items with Seq > after, from the index only.
+func (b *Badger) List(after uint64, max int) ([]Item, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	b.smu.Lock()
+	head := b.st.head
+	b.smu.Unlock()
+	var out []Item
+	err := b.db.View(func(txn *badger.Txn) error {
+		return scanIndex(txn, max64(after+1, head), func(m meta) bool {
+			if len(out) >= max {
+				return false
+			}
+			out = append(out, itemOf(m))
+			return true
+		})
+	})
+	return out, err
+}
+
+func itemOf(m meta) Item {
+	it := Item{Seq: m.seq, Batch: m.batch, Kind: m.kind, Ref: m.ref, Bytes: m.size}
+	if m.at > 0 {
+		it.At = time.UnixMilli(m.at).UTC()
+	}
+	return it
 }
 
 // Notify implements Outbox.
 func (b *Badger) Notify() <-chan struct{} { return b.notify }
 
-// Close implements Outbox. It waits for running operations, stops value-log GC and closes the
-// database, which flushes memtables to disk.
+// Close implements Outbox. It waits for running operations, stops the maintenance goroutine and
+// closes the database, which flushes memtables to disk.
 func (b *Badger) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -431,11 +808,18 @@ func (b *Badger) Close() error {
 		return ErrClosed
 	}
 	b.closed = true
-	close(b.stopGC)
-	<-b.gcDone
-	if err := b.db.Close(); err != nil {
+	close(b.stop)
+	<-b.maintEnd
+	var unlink []uint64
+	if !b.o.ReadOnly {
+		b.wmu.Lock()
+		unlink = b.unlinkLater
+		b.wmu.Unlock()
+	}
+	if err := b.db.Close(); err != nil { // flushes and syncs everything
 		return fmt.Errorf("outbox %s: close: %w", b.dir, err)
 	}
+	b.blobs.remove(unlink...)
 	return nil
 }
 

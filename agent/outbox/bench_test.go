@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -75,4 +76,61 @@ func BenchmarkDrain(b *testing.B) {
 			done += round
 		}
 	})
+}
+
+// BenchmarkEnqueuePassage appends one passage (about 1 KiB, no evidence) per op, each commit
+// synced: the rate a lane can store passages at.
+func BenchmarkEnqueuePassage(b *testing.B) {
+	box := openBadger(b, b.TempDir())
+	passage := make([]byte, 1<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := box.AppendBatch(func(uint64) ([]Message, error) {
+			return []Message{{Topic: "sitegate/v1/s/g/passage", Payload: passage, QoS: 1}}, nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "passages/s")
+}
+
+// BenchmarkDiskPerPassage stores 2,000 passages, with and without a 50 KiB evidence image,
+// closes the store and reports the disk it occupies per passage against the payload bytes.
+func BenchmarkDiskPerPassage(b *testing.B) {
+	for _, ev := range []int{0, 50 << 10} {
+		b.Run(fmt.Sprintf("evidence=%dKiB", ev>>10), func(b *testing.B) {
+			const n = 2000
+			for b.Loop() {
+				dir := b.TempDir()
+				box, err := OpenBadger(dir, BadgerOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				passage := make([]byte, 1<<10)
+				evidence := make([]byte, ev)
+				var payload int64
+				for range n {
+					if _, err := box.AppendBatch(func(uint64) ([]Message, error) {
+						ms := []Message{{Topic: "sitegate/v1/s/g/passage", Payload: passage, QoS: 1}}
+						if ev > 0 {
+							ms = append(ms, Message{Topic: "sitegate/v1/s/g/evidence/p/wheels.jpg", Payload: evidence, QoS: 1, Kind: KindEvidence})
+						}
+						for _, m := range ms {
+							payload += int64(len(m.Payload))
+						}
+						return ms, nil
+					}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := box.Close(); err != nil {
+					b.Fatal(err)
+				}
+				disk := DiskUsage(dir)
+				b.ReportMetric(float64(disk)/n, "disk-B/passage")
+				b.ReportMetric(float64(payload)/n, "payload-B/passage")
+				b.ReportMetric(float64(disk)/float64(payload), "disk/payload")
+			}
+		})
+	}
 }

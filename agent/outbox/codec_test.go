@@ -21,7 +21,15 @@ var codecCases = []struct {
 	{"topic too long for value", []byte{1, 5, 't'}, nil},
 	{"missing flags", []byte{1, 1, 't'}, nil},
 	{"qos 3", []byte{1, 1, 't', 3}, nil},
-	{"unknown flag", []byte{1, 1, 't', 0x10}, nil},
+	{"unknown flag", []byte{1, 1, 't', 0x80}, nil},
+	{"evidence kind", []byte{1, 1, 't', 0x11, 0xff, 0xd8}, &Message{Topic: "t", QoS: 1, Kind: KindEvidence, Payload: []byte{0xff, 0xd8}}},
+	{"announcement kind", []byte{1, 1, 't', 0x21, '{', '}'}, &Message{Topic: "t", QoS: 1, Kind: KindAnnouncement, Payload: []byte("{}")}},
+	{"kind 3", []byte{1, 1, 't', 0x30}, nil},
+	{"ref", []byte{1, 1, 't', 0x41, 2, 'i', 'd', 'x'}, &Message{Topic: "t", QoS: 1, Ref: "id", Payload: []byte("x")}},
+	{"ref too long for value", []byte{1, 1, 't', 0x41, 5, 'i'}, nil},
+	{"empty ref", []byte{1, 1, 't', 0x41, 0}, nil},
+	{"blob", []byte{1, 1, 't', 0x19, 0, 0, 0x10, 0, 1, 2, 3, 4}, &Message{Topic: "t", QoS: 1, Kind: KindEvidence}},
+	{"blob reference too short", []byte{1, 1, 't', 0x19, 0, 0, 0x10}, nil},
 	{"varint overflow", []byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, nil},
 	{"non-minimal topic length", []byte{1, 0x81, 0, '0', 0}, nil},
 	{"huge topic length", []byte{1, 0xff, 0xff, 0xff, 0x0f, 't', 0}, nil},
@@ -30,7 +38,7 @@ var codecCases = []struct {
 func TestCodec(t *testing.T) {
 	for _, tc := range codecCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := decodeMessage(tc.in)
+			got, blob, err := decodeMessage(tc.in)
 			if tc.want == nil {
 				if !errors.Is(err, ErrCorrupt) {
 					t.Fatalf("decode = %+v, %v; want ErrCorrupt", got, err)
@@ -40,10 +48,10 @@ func TestCodec(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			if got.Topic != tc.want.Topic || got.QoS != tc.want.QoS || got.Retained != tc.want.Retained || !bytes.Equal(got.Payload, tc.want.Payload) {
+			if got.Topic != tc.want.Topic || got.QoS != tc.want.QoS || got.Retained != tc.want.Retained || got.Kind != tc.want.Kind || got.Ref != tc.want.Ref || !bytes.Equal(got.Payload, tc.want.Payload) {
 				t.Fatalf("decode = %+v, want %+v", got, *tc.want)
 			}
-			if enc := encodeMessage(got); !bytes.Equal(enc, tc.in) {
+			if enc := encodeMessage(got, blob); !bytes.Equal(enc, tc.in) {
 				t.Errorf("encode(decode(x)) = %v, want %v", enc, tc.in)
 			}
 		})
@@ -57,7 +65,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(tc.in)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := decodeMessage(b)
+		m, blob, err := decodeMessage(b)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error %v does not wrap ErrCorrupt", err)
@@ -67,7 +75,7 @@ func FuzzDecode(f *testing.F) {
 		if err := validate(m); err != nil {
 			t.Fatalf("decoded an invalid message %+v: %v", m, err)
 		}
-		if enc := encodeMessage(m); !bytes.Equal(enc, b) {
+		if enc := encodeMessage(m, blob); !bytes.Equal(enc, b) {
 			t.Fatalf("encode(decode(%v)) = %v", b, enc)
 		}
 	})

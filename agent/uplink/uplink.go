@@ -9,14 +9,17 @@ package uplink
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -34,7 +37,13 @@ type Options struct {
 	StatusTopic    string      // retained; the Last Will publishes OfflinePayload there (QoS 1, retained)
 	OfflinePayload []byte      // the Last Will, also published on a clean stop
 	Online         func() []byte
-	Window         int           // messages in flight at once, default 16
+	Window         int // messages in flight at once, default 256
+	// WindowBytes bounds the payload bytes in flight (default 4 MiB), so a backlog of large
+	// evidence images does not hold the whole window in memory; one message is always allowed.
+	WindowBytes int
+	// AllowInsecure permits tcp:// to a host that is not a loopback address. Without it such a
+	// connection is refused before any byte (or password) is sent.
+	AllowInsecure  bool
 	KeepAlive      time.Duration // default 30s
 	ConnectTimeout time.Duration // default 10s
 	MinBackoff     time.Duration // first reconnect delay, default 1s
@@ -74,6 +83,7 @@ type Uplink struct {
 
 	inbox   chan inbound
 	runDone chan struct{} // closed when the running Run returns
+	beat    atomic.Int64  // unix nanoseconds of the loop's last turn; 0 when Run is not running
 }
 
 type subscription struct {
@@ -90,8 +100,11 @@ type inbound struct {
 
 // New returns an Uplink for box; nothing connects until Run.
 func New(opts Options, box outbox.Outbox) *Uplink {
+	if opts.WindowBytes <= 0 {
+		opts.WindowBytes = 4 << 20
+	}
 	if opts.Window <= 0 {
-		opts.Window = 16
+		opts.Window = 256
 	}
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = 30 * time.Second
@@ -117,6 +130,53 @@ func New(opts Options, box outbox.Outbox) *Uplink {
 	}
 	u.status.TLS = opts.TLS != nil || isTLSScheme(opts.URL)
 	return u
+}
+
+// ErrInsecure is returned (wrapped) when a plain tcp:// connection to a host that is not a
+// loopback address is refused.
+var ErrInsecure = errors.New("plain tcp:// to a non-loopback host is refused (use ssl://, or allow_insecure)")
+
+// IsLoopback reports whether host (a name or an address, without port) is this machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// TLSConfig builds the client TLS configuration for serverName: the CA bundle caFile (PEM;
+// empty uses the system roots) and, for mutual TLS, the client certificate and key.
+func TLSConfig(caFile, certFile, keyFile, serverName string) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls ca_file %s: no PEM certificate", caFile)
+		}
+		tc.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("tls: cert_file and key_file go together")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls cert_file/key_file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// jitter returns the wait before the next connect attempt: half of backoff fixed, half random,
+// so a fleet cut off by the same broker restart spreads its reconnects.
+func jitter(backoff time.Duration) time.Duration {
+	return backoff/2 + rand.N(backoff/2+1)
 }
 
 func isTLSScheme(raw string) bool {
@@ -158,6 +218,22 @@ func (u *Uplink) PublishStatus(payload []byte) {
 		return
 	}
 	c.Publish(u.opts.StatusTopic, 1, true, payload)
+}
+
+// ErrNotConnected is returned by Publish while there is no connection.
+var ErrNotConnected = errors.New("uplink: not connected")
+
+// Publish sends one message now, outside the outbox, if connected (control-plane replies and
+// reports, which are only meaningful live); it does not wait for the PUBACK.
+func (u *Uplink) Publish(topic string, qos byte, retained bool, payload []byte) error {
+	u.mu.Lock()
+	c := u.client
+	u.mu.Unlock()
+	if c == nil {
+		return ErrNotConnected
+	}
+	c.Publish(topic, qos, retained, payload)
+	return nil
 }
 
 // Subscribe remembers a subscription, made now if connected and again on every connect. h runs
@@ -221,7 +297,9 @@ func (u *Uplink) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { u.dispatch(done) })
+	u.alive()
 	defer func() {
+		u.beat.Store(0)
 		close(done)
 		wg.Wait()
 		u.mu.Lock()
@@ -245,17 +323,42 @@ func (u *Uplink) Run(ctx context.Context) error {
 		if connected {
 			backoff = u.opts.MinBackoff
 		}
-		// Half fixed, half random: spreads a fleet's reconnects without ever hammering.
-		wait := backoff/2 + rand.N(backoff/2+1)
+		wait := jitter(backoff)
 		backoff = min(backoff*2, u.opts.MaxBackoff)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := u.backoff(ctx, wait); err != nil {
 			return nil
-		case <-t.C:
 		}
 	}
+}
+
+// backoff waits d, beating the heartbeat meanwhile: waiting to reconnect is progress.
+func (u *Uplink) backoff(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	beat := time.NewTicker(pollInterval)
+	defer beat.Stop()
+	for {
+		u.alive()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-beat.C:
+		}
+	}
+}
+
+func (u *Uplink) alive() { u.beat.Store(time.Now().UnixNano()) }
+
+// Heartbeat is when Run's loops last made progress, for the service watchdog: at least every
+// pollInterval while connected or waiting to reconnect, and within ConnectTimeout while
+// connecting or subscribing. The zero time means Run is not running.
+func (u *Uplink) Heartbeat() time.Time {
+	if n := u.beat.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 func (u *Uplink) setError(err error) {
@@ -284,9 +387,10 @@ func (l *lostSignal) fire(err error) {
 // dialer opens the network connection for paho so that ctx aborts the dial and the MQTT
 // handshake; once the handshake is done, disarm hands the connection's life back to the session.
 type dialer struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	stop func() bool
+	ctx      context.Context
+	insecure bool // plain tcp to any host allowed
+	mu       sync.Mutex
+	stop     func() bool
 }
 
 func (d *dialer) open(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
@@ -295,6 +399,9 @@ func (d *dialer) open(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
 	var err error
 	switch strings.ToLower(uri.Scheme) {
 	case "tcp", "mqtt":
+		if !d.insecure && !IsLoopback(uri.Hostname()) {
+			return nil, fmt.Errorf("%s: %w", uri.Host, ErrInsecure)
+		}
 		conn, err = nd.DialContext(d.ctx, "tcp", uri.Host)
 	case "ssl", "tls", "mqtts", "tcps":
 		td := &tls.Dialer{NetDialer: nd, Config: o.TLSConfig}
@@ -332,7 +439,7 @@ type ack struct {
 // reports whether the broker accepted the connection.
 func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	lost := &lostSignal{ch: make(chan struct{})}
-	d := &dialer{ctx: ctx}
+	d := &dialer{ctx: ctx, insecure: u.opts.AllowInsecure}
 	o := paho.NewClientOptions().
 		AddBroker(u.opts.URL).
 		SetClientID(u.opts.ClientID).
@@ -359,8 +466,10 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		o.SetBinaryWill(u.opts.StatusTopic, u.opts.OfflinePayload, 1, true)
 	}
 	client := paho.NewClient(o)
+	u.alive()
 	tok := client.Connect()
 	<-tok.Done() // bounded by ConnectTimeout, and by ctx through the dialer
+	u.alive()
 	if !d.disarm() || ctx.Err() != nil {
 		if tok.Error() == nil {
 			client.Disconnect(250)
@@ -403,15 +512,14 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		case <-ctx.Done():
 		}
 		timeout.Stop()
+		u.alive()
 	}
 	select {
 	case <-lost.ch:
 		return true, fmt.Errorf("connection lost: %w", lost.err)
 	default:
 	}
-	if u.opts.StatusTopic != "" && u.opts.Online != nil {
-		client.Publish(u.opts.StatusTopic, 1, true, u.opts.Online())
-	}
+	// Counted before the birth message, so it carries this connection's count.
 	u.mu.Lock()
 	u.status.Connected = true
 	if u.connected {
@@ -419,6 +527,9 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	}
 	u.connected = true
 	u.mu.Unlock()
+	if u.opts.StatusTopic != "" && u.opts.Online != nil {
+		client.Publish(u.opts.StatusTopic, 1, true, u.opts.Online())
+	}
 	u.log.Info("connected", "generation", gen)
 
 	// Acks are collected by one goroutine per message in flight (at most Window), each of which
@@ -431,10 +542,12 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		wg.Wait()
 	}()
 	inflight := make(map[uint64]struct{}, u.opts.Window)
+	inflightBytes := map[uint64]int{} // payload size of each entry in flight
+	bytesInFlight := 0
 	var last uint64 // highest seq sent on this connection
 
 	fill := func() error {
-		for len(inflight) < u.opts.Window {
+		for len(inflight) < u.opts.Window && (len(inflight) == 0 || bytesInFlight < u.opts.WindowBytes) {
 			es, err := u.box.Peek(last, u.opts.Window-len(inflight))
 			if err != nil {
 				return err
@@ -443,8 +556,13 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 				return nil
 			}
 			for _, e := range es {
+				if len(inflight) > 0 && bytesInFlight >= u.opts.WindowBytes {
+					return nil // the rest is read again once acknowledgements free room
+				}
 				t := client.Publish(e.Topic, e.QoS, e.Retained, e.Payload)
 				inflight[e.Seq] = struct{}{}
+				inflightBytes[e.Seq] = len(e.Payload)
+				bytesInFlight += len(e.Payload)
 				last = e.Seq
 				seq := e.Seq
 				wg.Go(func() {
@@ -461,29 +579,43 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		}
 		return nil
 	}
-	// handle deletes an acknowledged entry. Only a PUBACK on this connection counts; any
-	// publish error ends the connection, and everything unacknowledged is sent again.
+	// handle deletes acknowledged entries, with every other PUBACK already waiting, in one
+	// outbox transaction. Only a PUBACK on this connection counts; any publish error ends the
+	// connection, and everything unacknowledged is sent again.
 	handle := func(a ack) error {
-		delete(inflight, a.seq)
-		if a.err != nil {
-			return fmt.Errorf("publish entry %d: %w", a.seq, a.err)
+		var done []uint64
+		var failed error
+		for {
+			delete(inflight, a.seq)
+			bytesInFlight -= inflightBytes[a.seq]
+			delete(inflightBytes, a.seq)
+			switch {
+			case a.err != nil:
+				failed = fmt.Errorf("publish entry %d: %w", a.seq, a.err)
+			case a.gen == gen:
+				done = append(done, a.seq)
+			}
+			select {
+			case a = <-acks:
+				continue
+			default:
+			}
+			break
 		}
-		if a.gen != gen {
-			return nil
-		}
-		if err := u.box.Delete(a.seq); err != nil {
+		if err := u.box.Delete(done...); err != nil {
 			return err
 		}
 		u.mu.Lock()
-		u.status.Published++
+		u.status.Published += uint64(len(done))
 		u.status.InFlight = len(inflight)
 		u.mu.Unlock()
-		return nil
+		return failed
 	}
 
 	poll := time.NewTicker(pollInterval)
 	defer poll.Stop()
 	for {
+		u.alive()
 		if err := fill(); err != nil {
 			if errors.Is(err, outbox.ErrClosed) {
 				client.Disconnect(250)

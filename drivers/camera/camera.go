@@ -31,7 +31,8 @@ type Options struct {
 	// URL is a file path (played at its own frame rate and looped, so a clip behaves like a live
 	// camera), rtsp:// (TCP transport), http:// MJPEG, or /dev/videoN.
 	URL string
-	// MinBackoff and MaxBackoff bound the wait before reopening after a failure; default 1s, 30s.
+	// MinBackoff and MaxBackoff bound the wait before reopening after a failure; default 1s, 5s,
+	// so a camera is back within about 10 s of its source returning.
 	MinBackoff, MaxBackoff time.Duration
 	// StaleAfter is the age beyond which a frame is not evidence; default 5s.
 	StaleAfter time.Duration
@@ -44,7 +45,7 @@ type Options struct {
 
 const (
 	defaultMinBackoff = time.Second
-	defaultMaxBackoff = 30 * time.Second
+	defaultMaxBackoff = 5 * time.Second
 	defaultStaleAfter = 5 * time.Second
 	defaultStallAfter = 10 * time.Second
 	fpsWindow         = 5 * time.Second

@@ -42,14 +42,15 @@ func (r Reading) Has(f Flags) bool { return r.Flags&f == f }
 
 // Stats counts what a decoder has seen. Safe to read from any goroutine.
 type Stats struct {
-	Frames         uint64 `json:"frames"`          // valid frames turned into readings
-	BadFrames      uint64 `json:"bad_frames"`      // frames dropped: bad checksum, layout or value
-	DiscardedBytes uint64 `json:"discarded_bytes"` // bytes skipped while looking for a frame start
+	Frames         uint64 `json:"frames"`             // valid frames turned into readings
+	BadFrames      uint64 `json:"bad_frames"`         // frames dropped: bad checksum, layout or value
+	DiscardedBytes uint64 `json:"discarded_bytes"`    // bytes skipped while looking for a frame start
+	Timeouts       uint64 `json:"timeouts,omitempty"` // polls that got no reply within the reply timeout
 }
 
 // Counters is the concurrency-safe accumulator a decoder embeds to implement Stats.
 type Counters struct {
-	frames, bad, discarded atomic.Uint64
+	frames, bad, discarded, timeouts atomic.Uint64
 }
 
 // AddFrame counts a valid frame.
@@ -61,9 +62,18 @@ func (c *Counters) AddBadFrame() { c.bad.Add(1) }
 // AddDiscarded counts bytes skipped while looking for a frame start.
 func (c *Counters) AddDiscarded(n int) { c.discarded.Add(uint64(n)) }
 
+// AddTimeout counts a poll that got no reply in time.
+func (c *Counters) AddTimeout() { c.timeouts.Add(1) }
+
 // Stats returns a snapshot of the counters.
 func (c *Counters) Stats() Stats {
-	return Stats{Frames: c.frames.Load(), BadFrames: c.bad.Load(), DiscardedBytes: c.discarded.Load()}
+	return Stats{Frames: c.frames.Load(), BadFrames: c.bad.Load(), DiscardedBytes: c.discarded.Load(), Timeouts: c.timeouts.Load()}
+}
+
+// Add returns the sum of two snapshots.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Frames: s.Frames + o.Frames, BadFrames: s.BadFrames + o.BadFrames,
+		DiscardedBytes: s.DiscardedBytes + o.DiscardedBytes, Timeouts: s.Timeouts + o.Timeouts}
 }
 
 // Decoder turns a byte stream from an indicator into readings.
@@ -75,10 +85,60 @@ type Decoder interface {
 	Stats() Stats
 }
 
-// Options are what every decoder may be told.
+// Options are what every decoder may be told. A continuous protocol uses Now only.
 type Options struct {
 	// Now stamps readings; nil means time.Now.
 	Now func() time.Time
+
+	// Writer is the port's write side. A polled protocol sends its requests on it; with no
+	// Writer a polled decoder only decodes what it reads (a recording, a line someone else polls).
+	Writer io.Writer
+	// Address is a polled indicator's address (yaohua-cmd: "A" to "Z"); empty means the
+	// protocol's default.
+	Address string
+	// PollInterval is the time from one request to the next; 0 means DefaultPollInterval.
+	PollInterval time.Duration
+	// ReplyTimeout is how long a polled decoder waits for a reply before it counts a timeout
+	// and polls again; 0 means DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+
+	// ASCII configures the "ascii" line protocol.
+	ASCII ASCII
+}
+
+// ASCII is the profile of the configurable "ascii" line protocol.
+type ASCII struct {
+	// Pattern is a regular expression with a named group "w" that captures the weight; it is
+	// matched against each line without its terminator. Optional named groups: "unit" (kg, g,
+	// t, lb), "motion" (non-empty means in motion), "net" (non-empty means net weight).
+	Pattern string
+	// Reverse reverses the captured weight's characters first (indicators that send the least
+	// significant digit first).
+	Reverse bool
+	// Scale multiplies the value; 0 means 1.
+	Scale float64
+	// Unit is the unit when the line carries none: kg (default), g, t or lb.
+	Unit string
+	// Terminator ends each line; empty means "\r\n" (a lone "\n" is accepted too).
+	Terminator string
+}
+
+// Defaults of polled protocols.
+const (
+	DefaultPollInterval = 200 * time.Millisecond
+	DefaultReplyTimeout = 500 * time.Millisecond
+)
+
+// Poll returns the poll interval and the reply timeout with their defaults applied.
+func (o Options) Poll() (interval, timeout time.Duration) {
+	interval, timeout = o.PollInterval, o.ReplyTimeout
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	if timeout <= 0 {
+		timeout = DefaultReplyTimeout
+	}
+	return interval, timeout
 }
 
 // Clock returns o.Now or time.Now.
@@ -92,10 +152,35 @@ func (o Options) Clock() func() time.Time {
 // Factory builds a decoder reading from r.
 type Factory func(r io.Reader, opts Options) Decoder
 
+// Info describes a protocol for tools (detect, config checks).
+type Info struct {
+	// Polled: the indicator answers requests and sends nothing by itself.
+	Polled bool
+	// Summary is one line for help texts, e.g. "Yaohua XK3190 continuous tF=0".
+	Summary string
+	// NeedsProfile: the protocol decodes nothing without Options.ASCII (it cannot be detected).
+	NeedsProfile bool
+}
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Factory{}
+	infos    = map[string]Info{}
 )
+
+// Describe records what a registered protocol is; protocols call it from init after Register.
+func Describe(name string, i Info) {
+	mu.Lock()
+	defer mu.Unlock()
+	infos[name] = i
+}
+
+// About returns what Describe recorded for a protocol (the zero Info if nothing).
+func About(name string) Info {
+	mu.RLock()
+	defer mu.RUnlock()
+	return infos[name]
+}
 
 // Register adds a protocol under its scale.protocol name. It panics on a duplicate name, which is
 // a programming error.

@@ -2,7 +2,8 @@
 // reopens it with backoff when it fails (a USB adapter unplugged, a cable pulled) and hands each
 // open port to a session as a blocking reader.
 //
-// Backends sit behind the Opener type (go.bug.st/serial is the default). This package knows
+// Backends sit behind the Opener type: go.bug.st/serial (the default) and github.com/tarm/serial;
+// WithUSB resolves usb:VID:PID[:SERIAL] ports at every open. This package knows
 // nothing of what travels on the line; it must not import sitegate/models, sitegate/agent or any
 // protocol package.
 package serialport

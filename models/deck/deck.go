@@ -47,7 +47,15 @@ type Params struct {
 	// Silence closes a visit when no reading arrives for this long (the indicator was lost);
 	// 0 disables it.
 	Silence time.Duration
+	// StableConfirm is how many readings in a row the indicator itself must call stable
+	// (MotionKnown without Motion), all within StableBandKg, for their median to be taken
+	// without waiting for StableWindow; 0 means DefaultStableConfirm. Protocols without a
+	// motion flag always wait for StableWindow.
+	StableConfirm int
 }
+
+// DefaultStableConfirm is the number of indicator-stable readings that confirm a weight.
+const DefaultStableConfirm = 3
 
 // Kind is what happened.
 type Kind int
@@ -186,6 +194,18 @@ func (d *Deck) occupied(r indicator.Reading, heavy bool) []Event {
 		lo, hi, start = min(lo, w), max(hi, w), i
 	}
 	d.window = append(d.window[:0], d.window[start:]...)
+	// The indicator's own word: a run of readings it calls stable, all within the band.
+	confirm := d.p.StableConfirm
+	if confirm <= 0 {
+		confirm = DefaultStableConfirm
+	}
+	flagged := 0
+	for i := len(d.window) - 1; i >= 0 && d.window[i].Has(indicator.MotionKnown); i-- {
+		flagged++
+	}
+	if flagged >= confirm {
+		return d.capture(r.Time, d.window[len(d.window)-flagged:])
+	}
 	// Keep one reading at or before the window's start, so "for StableWindow" is measured.
 	for len(d.window) > 1 && r.Time.Sub(d.window[1].Time) >= d.p.StableWindow {
 		d.window = d.window[1:]
@@ -193,10 +213,15 @@ func (d *Deck) occupied(r indicator.Reading, heavy bool) []Event {
 	if r.Time.Sub(d.window[0].Time) < d.p.StableWindow {
 		return nil
 	}
-	d.gross = median(d.window)
+	return d.capture(r.Time, d.window)
+}
+
+// capture takes the median of rs as the visit's gross weight.
+func (d *Deck) capture(at time.Time, rs []indicator.Reading) []Event {
+	d.gross = median(rs)
 	d.captured, d.state = true, Captured
 	d.window = d.window[:0]
-	return []Event{{Kind: Stable, At: r.Time, GrossKg: d.gross}}
+	return []Event{{Kind: Stable, At: at, GrossKg: d.gross}}
 }
 
 func median(rs []indicator.Reading) float64 {

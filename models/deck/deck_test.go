@@ -17,6 +17,8 @@ var params = Params{OnKg: 500, OffKg: 200, OffHold: 3 * time.Second, StableWindo
 
 const division = 20
 
+const mot = indicator.MotionKnown | indicator.Motion
+
 // seg is a piece of a weight trace: from → to over dur, one reading every 100 ms, with noise.
 type seg struct {
 	from, to float64
@@ -104,6 +106,14 @@ func TestDeckVisits(t *testing.T) {
 		{"stable after the dip when none before", []seg{{0, 9000, time.Second, 500, 0}, {100, 100, 2 * time.Second, 0, 0}, {9000, 9000, 3 * time.Second, 0, 0}, {0, 0, 4 * time.Second, 0, 0}},
 			"arrived stable(9000) departed(9000)"},
 		{"motion flag holds off capture", []seg{{20000, 20000, 4 * time.Second, 0, indicator.MotionKnown | indicator.Motion}, {0, 0, 4 * time.Second, 0, 0}},
+			"arrived departed(none)"},
+		{"indicator stable flag captures without the software window", []seg{{0, 20000, 2 * time.Second, 300, mot}, {20000, 20000, 300 * time.Millisecond, 0, indicator.MotionKnown}, {20000, 0, time.Second, 0, mot}, {0, 0, 4 * time.Second, 0, indicator.MotionKnown}},
+			"arrived stable(20000) departed(20000)"},
+		{"two stable readings are not enough", []seg{{0, 20000, 2 * time.Second, 300, mot}, {20000, 20000, 200 * time.Millisecond, 0, indicator.MotionKnown}, {20000, 20000, time.Second, 0, mot}, {20000, 0, time.Second, 0, mot}, {0, 0, 4 * time.Second, 0, indicator.MotionKnown}},
+			"arrived departed(none)"},
+		{"indicator stable but outside the band waits", []seg{{0, 20000, 2 * time.Second, 0, mot}, {20000, 20000, time.Second, 200, indicator.MotionKnown}, {20000, 0, time.Second, 0, mot}, {0, 0, 4 * time.Second, 0, indicator.MotionKnown}},
+			"arrived departed(none)"},
+		{"no motion flag falls back to the window", []seg{{0, 20000, 2 * time.Second, 300, 0}, {20000, 20000, time.Second, 0, 0}, {20000, 0, time.Second, 0, 0}, {0, 0, 4 * time.Second, 0, 0}},
 			"arrived departed(none)"},
 		{"overload flag occupies but never captures", []seg{{0, 0, 4 * time.Second, 0, indicator.Overload}, {0, 0, 4 * time.Second, 0, 0}},
 			"arrived departed(none)"},

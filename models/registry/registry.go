@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -189,4 +190,41 @@ func Parse(data []byte) (*Registry, error) {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
 	}
 	return r, nil
+}
+
+// CheckPermit judges a registered vehicle's permit at the passage's time at, read in at's own
+// location (the site's local time): outside valid_from..valid_to (both days included) or
+// outside hours (HH:MM-HH:MM, end excluded; an end before the start spans midnight) is an
+// alarm, with the reason. A vehicle with no permit on record has nothing to break.
+func CheckPermit(v Vehicle, at time.Time) Result {
+	pm := v.Permit
+	if pm == nil {
+		return Result{Verdict: models.OK, Reason: "no permit restrictions on record"}
+	}
+	day := at.Format("2006-01-02")
+	if pm.ValidFrom != "" && day < pm.ValidFrom {
+		return Result{Verdict: models.Alarm, Reason: "permit not valid until " + pm.ValidFrom}
+	}
+	if pm.ValidTo != "" && day > pm.ValidTo {
+		return Result{Verdict: models.Alarm, Reason: "permit expired on " + pm.ValidTo}
+	}
+	if pm.Hours != "" {
+		if len(pm.Hours) != 11 {
+			return Result{Verdict: models.Unknown, Reason: "permit hours unreadable"}
+		}
+		from, to := minutes(pm.Hours[:5]), minutes(pm.Hours[6:])
+		now := at.Hour()*60 + at.Minute()
+		inside := from <= now && now < to
+		if to <= from { // spans midnight
+			inside = now >= from || now < to
+		}
+		if !inside {
+			return Result{Verdict: models.Alarm, Reason: "outside permit hours " + pm.Hours}
+		}
+	}
+	return Result{Verdict: models.OK}
+}
+
+func minutes(hhmm string) int {
+	return int(hhmm[0]-'0')*600 + int(hhmm[1]-'0')*60 + int(hhmm[3]-'0')*10 + int(hhmm[4]-'0')
 }

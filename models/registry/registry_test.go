@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sitegate/models"
 )
@@ -110,5 +111,46 @@ func TestNilRegistryIsUnknown(t *testing.T) {
 	var r *Registry
 	if res, _, ok := r.Check("浙F12345", true); res.Verdict != models.Unknown || ok {
 		t.Fatalf("got %+v", res)
+	}
+}
+
+func TestCheckPermit(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	full := &Permit{ValidFrom: "2026-01-01", ValidTo: "2026-12-31", Hours: "06:00-22:00"}
+	night := &Permit{Hours: "22:00-06:00"}
+	cases := []struct {
+		name   string
+		permit *Permit
+		at     string
+		want   models.Verdict
+		reason string
+	}{
+		{"no permit", nil, "2026-05-01 03:00", models.OK, "no permit"},
+		{"inside", full, "2026-05-01 12:00", models.OK, ""},
+		{"first day", full, "2026-01-01 06:00", models.OK, ""},
+		{"last day", full, "2026-12-31 21:59", models.OK, ""},
+		{"before valid_from", full, "2025-12-31 12:00", models.Alarm, "not valid until 2026-01-01"},
+		{"after valid_to", full, "2027-01-01 12:00", models.Alarm, "expired on 2026-12-31"},
+		{"before hours", full, "2026-05-01 05:59", models.Alarm, "outside permit hours"},
+		{"end of hours excluded", full, "2026-05-01 22:00", models.Alarm, "outside permit hours"},
+		{"night inside late", night, "2026-05-01 23:30", models.OK, ""},
+		{"night inside early", night, "2026-05-01 05:00", models.OK, ""},
+		{"night outside", night, "2026-05-01 12:00", models.Alarm, "outside permit hours"},
+		{"dates only", &Permit{ValidTo: "2026-06-30"}, "2026-07-01 00:00", models.Alarm, "expired"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := CheckPermit(Vehicle{Plate: "浙F12345", Permit: c.permit}, at(c.at))
+			if r.Verdict != c.want || !strings.Contains(r.Reason, c.reason) {
+				t.Fatalf("got %+v, want %s (%q)", r, c.want, c.reason)
+			}
+		})
 	}
 }

@@ -29,14 +29,29 @@ type MosquittoOptions struct {
 	Port   int       // 0: a free loopback port is chosen
 	Extra  []string  // extra mosquitto.conf lines, e.g. a TLS listener
 	Log    io.Writer // also receives mosquitto's output; the last 8 KiB are always kept for errors
+	// TLS, if set, adds an ssl:// listener on a second free loopback port (TLSURL).
+	TLS *TLSListener
+	// PersistDir, if set, turns persistence on there: sessions, subscriptions and queued
+	// messages survive Restart (mosquitto saves them when stopped with SIGTERM), and queues are
+	// unbounded, so a persistent subscriber misses nothing the broker acknowledged.
+	PersistDir string
+}
+
+// TLSListener is a TLS listener's PEM material. With RequireClientCert, clients must present a
+// certificate signed by CA (mutual TLS).
+type TLSListener struct {
+	CA, Cert, Key     []byte
+	RequireClientCert bool
 }
 
 // Process is a running mosquitto listening on 127.0.0.1. It keeps its port across Restart.
 type Process struct {
-	bin   string
-	port  int
-	conf  string
-	extra io.Writer
+	bin     string
+	port    int
+	tlsPort int
+	tls     *TLSListener
+	conf    string
+	extra   io.Writer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -71,17 +86,37 @@ func Mosquitto(ctx context.Context, opts MosquittoOptions) (*Process, error) {
 			return nil, err
 		}
 	}
+	persist := []string{"persistence false"}
+	if opts.PersistDir != "" {
+		// Writable by the unprivileged user mosquitto drops to when started as root.
+		if err := os.MkdirAll(opts.PersistDir, 0o777); err != nil {
+			return nil, fmt.Errorf("broker: mosquitto persistence: %w", err)
+		}
+		_ = os.Chmod(opts.PersistDir, 0o777)
+		persist = []string{"persistence true", "persistence_location " + strings.TrimSuffix(opts.PersistDir, "/") + "/",
+			"autosave_interval 0", "max_queued_messages 0", "max_inflight_messages 0"}
+	}
 	conf := []string{
 		"listener " + strconv.Itoa(port) + " 127.0.0.1",
 		"allow_anonymous true",
-		"persistence false",
 		"log_dest stderr",
 		"log_type error",
 		"log_type warning",
 		"log_type notice",
 	}
+	conf = append(conf, persist...)
+	p := &Process{bin: bin, port: port, extra: opts.Log, tls: opts.TLS}
+	if opts.TLS != nil {
+		var err error
+		if p.tlsPort, err = FreePort(); err != nil {
+			return nil, err
+		}
+		conf = append(conf, "listener "+strconv.Itoa(p.tlsPort)+" 127.0.0.1",
+			"cafile ca.pem", "certfile server.pem", "keyfile server.key",
+			"require_certificate "+strconv.FormatBool(opts.TLS.RequireClientCert))
+	}
 	conf = append(conf, opts.Extra...)
-	p := &Process{bin: bin, port: port, conf: strings.Join(conf, "\n") + "\n", extra: opts.Log}
+	p.conf = strings.Join(conf, "\n") + "\n"
 	if err := p.start(ctx); err != nil {
 		return nil, err
 	}
@@ -100,6 +135,14 @@ func FreePort() (int, error) {
 
 // URL is the broker's address for an MQTT client, tcp://127.0.0.1:PORT.
 func (p *Process) URL() string { return "tcp://" + p.Addr() }
+
+// TLSURL is the TLS listener's address, ssl://127.0.0.1:PORT; empty without one.
+func (p *Process) TLSURL() string {
+	if p.tls == nil {
+		return ""
+	}
+	return "ssl://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(p.tlsPort))
+}
 
 // Addr is host:port.
 func (p *Process) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
@@ -125,7 +168,18 @@ func (p *Process) start(ctx context.Context) error {
 		return fmt.Errorf("broker: mosquitto config dir: %w", err)
 	}
 	confPath := filepath.Join(dir, "mosquitto.conf")
-	if err := os.WriteFile(confPath, []byte(p.conf), 0o644); err != nil {
+	// Relative file names in the config are the PEM files written beside it.
+	conf := strings.NewReplacer("cafile ", "cafile "+dir+"/", "certfile ", "certfile "+dir+"/", "keyfile ", "keyfile "+dir+"/").Replace(p.conf)
+	if p.tls != nil {
+		for name, b := range map[string][]byte{"ca.pem": p.tls.CA, "server.pem": p.tls.Cert, "server.key": p.tls.Key} {
+			// Readable by the unprivileged user mosquitto drops to when started as root.
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				os.RemoveAll(dir)
+				return fmt.Errorf("broker: mosquitto %s: %w", name, err)
+			}
+		}
+	}
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		os.RemoveAll(dir)
 		return fmt.Errorf("broker: mosquitto config: %w", err)
 	}

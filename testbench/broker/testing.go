@@ -61,7 +61,20 @@ func testClientID(kind string) string {
 // It returns once the first subscription is acknowledged; the channel is closed at cleanup.
 func Subscribe(t testing.TB, url, topic string) <-chan Msg {
 	t.Helper()
-	ch := make(chan Msg, 4096)
+	return subscribe(t, url, topic, testClientID("sub"), true)
+}
+
+// SubscribeSession is Subscribe with a persistent session (clean session off) under clientID:
+// with a broker that persists sessions, what it acknowledged while the subscriber was away or
+// the broker restarting is delivered when the subscriber is back.
+func SubscribeSession(t testing.TB, url, topic, clientID string) <-chan Msg {
+	t.Helper()
+	return subscribe(t, url, topic, clientID, false)
+}
+
+func subscribe(t testing.TB, url, topic, clientID string, clean bool) <-chan Msg {
+	t.Helper()
+	ch := make(chan Msg, 1<<16)
 	done := make(chan struct{})
 	var mu sync.Mutex
 	closed := false
@@ -80,8 +93,8 @@ func Subscribe(t testing.TB, url, topic string) <-chan Msg {
 	}
 	opts := paho.NewClientOptions().
 		AddBroker(url).
-		SetClientID(testClientID("sub")).
-		SetCleanSession(true).
+		SetClientID(clientID).
+		SetCleanSession(clean).
 		SetOrderMatters(true).
 		SetAutoReconnect(true).
 		SetMaxReconnectInterval(200 * time.Millisecond).

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"text/template"
 	"time"
 
@@ -24,11 +25,12 @@ import (
 	"sitegate/agent/gateway"
 	"sitegate/agent/lane"
 	config "sitegate/firmware-config"
+	mudmodel "sitegate/models/mud/model"
 	"sitegate/testbench/broker"
-	"sitegate/testbench/clip"
 	"sitegate/testbench/indicatoremu"
 	"sitegate/testbench/platecam"
 	"sitegate/testbench/pty"
+	"sitegate/testbench/scene"
 )
 
 // Options configure a demo run.
@@ -39,6 +41,8 @@ type Options struct {
 	Log     *slog.Logger
 	// Trucks overrides the default three trucks.
 	Trucks []Truck
+	// OnPassage, if set, sees every passage the live view receives, after its evidence.
+	OnPassage func(p lane.Passage, evidenceFiles map[string]string)
 }
 
 // Truck is one scripted truck.
@@ -46,14 +50,15 @@ type Truck struct {
 	Plate   string
 	Color   string
 	GrossKg float64
-	Note    string // what the demo expects of it
+	Mud     scene.Severity // how the camera sees its wheels and body
+	Note    string         // what the demo expects of it
 }
 
 // DefaultTrucks are the demo's three trucks: one overloaded, one unregistered, one fine.
 var DefaultTrucks = []Truck{
-	{Plate: "浙F12345", Color: "yellow", GrossKg: 31200, Note: "registered 3-axle, overloaded"},
-	{Plate: "苏A99999", Color: "yellow", GrossKg: 18000, Note: "not in the registry"},
-	{Plate: "浙F66666", Color: "yellow", GrossKg: 15600, Note: "registered 2-axle, fine"},
+	{Plate: "浙F12345", Color: "yellow", GrossKg: 31200, Mud: scene.Clean, Note: "registered 3-axle, overloaded"},
+	{Plate: "苏A99999", Color: "yellow", GrossKg: 18000, Mud: scene.Heavy, Note: "not in the registry, wheels caked in mud"},
+	{Plate: "浙F66666", Color: "yellow", GrossKg: 15600, Mud: scene.Clean, Note: "registered 2-axle, clean, fine"},
 }
 
 const registryJSON = `{"version": 1, "vehicles": [
@@ -67,6 +72,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	o.Out = &lockedWriter{w: o.Out} // the live view prints from the MQTT client's goroutine too
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -92,10 +98,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer master.Close()
 
-	clipFile := filepath.Join(o.Dir, "wheels.avi")
-	if err := clip.Generate(clipFile, clip.Options{}); err != nil {
-		o.Log.Warn("no camera clip, passages go out without evidence", "err", err)
+	cam, err := startGateCamera()
+	if err != nil {
+		return fmt.Errorf("gate camera: %w", err)
 	}
+	defer cam.Close()
 	regFile := filepath.Join(o.Dir, "registry.json")
 	if err := os.WriteFile(regFile, []byte(registryJSON), 0o644); err != nil {
 		return err
@@ -104,10 +111,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	modelSpec, err := mudmodel.Write(filepath.Join(o.Dir, "model"))
+	if err != nil {
+		return err
+	}
 	cfgFile := filepath.Join(o.Dir, "sitegate.yaml")
 	if err := writeConfig(cfgFile, map[string]string{
 		"BrokerURL": b.URL(), "StoreDir": filepath.Join(o.Dir, "data"), "RegistryFile": regFile,
-		"Port": port, "PlateListen": plateAddr, "ClipFile": clipFile, "LogLevel": "info",
+		"Port": port, "PlateListen": plateAddr, "CameraURL": cam.URL(), "MudModel": modelSpec, "LogLevel": "info",
 	}); err != nil {
 		return err
 	}
@@ -117,6 +128,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	view := newViewer(o.Out, filepath.Join(o.Dir, "evidence"))
+	view.onPassage = o.OnPassage
 	sub, err := view.connect(b.URL(), gateway.Root(cfg.Site, cfg.Gateway)+"/#")
 	if err != nil {
 		return err
@@ -139,8 +151,12 @@ func Run(ctx context.Context, o Options) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = emu.Run(ctx) }()
 
-	fmt.Fprintf(o.Out, "sitegate demo\n  broker        %s (embedded)\n  indicator     yaohua-tf0 on %s (emulated, with line noise)\n  plate camera  POST http://%s/v1/plate (emulated)\n  camera        %s (generated clip)\n  config        %s\n  evidence to   %s\n\n",
-		b.URL(), port, plateAddr, clipFile, cfgFile, view.evidenceDir)
+	camLine := cam.URL() + " (MJPEG stream of generated gate scenes)"
+	if cam.URL() == "" {
+		camLine = "none: this build has no OpenCV (-tags nocv)"
+	}
+	fmt.Fprintf(o.Out, "sitegate demo\n  broker        %s (embedded)\n  indicator     yaohua-tf0 on %s (emulated, with line noise)\n  plate camera  POST http://%s/v1/plate (emulated)\n  camera        %s\n  config        %s\n  evidence to   %s\n\n",
+		b.URL(), port, plateAddr, camLine, cfgFile, view.evidenceDir)
 	select {
 	case <-ready:
 	case err := <-agentErr:
@@ -152,10 +168,15 @@ func Run(ctx context.Context, o Options) error {
 	for round := 0; ; round++ {
 		for i, t := range trucks {
 			fmt.Fprintf(o.Out, "truck %d: %s drives up (%s, %.0f kg)\n", round*len(trucks)+i+1, t.Plate, t.Note, t.GrossKg)
-			err := platecam.Push(ctx, "http://"+plateAddr+"/v1/plate", platecam.PushRequest{
-				Lane: "exit-1", Plate: t.Plate, Color: t.Color, Confidence: 0.96, Image: true,
-			})
-			if err != nil {
+			if err := cam.show(t, round*len(trucks)+i); err != nil {
+				o.Log.Warn("gate camera not updated", "err", err)
+			}
+			select { // let the new picture reach the agent through the stream
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return nil
+			}
+			if err := pushPlate(ctx, plateAddr, t); err != nil {
 				return fmt.Errorf("plate push: %w", err)
 			}
 			if err := emu.Play(ctx, indicatoremu.Truck(t.GrossKg)); err != nil {
@@ -183,6 +204,24 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
+// pushPlate sends a truck's plate, waiting up to 10 s for the agent's listener to come up.
+func pushPlate(ctx context.Context, addr string, t Truck) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := platecam.Push(ctx, "http://"+addr+"/v1/plate", platecam.PushRequest{
+			Lane: "exit-1", Plate: t.Plate, Color: t.Color, Confidence: 0.96, Image: true,
+		})
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func writeConfig(path string, fields map[string]string) error {
 	t, err := template.New("demo.yaml").Option("missingkey=error").Parse(config.DemoTemplate())
 	if err != nil {
@@ -204,6 +243,18 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// lockedWriter serialises writes from the demo's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // viewer is the demo's platform side: it prints passages as they arrive and saves evidence.
 type viewer struct {
 	out         io.Writer
@@ -212,6 +263,7 @@ type viewer struct {
 	mu          sync.Mutex
 	saved       map[string]string // evidence topic suffix → file
 	lastState   string
+	onPassage   func(lane.Passage, map[string]string)
 }
 
 func newViewer(out io.Writer, dir string) *viewer {
@@ -254,7 +306,10 @@ func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
 			fmt.Fprintf(v.out, "  (unreadable passage: %v)\n", err)
 			return
 		}
-		v.print(p)
+		files := v.print(p)
+		if v.onPassage != nil {
+			v.onPassage(p, files)
+		}
 		select {
 		case v.passages <- p:
 		default:
@@ -268,7 +323,7 @@ func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
-func (v *viewer) print(p lane.Passage) {
+func (v *viewer) print(p lane.Passage) map[string]string {
 	plateText, weight := "(no plate)", "(no weight)"
 	if p.Plate != nil {
 		plateText = p.Plate.Text
@@ -281,20 +336,28 @@ func (v *viewer) print(p lane.Passage) {
 	if ov.OverKg != nil {
 		overload = fmt.Sprintf("%s (limit %.0f kg by %s, over %.0f kg = %.1f%%)", ov.Verdict, ov.LimitKg, ov.Basis, *ov.OverKg, *ov.OverPct)
 	}
+	mud := string(p.Checks.Mud.Verdict)
+	if m := p.Checks.Mud; m.Score != nil {
+		mud = fmt.Sprintf("%s (score %.2f, threshold %.2f, %s scorer on %s)", m.Verdict, *m.Score, m.Threshold, m.Scorer, m.Camera)
+	} else if m.Reason != "" {
+		mud += " (" + m.Reason + ")"
+	}
 	alarms := "none"
 	if len(p.Alarms) > 0 {
 		alarms = strings.ToUpper(strings.Join(p.Alarms, ", "))
 	}
 	fmt.Fprintf(v.out, "passage #%d %s  %s  %s\n  overload  %s\n  registry  %s\n  mud       %s\n  ALARMS    %s\n",
-		p.Seq, p.ID, plateText, weight, overload, p.Checks.Registry.Verdict, p.Checks.Mud.Verdict, alarms)
+		p.Seq, p.ID, plateText, weight, overload, p.Checks.Registry.Verdict, mud, alarms)
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	files := map[string]string{}
 	for _, e := range p.Evidence {
 		where := "(not received)"
 		if f, ok := v.saved[p.ID+"/"+e.Name]; ok {
-			where = f
+			where, files[e.Name] = f, f
 		}
 		fmt.Fprintf(v.out, "  evidence  %s (%d bytes) saved at %s\n", e.Name, e.Bytes, where)
 	}
 	fmt.Fprintln(v.out)
+	return files
 }

@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"sitegate/drivers/indicator/yaohua"
@@ -67,7 +68,8 @@ type cursor struct {
 	division float64
 	rng      *rand.Rand // nil: no noise
 
-	step, i, n int // frame i (1-based) of the step's n
+	step, i, n int  // frame i (1-based) of the step's n
+	moving     bool // the last frame's step ramps or is noisy: the weight is not settled
 }
 
 func newCursor(p Profile, rate time.Duration, division float64, rng *rand.Rand) *cursor {
@@ -83,6 +85,7 @@ func (c *cursor) next() (float64, bool) {
 		return 0, false
 	}
 	s := c.p[c.step]
+	c.moving = s.From != s.To || (c.rng != nil && s.NoiseKg > 0)
 	if c.i == 0 {
 		c.n = max(1, int((s.For+c.rate-1)/c.rate))
 	}
@@ -152,6 +155,20 @@ type Options struct {
 	// Division is the indicator's display step in kg; default 20. With the default encoder it
 	// should be a whole number of kg.
 	Division float64
+
+	// EncodeMotion, if set, is used instead of Encode and is told whether the weight is still
+	// moving (a ramp or a noisy step of the profile), for protocols with a motion flag.
+	EncodeMotion func(kg float64, motion bool) []byte
+	// DropoutEvery and DropoutFrames silence the line for DropoutFrames frames out of every
+	// DropoutEvery (the weight goes on changing); 0 = never.
+	DropoutEvery, DropoutFrames int
+
+	// Answer makes a polled indicator: the emulator sends nothing by itself, and Run reads
+	// requests from Requests and writes what Answer returns. Answer looks at the start of buf:
+	// it returns how many bytes it used (0: wait for more) and the reply, if any, for the
+	// current weight.
+	Answer   func(buf []byte, kg float64, motion bool) (reply []byte, used int)
+	Requests io.Reader
 }
 
 // ErrBusy is returned by Run when another Run is active.
@@ -184,6 +201,7 @@ type Emulator struct {
 	busy     bool          // a loop is streaming
 	loopDone chan struct{} // closed when that loop ends
 	kg       float64       // the weight last sent
+	moving   bool          // the weight last sent was not settled
 	sent     uint64
 }
 
@@ -226,6 +244,13 @@ func (e *Emulator) Current() float64 {
 	return e.kg
 }
 
+// SetWeight sets the weight the emulator sends until a profile plays; call it before Run.
+func (e *Emulator) SetWeight(kg float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.kg = kg
+}
+
 // Frames returns how many frames have been sent, damaged ones included.
 func (e *Emulator) Frames() uint64 {
 	e.mu.Lock()
@@ -249,6 +274,12 @@ func (e *Emulator) Run(ctx context.Context) error {
 		e.running = false
 		e.mu.Unlock()
 	}()
+	if e.opts.Answer != nil && e.opts.Requests != nil {
+		rctx, stop := context.WithCancel(ctx)
+		answered := make(chan struct{})
+		go func() { defer close(answered); e.respond(rctx) }()
+		defer func() { stop(); <-answered }()
+	}
 	for {
 		done, ok := e.claim()
 		if ok {
@@ -329,6 +360,7 @@ func (e *Emulator) loop(ctx context.Context, only *play) error {
 		frames = newCursor(cur.p, e.rate, e.opts.Division, e.rng)
 	}
 	kg := e.Current()
+	moving := false
 	for {
 		plays := e.plays
 		if cur != nil || only != nil {
@@ -351,13 +383,14 @@ func (e *Emulator) loop(ctx context.Context, only *play) error {
 			cur, frames = nil, nil
 		}
 		last := false
+		moving = false
 		if cur != nil {
 			if w, ok := frames.next(); ok {
-				kg = w
+				kg, moving = w, frames.moving
 			}
 			last = frames.step >= len(frames.p)
 		}
-		if err := e.send(kg); err != nil {
+		if err := e.send(kg, moving); err != nil {
 			if cur != nil {
 				cur.done <- err
 			}
@@ -373,26 +406,50 @@ func (e *Emulator) loop(ctx context.Context, only *play) error {
 	}
 }
 
-// send writes one frame of kg, damaged or followed by garbage as the options say.
-func (e *Emulator) send(kg float64) error {
+// send writes one frame of kg, damaged or followed by garbage as the options say. A polled
+// emulator (Options.Answer) only takes the weight: its responder answers requests with it.
+func (e *Emulator) send(kg float64, moving bool) error {
 	e.frames++
-	f := e.opts.Encode(kg)
-	if n := e.opts.CorruptEvery; n > 0 && e.frames%uint64(n) == 0 && len(f) > 0 {
-		f = append([]byte(nil), f...)
-		f[len(f)/2] ^= 0x01
+	if e.opts.Answer != nil {
+		e.mu.Lock()
+		e.kg, e.moving = kg, moving
+		e.mu.Unlock()
+		return nil
 	}
-	if n := e.opts.GarbageEvery; n > 0 && e.frames%uint64(n) == 0 {
-		g := make([]byte, 1+e.rng.IntN(8))
-		for i := range g {
-			g[i] = byte(e.rng.UintN(256))
-		}
-		f = append(f[:len(f):len(f)], g...)
+	if n := e.opts.DropoutEvery; n > 0 && int(e.frames%uint64(n)) < e.opts.DropoutFrames {
+		e.mu.Lock()
+		e.kg, e.moving = kg, moving
+		e.mu.Unlock()
+		return nil // a dropout: the line is silent for DropoutFrames frames
 	}
+	var f []byte
+	if e.opts.EncodeMotion != nil {
+		f = e.opts.EncodeMotion(kg, moving)
+	} else {
+		f = e.opts.Encode(kg)
+	}
+	f = damage(f, e.frames, e.opts, e.rng)
 	e.mu.Lock()
-	e.kg = kg
+	e.kg, e.moving = kg, moving
 	e.sent++
 	e.mu.Unlock()
 	return e.write(f)
+}
+
+// damage applies CorruptEvery and GarbageEvery to the nth frame about to go out.
+func damage(f []byte, nth uint64, opts Options, rng *rand.Rand) []byte {
+	if n := opts.CorruptEvery; n > 0 && nth%uint64(n) == 0 && len(f) > 0 {
+		f = append([]byte(nil), f...)
+		f[len(f)/2] ^= 0x01
+	}
+	if n := opts.GarbageEvery; n > 0 && nth%uint64(n) == 0 {
+		g := make([]byte, 1+rng.IntN(8))
+		for i := range g {
+			g[i] = byte(rng.UintN(256))
+		}
+		f = append(f[:len(f):len(f)], g...)
+	}
+	return f
 }
 
 func (e *Emulator) write(b []byte) error {
@@ -408,4 +465,57 @@ func (e *Emulator) write(b []byte) error {
 		return fmt.Errorf("indicator emulator: write: %w", err)
 	}
 	return nil
+}
+
+// respond answers requests until ctx is done or Requests fails. A reader with
+// SetReadDeadline (a pty master) is polled so that cancellation is noticed; another reader must
+// fail once its writer side is closed.
+func (e *Emulator) respond(ctx context.Context) {
+	dl, hasDL := e.opts.Requests.(interface{ SetReadDeadline(time.Time) error })
+	buf := make([]byte, 0, 512)
+	tmp := make([]byte, 256)
+	seed := uint64(e.opts.Seed) + 1
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var replies uint64
+	for ctx.Err() == nil {
+		if hasDL {
+			dl.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		}
+		n, err := e.opts.Requests.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		for len(buf) > 0 {
+			e.mu.Lock()
+			kg, moving := e.kg, e.moving
+			e.mu.Unlock()
+			reply, used := e.opts.Answer(buf, kg, moving)
+			if used <= 0 {
+				break
+			}
+			buf = buf[min(used, len(buf)):]
+			if reply == nil {
+				continue
+			}
+			e.mu.Lock()
+			e.sent++
+			e.mu.Unlock()
+			replies++
+			if e.write(damage(reply, replies, e.opts, rng)) != nil {
+				return
+			}
+		}
+		if len(buf) > 256 {
+			buf = buf[:0]
+		}
+		switch {
+		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, syscall.EIO):
+			// A pty master reads EIO while no one has the slave open: nobody on the line yet.
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		default:
+			return
+		}
+	}
 }

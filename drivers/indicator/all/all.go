@@ -5,5 +5,8 @@
 package all
 
 import (
-	_ "sitegate/drivers/indicator/yaohua" // yaohua-tf0
+	_ "sitegate/drivers/indicator/ascii"  // ascii
+	_ "sitegate/drivers/indicator/mtsics" // mt-sics
+	_ "sitegate/drivers/indicator/toledo" // toledo-cont
+	_ "sitegate/drivers/indicator/yaohua" // yaohua-tf0, yaohua-eq, yaohua-eq-fwd, yaohua-a12e, yaohua-cmd
 )

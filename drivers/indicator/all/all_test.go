@@ -9,7 +9,7 @@ import (
 )
 
 func TestEveryProtocolRegistered(t *testing.T) {
-	for _, name := range []string{"yaohua-tf0"} {
+	for _, name := range []string{"yaohua-tf0", "yaohua-eq", "yaohua-eq-fwd", "yaohua-a12e", "yaohua-cmd", "toledo-cont", "mt-sics", "ascii"} {
 		if _, ok := indicator.Lookup(name); !ok {
 			t.Errorf("protocol %q is not registered; registered: %v", name, indicator.Names())
 		}

@@ -1,5 +1,7 @@
-// Package yaohua decodes the continuous outputs of Yaohua XK3190 weighbridge indicators. It
-// registers "yaohua-tf0", the tF=0 continuous output, with sitegate/drivers/indicator.
+// Package yaohua decodes the outputs of Yaohua XK3190 weighbridge indicators (and the Keli
+// XK3118K9 command mode they share). It registers "yaohua-tf0" (continuous tF=0), "yaohua-eq"
+// and "yaohua-eq-fwd" (the "=" formats), "yaohua-a12e" (XK3190-A12(E)) and "yaohua-cmd" (the
+// polled command mode) with sitegate/drivers/indicator.
 //
 // It must not import sitegate/models or sitegate/agent.
 package yaohua
@@ -20,6 +22,7 @@ func init() {
 	indicator.Register(ProtocolTF0, func(r io.Reader, opts indicator.Options) indicator.Decoder {
 		return NewTF0(r, opts)
 	})
+	indicator.Describe(ProtocolTF0, indicator.Info{Summary: "Yaohua XK3190 continuous tF=0 (STX sign 6 digits dp XOR ETX)"})
 }
 
 // The tF=0 frame: STX sign d5 d4 d3 d2 d1 d0 dp XORh XORl ETX, where XOR covers sign, digits and

@@ -1,0 +1,389 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	config "sitegate/firmware-config"
+	"sitegate/models/mud"
+)
+
+func init() {
+	register(command{name: "eval", usage: "  eval mud --config FILE --camera ID --images DIR --labels FILE.csv [--json]\n" +
+		"                             score labelled frames with the camera's mud scorer: precision, recall, F1\n", run: runEval})
+	register(command{name: "calibrate", usage: "  calibrate mud --config FILE --camera ID --images DIR --labels FILE.csv [--write]\n" +
+		"                             pick the camera's mud threshold from labelled frames; print (or write) its mud: block\n", run: runCalibrate})
+}
+
+// labelRow is one labelled frame: its file, whether it is muddy, and any extra columns.
+type labelRow struct {
+	File  string
+	Muddy bool
+	Extra map[string]string
+}
+
+// maxLabelRows bounds a labels file.
+const maxLabelRows = 1_000_000
+
+// parseLabels reads `file,label[,extra...]` rows; label is clean or muddy. A first row whose
+// label column is not clean or muddy is a header naming the columns; without one, extra
+// columns are named col3, col4, ...
+func parseLabels(r io.Reader) ([]labelRow, []string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = false
+	var names []string
+	var rows []labelRow
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("labels: %w", err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) < 2 {
+			return nil, nil, fmt.Errorf("labels line %d: want file,label[,...], got %d column(s)", line, len(rec))
+		}
+		label := strings.ToLower(strings.TrimSpace(rec[1]))
+		if line == 1 && label != "clean" && label != "muddy" {
+			names = append([]string(nil), rec...)
+			continue
+		}
+		var muddy bool
+		switch label {
+		case "clean":
+		case "muddy":
+			muddy = true
+		default:
+			return nil, nil, fmt.Errorf("labels line %d: label %q is not clean or muddy", line, rec[1])
+		}
+		file := strings.TrimSpace(rec[0])
+		if file == "" || filepath.IsAbs(file) || strings.Contains(file, "..") {
+			return nil, nil, fmt.Errorf("labels line %d: file %q must be a relative path inside the images folder", line, rec[0])
+		}
+		row := labelRow{File: file, Muddy: muddy}
+		for k := 2; k < len(rec); k++ {
+			name := fmt.Sprintf("col%d", k+1)
+			if k < len(names) && strings.TrimSpace(names[k]) != "" {
+				name = strings.TrimSpace(names[k])
+			}
+			if row.Extra == nil {
+				row.Extra = map[string]string{}
+			}
+			row.Extra[name] = strings.TrimSpace(rec[k])
+		}
+		rows = append(rows, row)
+		if len(rows) > maxLabelRows {
+			return nil, nil, fmt.Errorf("labels: more than %d rows", maxLabelRows)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil, errors.New("labels: no labelled frames")
+	}
+	var extra []string
+	if len(names) > 2 {
+		for _, n := range names[2:] {
+			if n = strings.TrimSpace(n); n != "" {
+				extra = append(extra, n)
+			}
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, r := range rows {
+			for k := range r.Extra {
+				if !seen[k] {
+					seen[k] = true
+					extra = append(extra, k)
+				}
+			}
+		}
+		sort.Strings(extra)
+	}
+	return rows, extra, nil
+}
+
+// mudJob is what eval and calibrate share: the camera, its labelled frames and their scores.
+type mudJob struct {
+	path    string
+	cam     config.Camera
+	rows    []labelRow
+	extra   []string
+	samples []mud.Sample
+	failed  []string
+}
+
+func mudFlags(name string, args []string, stderr io.Writer, boolFlag string) (*mudJob, bool, int) {
+	if len(args) == 0 || args[0] != "mud" {
+		fmt.Fprintf(stderr, "usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv [--%s]\n", name, boolFlag)
+		return nil, false, ExitUsage
+	}
+	fs := newFlags(name+" mud", stderr)
+	path := fs.String("config", "", "the config file")
+	camID := fs.String("camera", "", "the camera id")
+	images := fs.String("images", "", "the folder of the labelled frames")
+	labels := fs.String("labels", "", "the labels CSV (file,label[,extra columns])")
+	flag := fs.Bool(boolFlag, false, map[string]string{"json": "print one JSON object", "write": "update the camera's mud block in the config file"}[boolFlag])
+	if err := fs.Parse(args[1:]); err != nil {
+		return nil, false, ExitUsage
+	}
+	if *path == "" || *camID == "" || *images == "" || *labels == "" || fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv [--%s]\n", name, boolFlag)
+		return nil, false, ExitUsage
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		reportConfigError(stderr, *path, err)
+		return nil, false, ExitUsage
+	}
+	job := &mudJob{path: *path}
+	found := false
+	for _, l := range cfg.Lanes {
+		for _, c := range l.Cameras {
+			if c.ID == *camID && !found {
+				job.cam, found = c, true
+			}
+		}
+	}
+	if !found {
+		fmt.Fprintf(stderr, "%s: no camera %q\n", *path, *camID)
+		return nil, false, ExitUsage
+	}
+	if len(job.cam.ROIs) == 0 {
+		fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+		return nil, false, ExitUsage
+	}
+	lf, err := os.Open(*labels)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, false, ExitUsage
+	}
+	job.rows, job.extra, err = parseLabels(lf)
+	lf.Close()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", *labels, err)
+		return nil, false, ExitUsage
+	}
+	scores, failed, err := scoreFrames(job.cam, *images, job.rows)
+	if err != nil {
+		fmt.Fprintf(stderr, "camera %s: %v\n", *camID, err)
+		return nil, false, ExitRuntime
+	}
+	job.failed = failed
+	for i, r := range job.rows {
+		job.samples = append(job.samples, mud.Sample{Score: scores[i], Muddy: r.Muddy})
+	}
+	return job, *flag, ExitOK
+}
+
+// evalGroup is one breakdown cell.
+type evalGroup struct {
+	N         int           `json:"n"`
+	Precision float64       `json:"precision"`
+	Recall    float64       `json:"recall"`
+	F1        float64       `json:"f1"`
+	Accuracy  float64       `json:"accuracy"`
+	Confusion mud.Confusion `json:"confusion"`
+}
+
+func group(c mud.Confusion) evalGroup {
+	return evalGroup{N: c.TP + c.FP + c.TN + c.FN, Precision: c.Precision(), Recall: c.Recall(), F1: c.F1(), Accuracy: c.Accuracy(), Confusion: c}
+}
+
+type evalReport struct {
+	Camera    string  `json:"camera"`
+	Scorer    string  `json:"scorer"`
+	Threshold float64 `json:"threshold"`
+	evalGroup
+	Unreadable []string                        `json:"unreadable,omitempty"`
+	By         map[string]map[string]evalGroup `json:"by,omitempty"`
+}
+
+func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	job, asJSON, code := mudFlags("eval", args, stderr, "json")
+	if job == nil {
+		return code
+	}
+	t := job.cam.Mud.Threshold
+	rep := evalReport{Camera: job.cam.ID, Scorer: job.cam.Mud.Scorer, Threshold: t, evalGroup: group(mud.Evaluate(job.samples, t)), Unreadable: job.failed}
+	for _, col := range job.extra {
+		cells := map[string]*mud.Confusion{}
+		for i, r := range job.rows {
+			v := r.Extra[col]
+			if cells[v] == nil {
+				cells[v] = &mud.Confusion{}
+			}
+			cells[v].Add(job.samples[i].Score >= t, r.Muddy)
+		}
+		if len(cells) > 12 || len(cells) < 2 { // a free-form column (or a constant one) says nothing per value
+			continue
+		}
+		if rep.By == nil {
+			rep.By = map[string]map[string]evalGroup{}
+		}
+		rep.By[col] = map[string]evalGroup{}
+		for v, c := range cells {
+			rep.By[col][v] = group(*c)
+		}
+	}
+	if asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(stdout, string(b))
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "camera %s, scorer %s, threshold %.3f, %d frames", rep.Camera, rep.Scorer, t, rep.N)
+	if len(rep.Unreadable) > 0 {
+		fmt.Fprintf(stdout, " (%d unreadable, scored 0)", len(rep.Unreadable))
+	}
+	fmt.Fprintf(stdout, "\nprecision %.3f  recall %.3f  F1 %.3f  accuracy %.3f\n", rep.Precision, rep.Recall, rep.F1, rep.Accuracy)
+	c := rep.Confusion
+	fmt.Fprintf(stdout, "confusion        predicted muddy  predicted clean\n  actual muddy   %15d  %15d\n  actual clean   %15d  %15d\n", c.TP, c.FN, c.FP, c.TN)
+	for _, col := range job.extra {
+		cells, ok := rep.By[col]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(stdout, "by %s:\n", col)
+		keys := make([]string, 0, len(cells))
+		for k := range cells {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			g := cells[k]
+			fmt.Fprintf(stdout, "  %-14s n %4d  precision %.3f  recall %.3f  F1 %.3f  (tp %d fp %d tn %d fn %d)\n",
+				k, g.N, g.Precision, g.Recall, g.F1, g.Confusion.TP, g.Confusion.FP, g.Confusion.TN, g.Confusion.FN)
+		}
+	}
+	return ExitOK
+}
+
+func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	job, write, code := mudFlags("calibrate", args, stderr, "write")
+	if job == nil {
+		return code
+	}
+	t, c := mud.BestThreshold(job.samples)
+	t = math3(t)
+	m := job.cam.Mud
+	m.Threshold = t
+	fmt.Fprintf(stdout, "# camera %s: %d labelled frames; threshold %.3f gives precision %.3f, recall %.3f, F1 %.3f\n",
+		job.cam.ID, len(job.samples), t, c.Precision(), c.Recall(), c.F1())
+	block := struct {
+		Mud config.Mud `yaml:"mud"`
+	}{m}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	enc.Encode(block)
+	stdout.Write(buf.Bytes())
+	if !write {
+		return ExitOK
+	}
+	if err := writeThreshold(job.path, job.cam.ID, t); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", job.path, err)
+		return ExitRuntime
+	}
+	fmt.Fprintf(stdout, "# written to %s\n", job.path)
+	return ExitOK
+}
+
+// math3 rounds a threshold to three decimals, as it is written.
+func math3(t float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(t, 'f', 3, 64), 64)
+	return v
+}
+
+// writeThreshold sets lanes[].cameras[id == camID].mud.threshold in the config file in place,
+// keeping its comments and layout, and replaces the file only if the result still validates.
+func writeThreshold(path, camID string, t float64) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	cam := findCamera(&doc, camID)
+	if cam == nil {
+		return fmt.Errorf("no camera %q", camID)
+	}
+	mudNode := mapValue(cam, "mud")
+	if mudNode == nil {
+		cam.Content = append(cam.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "mud"}, &yaml.Node{Kind: yaml.MappingNode})
+		mudNode = cam.Content[len(cam.Content)-1]
+	}
+	val := strconv.FormatFloat(t, 'f', 3, 64)
+	if th := mapValue(mudNode, "threshold"); th != nil {
+		th.Kind, th.Tag, th.Value, th.Style = yaml.ScalarNode, "!!float", val, 0
+	} else {
+		mudNode.Content = append(mudNode.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "threshold"}, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: val})
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	if _, err := config.Parse(buf.Bytes(), filepath.Dir(path)); err != nil {
+		return fmt.Errorf("the updated config would not validate: %w", err)
+	}
+	tmp := path + ".calibrate.tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// findCamera returns the mapping node of the camera with id camID under lanes[].cameras[].
+func findCamera(doc *yaml.Node, camID string) *yaml.Node {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	lanes := mapValue(root, "lanes")
+	if lanes == nil || lanes.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, l := range lanes.Content {
+		cams := mapValue(l, "cameras")
+		if cams == nil || cams.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, c := range cams.Content {
+			if id := mapValue(c, "id"); id != nil && id.Value == camID {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}

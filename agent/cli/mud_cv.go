@@ -1,0 +1,49 @@
+//go:build !nocv
+
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"gocv.io/x/gocv"
+
+	config "sitegate/firmware-config"
+	"sitegate/models/mud"
+)
+
+// scoreFrames scores each labelled frame with the camera's scorer; a frame that cannot be read
+// scores 0 and is listed.
+func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]float64, []string, error) {
+	s, err := mud.New(mud.Config{Scorer: cam.Mud.Scorer, Model: cam.Mud.Model})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.Close()
+	var regions []mud.Region
+	for _, r := range cam.ROIs {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+		}
+		regions = append(regions, reg)
+	}
+	scores := make([]float64, len(rows))
+	var failed []string
+	for i, r := range rows {
+		m := gocv.IMRead(filepath.Join(dir, r.File), gocv.IMReadColor)
+		if m.Empty() {
+			m.Close()
+			failed = append(failed, r.File)
+			continue
+		}
+		res, err := s.Score(m, regions)
+		m.Close()
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", r.File, err))
+			continue
+		}
+		scores[i] = res.Score
+	}
+	return scores, failed, nil
+}

@@ -1,0 +1,12 @@
+//go:build nocv
+
+package cli
+
+import (
+	config "sitegate/firmware-config"
+	"sitegate/models/mud"
+)
+
+func scoreFrames(config.Camera, string, []labelRow) ([]float64, []string, error) {
+	return nil, nil, mud.ErrNoVision
+}

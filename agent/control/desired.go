@@ -1,0 +1,159 @@
+package control
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	config "sitegate/firmware-config"
+)
+
+// RemoteKeys are the top-level config keys config/desired may set. Everything else (identity,
+// broker, credentials, store, registry file, trust) comes only from the local file.
+var RemoteKeys = []string{"lanes", "rules"}
+
+// Desired is a config/desired message.
+type Desired struct {
+	Version int64 `json:"version"`
+	// Config is the remotely settable part of the config, as sent.
+	Config json.RawMessage `json:"config"`
+}
+
+// Problem is one error of a desired config: where and what.
+type Problem struct {
+	Path string `json:"path"`
+	Msg  string `json:"msg"`
+}
+
+// Problems lists every error of a desired config.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	var b bytes.Buffer
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if p.Path != "" {
+			b.WriteString(p.Path + ": ")
+		}
+		b.WriteString(p.Msg)
+	}
+	return b.String()
+}
+
+// ParseDesired decodes a config/desired payload: a JSON object with a positive version and a
+// config object holding only RemoteKeys. Signature fields (sig, expires_at) are allowed and
+// checked elsewhere. Every problem is returned at once, with its path.
+func ParseDesired(payload []byte) (Desired, error) {
+	if err := CheckSize("config/desired", payload, MaxDesiredBytes); err != nil {
+		return Desired{}, Problems{{Msg: err.Error()}}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return Desired{}, Problems{{Msg: "not a JSON object: " + err.Error()}}
+	}
+	var ps Problems
+	for k := range raw {
+		if !slices.Contains([]string{"schema", "version", "config", SigField, ExpiresField}, k) {
+			ps = append(ps, Problem{Path: k, Msg: "unknown key"})
+		}
+	}
+	var d Desired
+	if v, ok := raw["version"]; !ok {
+		ps = append(ps, Problem{Path: "version", Msg: "must be set"})
+	} else if err := json.Unmarshal(v, &d.Version); err != nil || d.Version <= 0 {
+		ps = append(ps, Problem{Path: "version", Msg: "must be a positive integer"})
+	}
+	c, ok := raw["config"]
+	var keys map[string]json.RawMessage
+	switch {
+	case !ok:
+		ps = append(ps, Problem{Path: "config", Msg: "must be set"})
+	case json.Unmarshal(c, &keys) != nil || keys == nil:
+		ps = append(ps, Problem{Path: "config", Msg: "must be an object"})
+	default:
+		names := make([]string, 0, len(keys))
+		for k := range keys {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !slices.Contains(RemoteKeys, k) {
+				ps = append(ps, Problem{Path: k, Msg: "is set only in the gateway's local file, never remotely"})
+			}
+		}
+		d.Config = c
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
+	if len(ps) > 0 {
+		return Desired{}, ps
+	}
+	return d, nil
+}
+
+// Candidate lays a desired config's remote part over the local file's config and validates the
+// result as a whole config: the candidate a gateway would run. Relative paths in remote are
+// resolved against local.Dir. Its problems carry config paths (lanes[0].scale.baud).
+func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, error) {
+	base, err := yaml.Marshal(local)
+	if err != nil {
+		return nil, fmt.Errorf("local config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(base, &doc); err != nil {
+		return nil, fmt.Errorf("local config: %w", err)
+	}
+	var rem yaml.Node
+	if err := yaml.Unmarshal(remote, &rem); err != nil || len(rem.Content) == 0 || rem.Content[0].Kind != yaml.MappingNode {
+		return nil, Problems{{Path: "config", Msg: "must be an object"}}
+	}
+	root := doc.Content[0]
+	// Drop the remotely settable keys of the local config: what the desired config leaves out
+	// takes the built-in default, so a desired config means the same on every gateway.
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if !slices.Contains(RemoteKeys, root.Content[i].Value) {
+			kept = append(kept, root.Content[i], root.Content[i+1])
+		}
+	}
+	root.Content = append(kept, rem.Content[0].Content...)
+	merged, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("candidate: %w", err)
+	}
+	cfg, err := config.Parse(merged, local.Dir)
+	if err != nil {
+		var cps config.Problems
+		if errors.As(err, &cps) {
+			out := make(Problems, 0, len(cps))
+			for _, p := range cps {
+				out = append(out, Problem{Path: p.Path, Msg: p.Msg})
+			}
+			return nil, out
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// RemotePart is the remotely settable part of cfg, as config/desired would carry it.
+func RemotePart(cfg *config.Config) (json.RawMessage, error) {
+	b, err := yaml.Marshal(struct {
+		Lanes []config.Lane `yaml:"lanes"`
+		Rules config.Rules  `yaml:"rules"`
+	}{cfg.Lanes, cfg.Rules})
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}

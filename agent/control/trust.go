@@ -1,0 +1,200 @@
+package control
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Fields a signed message carries beside its own.
+const (
+	SigField     = "sig"        // {"key": base64 public key, "ed25519": base64 signature}
+	ExpiresField = "expires_at" // RFC 3339; a signed message is refused after it
+)
+
+// SigContext is prefixed to what is signed, so a signature made for anything else never fits.
+const SigContext = "sitegate-sig-v1"
+
+// MaxValidity bounds how far in the future a signed message may expire, which bounds the
+// replay cache.
+const MaxValidity = 31 * 24 * time.Hour
+
+// Errors of Verify, wrapped with details.
+var (
+	ErrUnsigned   = errors.New("signature required")
+	ErrBadSig     = errors.New("bad signature")
+	ErrUntrusted  = errors.New("key not trusted")
+	ErrExpired    = errors.New("expired")
+	ErrReplayed   = errors.New("replayed")
+	ErrBadPayload = errors.New("not a JSON object")
+)
+
+// Signature is the sig field of a signed message.
+type Signature struct {
+	Key     string `json:"key"`
+	Ed25519 string `json:"ed25519"`
+}
+
+// Canonical is the byte string a signature covers: SigContext, the topic, and the message
+// without its sig field, re-encoded with sorted keys and no spaces (Go's encoding/json), with
+// numbers kept as written.
+func Canonical(topic string, payload []byte) ([]byte, map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, nil, ErrBadPayload
+	}
+	if dec.More() {
+		return nil, nil, ErrBadPayload
+	}
+	sig := m[SigField]
+	delete(m, SigField)
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
+	}
+	if sig != nil {
+		m[SigField] = sig
+	}
+	return append([]byte(SigContext+"\n"+topic+"\n"), body...), m, nil
+}
+
+// Sign adds expires_at and sig to payload (a JSON object) for topic, with priv.
+func Sign(priv ed25519.PrivateKey, topic string, payload []byte, expires time.Time) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, ErrBadPayload
+	}
+	delete(m, SigField)
+	m[ExpiresField] = expires.UTC().Format(time.RFC3339)
+	body, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	msg, _, err := Canonical(topic, body)
+	if err != nil {
+		return nil, err
+	}
+	m[SigField] = Signature{
+		Key:     base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey)),
+		Ed25519: base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)),
+	}
+	return json.Marshal(m)
+}
+
+// Trust checks signatures against the trusted keys. With no keys every message is accepted
+// unchecked (the local file chose not to require signatures).
+type Trust struct {
+	keys [][]byte
+	now  func() time.Time
+}
+
+// NewTrust parses base64 ed25519 public keys. now is the clock (nil: time.Now).
+func NewTrust(keys []string, now func() time.Time) (*Trust, error) {
+	if now == nil {
+		now = time.Now
+	}
+	t := &Trust{now: now}
+	for i, k := range keys {
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("control.trusted_keys[%d]: not a base64 ed25519 public key", i)
+		}
+		t.keys = append(t.keys, b)
+	}
+	return t, nil
+}
+
+// Required reports whether messages must be signed.
+func (t *Trust) Required() bool { return t != nil && len(t.keys) > 0 }
+
+// Verify checks payload, received on topic. It returns the message's expiry (zero when
+// signatures are not required).
+func (t *Trust) Verify(topic string, payload []byte) (time.Time, error) {
+	if !t.Required() {
+		return time.Time{}, nil
+	}
+	msg, m, err := Canonical(topic, payload)
+	if err != nil {
+		return time.Time{}, err
+	}
+	rawSig, ok := m[SigField]
+	if !ok {
+		return time.Time{}, ErrUnsigned
+	}
+	sb, _ := json.Marshal(rawSig)
+	var sig Signature
+	if err := json.Unmarshal(sb, &sig); err != nil {
+		return time.Time{}, fmt.Errorf("%w: sig is not {key, ed25519}", ErrBadSig)
+	}
+	key, err := base64.StdEncoding.DecodeString(sig.Key)
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return time.Time{}, fmt.Errorf("%w: sig.key is not a public key", ErrBadSig)
+	}
+	trusted := false
+	for _, k := range t.keys {
+		if bytes.Equal(k, key) {
+			trusted = true
+		}
+	}
+	if !trusted {
+		return time.Time{}, ErrUntrusted
+	}
+	s, err := base64.StdEncoding.DecodeString(sig.Ed25519)
+	if err != nil || !ed25519.Verify(key, msg, s) {
+		return time.Time{}, ErrBadSig
+	}
+	es, _ := m[ExpiresField].(string)
+	exp, err := time.Parse(time.RFC3339, es)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s must be an RFC 3339 time", ErrBadSig, ExpiresField)
+	}
+	now := t.now()
+	if !now.Before(exp) {
+		return time.Time{}, fmt.Errorf("%w at %s", ErrExpired, es)
+	}
+	if exp.Sub(now) > MaxValidity {
+		return time.Time{}, fmt.Errorf("%w: %s is more than %s ahead", ErrBadSig, ExpiresField, MaxValidity)
+	}
+	return exp, nil
+}
+
+// Replay remembers request ids until they expire and refuses one seen before. It is bounded:
+// when full, the request is refused rather than an unexpired id forgotten.
+type Replay struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]time.Time
+}
+
+// NewReplay returns a cache of at most max ids.
+func NewReplay(max int) *Replay { return &Replay{max: max, seen: map[string]time.Time{}} }
+
+// Check records id until expires and reports ErrReplayed if it was seen before.
+func (r *Replay) Check(id string, expires, now time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.seen[id]; ok && now.Before(e) {
+		return fmt.Errorf("%w: request %q", ErrReplayed, id)
+	}
+	if len(r.seen) >= r.max {
+		for k, e := range r.seen {
+			if !now.Before(e) {
+				delete(r.seen, k)
+			}
+		}
+		if len(r.seen) >= r.max {
+			return fmt.Errorf("%w: too many live signed requests", ErrReplayed)
+		}
+	}
+	r.seen[id] = expires
+	return nil
+}

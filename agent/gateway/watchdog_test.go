@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sitegate/agent/lane"
+	"sitegate/agent/systemd"
+	"sitegate/agent/uplink"
+	_ "sitegate/drivers/indicator/all"
+	config "sitegate/firmware-config"
+	"sitegate/testbench/broker"
+	"sitegate/testbench/pty"
+)
+
+// TestHealthyNeedsEveryLoop: the watchdog's health check names a lane or the uplink whose loop
+// is not running, and passes once every loop has beaten.
+func TestHealthyNeedsEveryLoop(t *testing.T) {
+	g := &Gateway{
+		lanes: []*lane.Lane{lane.New(lane.Options{ID: "exit-1"}), lane.New(lane.Options{ID: "exit-2"})},
+		up:    uplink.New(uplink.Options{URL: "tcp://127.0.0.1:1"}, nil),
+	}
+	// Lanes about to start count as alive; an uplink whose Run is not running does not.
+	err := g.healthy()
+	if err == nil || !strings.Contains(err.Error(), "uplink: not running") {
+		t.Fatalf("healthy() = %v, want uplink not running", err)
+	}
+	var names []string
+	for _, l := range g.loops() {
+		names = append(names, l.Name)
+	}
+	if got := strings.Join(names, ","); got != "lane exit-1,lane exit-2,uplink" {
+		t.Errorf("loops = %s", got)
+	}
+}
+
+// notifySocket listens like the service manager and returns what the agent sends.
+func notifySocket(t *testing.T) (string, <-chan string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan string, 1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			out <- string(buf[:n])
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done })
+	return path, out
+}
+
+// TestNotifiesReadyWatchdogStopping runs a gateway with one lane under a fake service manager:
+// READY=1, then watchdog pings while the lane and uplink loops run, then STOPPING=1 and
+// nothing after it.
+func TestNotifiesReadyWatchdogStopping(t *testing.T) {
+	mq, err := broker.Mochi("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mq.Close()
+	dir := t.TempDir()
+	_, port := pty.Pair(t)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`site: wd
+gateway: gw-01
+mqtt: {url: %q}
+store: {dir: data}
+lanes:
+  - id: exit-1
+    scale: {port: %s}
+`, mq.URL(), port)), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, msgs := notifySocket(t)
+	g, err := New(cfg, Options{
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Notifier: &systemd.Notifier{Socket: sock, Watchdog: 150 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var runErr error
+	done := make(chan struct{})
+	go func() { defer close(done); runErr = g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	wait := func(what string, ok func(string) bool) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case m := <-msgs:
+				if ok(m) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %s notification", what)
+			}
+		}
+	}
+	wait("READY", func(m string) bool {
+		return strings.HasPrefix(m, "READY=1\nSTATUS=running: site wd, gateway gw-01, 1 lane(s)")
+	})
+	for range 3 {
+		wait("WATCHDOG", func(m string) bool { return m == "WATCHDOG=1\n" })
+	}
+	cancel()
+	<-done
+	if runErr != nil {
+		t.Fatal(runErr)
+	}
+	// The pings stop before STOPPING=1 is sent, and datagrams arrive in order: nothing follows it.
+	wait("STOPPING", func(m string) bool { return m == "STOPPING=1\nSTATUS=stopping\n" })
+	for len(msgs) > 0 {
+		t.Errorf("after STOPPING=1: %q", <-msgs)
+	}
+}

@@ -1,0 +1,8 @@
+// Package mudwatch runs the mud check of one camera: while a truck is in the lane it samples the
+// camera's latest frame at the configured rate in its own goroutine, scores it with the
+// camera's scorer (models/mud), and keeps the frame that shows the regions best, so the lane
+// can take the result, with a raw and an annotated JPEG as evidence, without waiting.
+//
+// It imports drivers/camera, models/mud and agent/lane (for the result types); the lane never
+// imports it. Every use of gocv is in files built without the nocv tag.
+package mudwatch

@@ -1,0 +1,59 @@
+package mudwatch
+
+import (
+	"log/slog"
+	"time"
+
+	"sitegate/drivers/camera"
+	"sitegate/models/mud"
+)
+
+// Options configure a Watcher.
+type Options struct {
+	CameraID  string
+	Camera    *camera.Camera
+	Regions   []mud.Region
+	Scorer    mud.Config
+	Threshold float64
+	// Rate is frames analysed per second while active; default 4.
+	Rate   float64
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Rate <= 0 {
+		o.Rate = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Logger = o.Logger.With("camera", o.CameraID, "check", "mud")
+	return o
+}
+
+func (o Options) interval() time.Duration { return time.Duration(float64(time.Second) / o.Rate) }
+
+// provinces spells the province characters of Chinese plates in Latin letters, since the
+// annotation font has no Chinese glyphs.
+var provinces = map[rune]string{
+	'京': "Jing", '津': "Jin", '沪': "Hu", '渝': "Yu", '冀': "Ji", '豫': "Yu", '云': "Yun", '辽': "Liao",
+	'黑': "Hei", '湘': "Xiang", '皖': "Wan", '鲁': "Lu", '新': "Xin", '苏': "Su", '浙': "Zhe", '赣': "Gan",
+	'鄂': "E", '桂': "Gui", '甘': "Gan", '晋': "Jin", '蒙': "Meng", '陕': "Shaan", '吉': "Ji", '闽': "Min",
+	'贵': "Gui", '粤': "Yue", '青': "Qing", '藏': "Zang", '川': "Chuan", '宁': "Ning", '琼': "Qiong",
+}
+
+// latin writes a plate in characters the annotation font can draw.
+func latin(s string) string {
+	out := make([]rune, 0, len(s)+8)
+	for _, r := range s {
+		switch {
+		case r < 128:
+			out = append(out, r)
+		case provinces[r] != "":
+			out = append(out, []rune(provinces[r]+"-")...)
+		default:
+			out = append(out, '?')
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,190 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// dropChunk bounds the entries dropped in one transaction (and named by one announcement), well
+// under Badger's transaction size limit for the smallest memtables.
+const dropChunk = 256
+
+// enforceLocked applies the bounds before incoming bytes (blobIn of them in files) are
+// appended, in this order: max_age drops everything older than the bound; max_bytes drops the
+// oldest evidence, then the oldest passages, down to 90% of the bound; the disk reserve drops
+// the oldest evidence files until blobIn fits above the reserve. Each pass of up to dropChunk
+// entries is one transaction with its announcement. The caller holds wmu.
+func (b *Badger) enforceLocked(incoming, blobIn int64) error {
+	lim := b.o.Limits
+	if lim.MaxAge > 0 {
+		cutoff := b.o.Now().Add(-lim.MaxAge).UnixMilli()
+		for {
+			var ms []meta
+			err := b.db.View(func(txn *badger.Txn) error {
+				return scanIndex(txn, b.st.head, func(m meta) bool {
+					if m.at >= cutoff {
+						return false
+					}
+					if m.at > 0 && m.kind != KindAnnouncement {
+						ms = append(ms, m)
+					}
+					return len(ms) < dropChunk
+				})
+			})
+			if err != nil {
+				return fmt.Errorf("outbox %s: max_age: %w", b.dir, err)
+			}
+			if len(ms) == 0 {
+				break
+			}
+			if err := b.dropLocked(ReasonMaxAge, ms); err != nil {
+				return err
+			}
+		}
+	}
+	if mx := lim.MaxBytes; mx > 0 && b.st.bytes+incoming > mx {
+		need := b.st.bytes + incoming - mx + mx/10
+		if err := b.dropOldest(ReasonMaxBytes, need, false); err != nil {
+			return err
+		}
+	}
+	if r := lim.ReserveBytes; r > 0 {
+		free, err := b.o.Free(b.dir)
+		if err != nil {
+			return fmt.Errorf("outbox %s: free space: %w", b.dir, err)
+		}
+		if need := r + blobIn - free; need > 0 {
+			// An eighth of the reserve more, so that a long outage drops in passes, not one
+			// announcement per new passage.
+			if err := b.dropOldest(ReasonDisk, need+r/8, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropOldest drops the oldest evidence, then (unless filesOnly, for the disk, where only
+// evidence files free space at once) the oldest passages, until need bytes are gone.
+func (b *Badger) dropOldest(reason string, need int64, filesOnly bool) error {
+	for need > 0 {
+		var ms []meta
+		var got int64
+		err := b.db.View(func(txn *badger.Txn) error {
+			io := badger.DefaultIteratorOptions
+			io.PrefetchValues = false
+			io.Prefix = evPrefix
+			it := txn.NewIterator(io)
+			defer it.Close()
+			for it.Rewind(); it.Valid() && got < need && len(ms) < dropChunk; it.Next() {
+				seq, ok := keySeq(evPrefix, it.Item().Key())
+				if !ok {
+					continue
+				}
+				m, ok, err := getMeta(txn, seq)
+				if err != nil {
+					return err
+				}
+				if !ok || (filesOnly && !m.blob) {
+					continue
+				}
+				ms = append(ms, m)
+				got += m.size
+			}
+			if filesOnly || got >= need || len(ms) >= dropChunk {
+				return nil
+			}
+			return scanIndex(txn, b.st.head, func(m meta) bool {
+				if m.kind == KindPassage {
+					ms = append(ms, m)
+					got += m.size
+				}
+				return got < need && len(ms) < dropChunk
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("outbox %s: %s: %w", b.dir, reason, err)
+		}
+		if len(ms) == 0 {
+			return nil
+		}
+		if err := b.dropLocked(reason, ms); err != nil {
+			return err
+		}
+		need -= got
+	}
+	return nil
+}
+
+// dropLocked deletes ms, appends the announcement naming them and updates the counters in one
+// transaction, then removes their files. The caller holds wmu.
+func (b *Badger) dropLocked(reason string, ms []meta) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	txn := b.db.NewTransaction(true)
+	defer txn.Discard()
+	st := b.st
+	ds := make([]Dropped, 0, len(ms))
+	var blobs []uint64
+	headGone := false
+	for _, x := range ms {
+		d := Dropped{Seq: x.seq, Batch: x.batch, Kind: x.kind, Ref: x.ref, Bytes: x.size}
+		if item, err := txn.Get(seqKey(msgPrefix, x.seq)); err == nil {
+			_ = item.Value(func(v []byte) error {
+				if m, _, err := decodeMessage(v); err == nil {
+					d.Topic = m.Topic
+				}
+				return nil
+			})
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("outbox %s: drop %d: %w", b.dir, x.seq, err)
+		}
+		if err := deleteEntry(txn, x); err != nil {
+			return fmt.Errorf("outbox %s: drop %d: %w", b.dir, x.seq, err)
+		}
+		ds = append(ds, d)
+		st.depth--
+		st.bytes -= x.size
+		st.drops.count(x.kind, x.size)
+		headGone = headGone || x.seq == st.head
+		if x.blob {
+			blobs = append(blobs, x.seq)
+		}
+	}
+	st.drops.Events++
+	if a, ok := b.announcement(reason, ds); ok {
+		x := meta{seq: st.next, size: msgSize(a), kind: KindAnnouncement, at: b.o.Now().UnixMilli()}
+		if err := setEntry(txn, a, x, nil); err != nil {
+			return fmt.Errorf("outbox %s: announce drops: %w", b.dir, err)
+		}
+		st.next++
+		if st.depth == 0 {
+			st.head, st.headAt, headGone = x.seq, x.at, false
+		}
+		st.depth++
+		st.bytes += x.size
+	}
+	if err := txn.Set(metaKey, metaValue(st)); err != nil {
+		return fmt.Errorf("outbox %s: drop: %w", b.dir, err)
+	}
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("outbox %s: drop: %w", b.dir, err)
+	}
+	// The drop and its announcement are durable before a file goes.
+	if err := b.db.Sync(); err != nil {
+		return fmt.Errorf("outbox %s: drop: sync: %w", b.dir, err)
+	}
+	b.blobs.remove(blobs...)
+	if headGone {
+		if err := b.findHead(&st); err != nil {
+			return err
+		}
+	}
+	b.setState(st)
+	b.signal()
+	b.log.Warn("messages dropped and announced", "reason", reason, "count", len(ds), "total_dropped", st.drops.Total())
+	return nil
+}

@@ -1,0 +1,223 @@
+package uplink
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"sitegate/agent/outbox"
+	"sitegate/testbench/broker"
+)
+
+const backlog = 100_000
+
+// benchPayload is a passage-sized JSON payload (about 900 bytes), distinct per i.
+func benchPayload(i int) []byte {
+	return []byte(fmt.Sprintf(`{"schema":"sitegate.passage/v1","id":"0192f1c2-0000-7000-8000-%012d","seq":%d,"pad":"%s"}`, i, i+1, strings.Repeat("x", 800)))
+}
+
+// fillBacklog appends n passages in batches of 500 (the fill is not what is measured).
+func fillBacklog(tb testing.TB, box outbox.Outbox, n int) {
+	tb.Helper()
+	for i := 0; i < n; {
+		k := min(500, n-i)
+		if _, err := box.AppendBatch(func(uint64) ([]outbox.Message, error) {
+			ms := make([]outbox.Message, k)
+			for j := range ms {
+				ms[j] = outbox.Message{Topic: root + "/passage", Payload: benchPayload(i + j), QoS: 1}
+			}
+			return ms, nil
+		}); err != nil {
+			tb.Fatal(err)
+		}
+		i += k
+	}
+}
+
+// drainBacklog runs an uplink on box until it is empty and returns how long that took.
+func drainBacklog(tb testing.TB, url string, box outbox.Outbox) time.Duration {
+	tb.Helper()
+	opts := testOptions(url)
+	opts.Window = 0 // the default
+	u := New(opts, box)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- u.Run(ctx) }()
+	for box.Stats().Depth > 0 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	d := time.Since(start)
+	cancel()
+	if err := <-done; err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// barePublish sends n payloads at QoS 1 with a plain paho client, as fast as it will take
+// them, and waits for every PUBACK.
+func barePublish(tb testing.TB, url string, n int) time.Duration {
+	tb.Helper()
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("bare-%d", time.Now().UnixNano())).
+		SetAutoReconnect(false).SetOrderMatters(false))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		tb.Fatalf("bare connect: %v", tok.Error())
+	}
+	defer c.Disconnect(250)
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = benchPayload(i)
+	}
+	start := time.Now()
+	toks := make([]paho.Token, n)
+	for i, p := range payloads {
+		toks[i] = c.Publish(root+"/passage", 1, false, p)
+	}
+	for _, tok := range toks {
+		tok.Wait()
+		if err := tok.Error(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+// BenchmarkDrain100k drains a 100,000-passage Badger backlog to mosquitto and, in the same run,
+// sends the same payloads with a bare paho QoS 1 publisher; it reports both rates and their
+// ratio (target >= 0.8).
+func BenchmarkDrain100k(b *testing.B) {
+	p := broker.StartMosquitto(b)
+	for b.Loop() {
+		b.StopTimer()
+		box, err := outbox.OpenBadger(b.TempDir(), outbox.BadgerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillBacklog(b, box, backlog)
+		// The bare publisher runs half before and half after the drain, so a change in the
+		// machine's load during the run weighs on both sides alike.
+		bare := barePublish(b, p.URL(), backlog/2)
+		b.StartTimer()
+		agent := drainBacklog(b, p.URL(), box)
+		b.StopTimer()
+		box.Close()
+		bare += barePublish(b, p.URL(), backlog/2)
+		b.StartTimer()
+		ar, br := backlog/agent.Seconds(), backlog/bare.Seconds()
+		b.ReportMetric(ar, "agent-msg/s")
+		b.ReportMetric(br, "bare-msg/s")
+		b.ReportMetric(ar/br, "ratio")
+	}
+}
+
+// BenchmarkPeakRSS100k measures, in a child process of its own, the peak resident memory while
+// a 100,000-passage backlog (filled here, beforehand) is held in the outbox and drained to
+// mosquitto (target < 64 MiB). It reports the peak RSS and the peak of its anonymous part; the
+// rest is page cache of Badger's memory-mapped files, which the kernel reclaims under pressure.
+func BenchmarkPeakRSS100k(b *testing.B) {
+	p := broker.StartMosquitto(b)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for b.Loop() {
+		dir := b.TempDir()
+		box, err := outbox.OpenBadger(dir, outbox.BadgerOptions{Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fillBacklog(b, box, backlog)
+		if err := box.Close(); err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SITEGATE_RSS_CHILD="+p.URL(), "SITEGATE_RSS_DIR="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("child: %v\n%s", err, out)
+		}
+		got := map[string]float64{}
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "RSS" {
+				v, _ := strconv.ParseInt(f[2], 10, 64)
+				got[f[1]] = float64(v) / (1 << 20)
+			}
+		}
+		if len(got) != 4 {
+			b.Fatalf("child reported %v:\n%s", got, out)
+		}
+		b.ReportMetric(got["held"], "peak-MiB-holding")
+		b.ReportMetric(got["drained"], "peak-MiB-draining")
+		b.ReportMetric(got["anon-held"], "peak-anon-MiB-holding")
+		b.ReportMetric(got["anon-drained"], "peak-anon-MiB-draining")
+	}
+}
+
+// TestRSSChild is BenchmarkPeakRSS100k's child; it does nothing unless started by it. It opens
+// the filled store (holding), drains it, and prints the peak RSS (VmHWM) and the peak anonymous
+// RSS (sampled every 20 ms) after each phase.
+func TestRSSChild(t *testing.T) {
+	url := os.Getenv("SITEGATE_RSS_CHILD")
+	if url == "" {
+		t.Skip("only run as BenchmarkPeakRSS100k's child")
+	}
+	var mu sync.Mutex
+	var anon int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			a := procStatus(t, "RssAnon:")
+			mu.Lock()
+			anon = max(anon, a)
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	peakAnon := func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return max(anon, procStatus(t, "RssAnon:"))
+	}
+	box, err := outbox.OpenBadger(os.Getenv("SITEGATE_RSS_DIR"), outbox.BadgerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	if d := box.Stats().Depth; d != backlog {
+		t.Fatalf("depth %d after reopen", d)
+	}
+	fmt.Printf("RSS held %d\nRSS anon-held %d\n", procStatus(t, "VmHWM:"), peakAnon())
+	drainBacklog(t, url, box)
+	close(stop)
+	wg.Wait()
+	fmt.Printf("RSS drained %d\nRSS anon-drained %d\n", procStatus(t, "VmHWM:"), peakAnon())
+}
+
+// procStatus reads a kB field of /proc/self/status, in bytes.
+func procStatus(t *testing.T, field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}

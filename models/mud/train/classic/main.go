@@ -1,0 +1,126 @@
+//go:build !nocv
+
+// Command classic fits the classic mud scorer's logistic weights to generated tuning frames and
+// writes them to models/mud/weights.go.
+//
+//	go run ./models/mud/train/classic -write
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+
+	"sitegate/models/mud"
+	"sitegate/testbench/scene"
+)
+
+func main() {
+	seed := flag.Uint64("seed", 1, "tuning set seed (keep below 1000)")
+	perCell := flag.Int("per-cell", 60, "frames per condition and severity pair")
+	val := flag.Uint64("val-seed", 2, "validation set seed (keep below 1000)")
+	rounds := flag.Int("rounds", 200, "boosting rounds")
+	write := flag.String("write", "", "write the weights to this Go file (e.g. models/mud/weights.go)")
+	flag.Parse()
+	if *seed >= 1000 || *val >= 1000 {
+		log.Fatal("tuning and validation seeds must be below 1000; 1000 and above are for evaluation")
+	}
+	regions := regions()
+	xs, ys := collect(scene.SetOptions{Seed: *seed, PerCell: *perCell}, regions)
+	model := mud.FitBoosted(xs, ys, *rounds)
+	var tc mud.Confusion
+	for i := range xs {
+		tc.Add(model.Score(xs[i]) >= 0.5, ys[i])
+	}
+	fmt.Printf("training (per region): %+v F1 %.3f\n", tc, tc.F1())
+	vx, vy := collect(scene.SetOptions{Seed: *val, PerCell: *perCell / 3}, regions)
+	var samples []mud.Sample
+	specs := scene.SetOptions{Seed: *val, PerCell: *perCell / 3}.Specs()
+	type key struct {
+		c scene.Condition
+		s scene.Severity
+	}
+	miss := map[key]int{}
+	for i := 0; i < len(vx); i += len(regions) {
+		sp := specs[i/len(regions)]
+		sc := 0.0
+		for k := range regions {
+			sc = max(sc, model.Score(vx[i+k]))
+		}
+		if (sc >= 0.5) != (sp.Severity != scene.Clean) {
+			miss[key{sp.Condition, sp.Severity}]++
+		}
+	}
+	fmt.Println("misses:", miss)
+	for i := 0; i < len(vx); i += len(regions) {
+		s := 0.0
+		muddy := false
+		for k := range regions {
+			s = max(s, model.Score(vx[i+k]))
+			muddy = muddy || vy[i+k]
+		}
+		samples = append(samples, mud.Sample{Score: s, Muddy: muddy})
+	}
+	t, c := mud.BestThreshold(samples)
+	c5 := mud.Evaluate(samples, 0.5)
+	fmt.Printf("validation: best threshold %.3f F1 %.3f; at 0.5 F1 %.3f %+v\n", t, c.F1(), c5.F1(), c5)
+	if *write != "" {
+		if err := os.WriteFile(*write, []byte(goSource(model)), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func regions() []mud.Region {
+	var out []mud.Region
+	for _, r := range scene.Regions {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+		}
+		out = append(out, reg)
+	}
+	return out
+}
+
+// collect renders a set and returns each region's features and ground truth.
+func collect(o scene.SetOptions, regions []mud.Region) ([][]float64, []bool) {
+	var xs [][]float64
+	var ys []bool
+	for _, s := range o.Specs() {
+		m, err := scene.Frame(s, 640, 360)
+		if err != nil {
+			log.Fatal(err)
+		}
+		f, err := mud.Features(m, regions)
+		m.Close()
+		if err != nil {
+			log.Fatal(err)
+		}
+		for k, r := range regions {
+			xs = append(xs, f[k])
+			ys = append(ys, scene.RegionLabel(s.Severity, r.Name) == "muddy")
+		}
+	}
+	return xs, ys
+}
+
+func goSource(m mud.Boosted) string {
+	var b strings.Builder
+	for _, s := range m.Stumps {
+		fmt.Fprintf(&b, "\t\t{Feature: %d, Split: %.6g, Left: %.6g, Right: %.6g},\n", s.Feature, s.Split, s.Left, s.Right)
+	}
+	return fmt.Sprintf(`package mud
+
+// DefaultModel is the classic scorer's model, fitted to generated tuning frames by
+// models/mud/train/classic (never to the frames it is evaluated on). Regenerate with
+//
+//	go run ./models/mud/train/classic -write models/mud/weights.go
+var DefaultModel = Boosted{
+	Stumps: []Stump{
+%s	},
+}
+`, b.String())
+}

@@ -1,0 +1,74 @@
+//go:build !nocv
+
+// Command dataset writes the region patches of generated frames, exactly as the ONNX scorer
+// cuts them, for train.py: a little-endian file of uint32 count, width, height, then per patch
+// one label byte (0 clean, 1 muddy), one condition byte (index in scene.Conditions) and
+// width×height×3 RGB bytes.
+//
+//	go run ./models/mud/train/dataset -seed 1 -per-cell 120 -out /tmp/mud-train.bin
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"log"
+	"os"
+	"slices"
+
+	"sitegate/models/mud"
+	"sitegate/testbench/scene"
+)
+
+func main() {
+	seed := flag.Uint64("seed", 1, "set seed (below 1000 for training)")
+	perCell := flag.Int("per-cell", 120, "frames per condition and severity pair")
+	w := flag.Int("width", 96, "patch width (the model's input)")
+	h := flag.Int("height", 32, "patch height (the model's input)")
+	out := flag.String("out", "mud-train.bin", "output file")
+	flag.Parse()
+	var regions []mud.Region
+	for _, r := range scene.Regions {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+		}
+		regions = append(regions, reg)
+	}
+	specs := scene.SetOptions{Seed: *seed, PerCell: *perCell}.Specs()
+	f, err := os.Create(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bw := bufio.NewWriter(f)
+	binary.Write(bw, binary.LittleEndian, [3]uint32{uint32(len(specs) * len(regions)), uint32(*w), uint32(*h)})
+	for _, s := range specs {
+		m, err := scene.Frame(s, 640, 360)
+		if err != nil {
+			log.Fatal(err)
+		}
+		ps, err := mud.Patches(m, regions, *w, *h)
+		m.Close()
+		if err != nil {
+			log.Fatal(err)
+		}
+		for k, r := range regions {
+			label := byte(0)
+			if scene.RegionLabel(s.Severity, r.Name) == "muddy" {
+				label = 1
+			}
+			bw.Write([]byte{label, byte(slices.Index(scene.Conditions, s.Condition))})
+			rgb := ps[k]
+			for i := 0; i+2 < len(rgb); i += 3 {
+				rgb[i], rgb[i+2] = rgb[i+2], rgb[i]
+			}
+			bw.Write(rgb)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+}
