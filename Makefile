@@ -101,7 +101,7 @@ test-arm64: deps arm64-deps
 	@mkdir -p bin
 	@echo "go test ./... for linux/arm64 under qemu-aarch64-static"
 	@start=$$(date +%s); \
-	$(ARM64_ENV) SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 30m -v -exec $(QEMU_ARM64) ./... > bin/test-arm64.log 2>&1; rc=$$?; \
+	$(ARM64_ENV) SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 10m -v -exec $(QEMU_ARM64) ./... > bin/test-arm64.log 2>&1; rc=$$?; \
 	grep -E '^(ok|FAIL|---- FAIL|--- FAIL|panic:)|\[build failed\]|^\?' bin/test-arm64.log | grep -v '^?' ; \
 	echo "arm64: $$(grep -c '^--- PASS' bin/test-arm64.log) tests passed ($$(grep -c '^ *--- PASS' bin/test-arm64.log) with subtests), $$(grep -c '^--- SKIP' bin/test-arm64.log) skipped, $$(grep -c '^--- FAIL' bin/test-arm64.log) failed, in $$(( $$(date +%s) - start )) s"; \
 	exit $$rc
@@ -110,7 +110,7 @@ test-arm64: deps arm64-deps
 test-nocv: deps arm64-deps
 	$(NOCV_ENV) $(GO) vet ./...
 	$(NOCV_ENV) $(GO) test -count=1 -timeout 20m ./...
-	$(NOCV_ENV) GOARCH=arm64 SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 30m -exec $(QEMU_ARM64) ./...
+	$(NOCV_ENV) GOARCH=arm64 SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 10m -exec $(QEMU_ARM64) ./...
 
 # .deb packages for amd64 and arm64, full (sitegate) and camera-less (sitegate-nocv), in dist/.
 package: build-amd64 build-arm64 build-nocv

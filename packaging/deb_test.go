@@ -113,8 +113,9 @@ func TestScriptsParse(t *testing.T) {
 }
 
 // scratchRoot is an empty system for dpkg --root: a dpkg database, the accounts a Debian base
-// has (with the dialout and video groups) and the host's systemd units, for systemctl --root
-// and systemd-analyze verify --root.
+// has (with the dialout and video groups) and the host's systemd units, for systemctl --root and
+// systemd-analyze verify --root. Packages are for the test binary's architecture, which under
+// emulation is not the host dpkg's, hence --force-architecture.
 func scratchRoot(t *testing.T) string {
 	t.Helper()
 	r := t.TempDir()
@@ -142,7 +143,7 @@ func scratchRoot(t *testing.T) string {
 
 func dpkgRoot(t *testing.T, root string, args ...string) string {
 	t.Helper()
-	return run(t, nil, "dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--force-depends", "--force-confold", "--no-triggers"}, args...)...)
+	return run(t, nil, "dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--force-depends", "--force-architecture", "--force-confold", "--no-triggers"}, args...)...)
 }
 
 func field(line, sep string, i int) string {

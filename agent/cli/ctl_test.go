@@ -204,6 +204,9 @@ func TestControlPlaneMosquitto(t *testing.T) {
 		{"reboot_now", nil, false, "unknown command"},
 	}
 	for _, c := range cmds {
+		if !withCV && c.name == "snapshot" && c.ok {
+			continue // a weighbridge-only site has no camera to snapshot
+		}
 		code, out := ctl(t, b.URL(), append([]string{"cmd", c.name}, c.args...)...)
 		if (code == 0) != c.ok || !strings.Contains(out, c.want) {
 			t.Errorf("cmd %s %v: exit %d\n%s", c.name, c.args, code, out)

@@ -129,7 +129,8 @@ func (w *Watcher) analyse() {
 		return
 	}
 	w.frames++
-	if w.closed || (w.hasBest && res.Quality <= w.bestRes.Quality) {
+	// A frame scored after the lane went idle no longer belongs to the truck that was there.
+	if w.closed || !w.active || (w.hasBest && res.Quality <= w.bestRes.Quality) {
 		frame.Close()
 		return
 	}

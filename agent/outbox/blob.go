@@ -34,7 +34,7 @@ func (d *blobDir) name(seq uint64) string {
 }
 
 func (d *blobDir) write(seq uint64, p []byte) (blobRef, error) {
-	if len(p) > 1<<31 {
+	if int64(len(p)) > 1<<31 {
 		return blobRef{}, fmt.Errorf("blob %d: %d bytes is too large", seq, len(p))
 	}
 	if !d.created {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -56,7 +57,7 @@ func watchdogFromEnv(usec, pid string, self int) (time.Duration, error) {
 		}
 	}
 	u, err := strconv.ParseUint(usec, 10, 63)
-	if err != nil || u == 0 {
+	if err != nil || u == 0 || u > math.MaxInt64/uint64(time.Microsecond) {
 		return 0, fmt.Errorf("systemd: WATCHDOG_USEC %q is not a positive number of microseconds", usec)
 	}
 	return time.Duration(u) * time.Microsecond, nil

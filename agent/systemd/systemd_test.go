@@ -245,3 +245,17 @@ func TestStale(t *testing.T) {
 func osGetpid() int { return os.Getpid() }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// FuzzWatchdogFromEnv: any WATCHDOG_USEC and WATCHDOG_PID give a positive timeout, none, or an
+// error; never a negative timeout or a panic.
+func FuzzWatchdogFromEnv(f *testing.F) {
+	for _, seed := range [][2]string{{"30000000", ""}, {"1000", "42"}, {"soon", ""}, {"0", ""}, {"1000", "x"}, {"", ""}, {"18446744073709551615", ""}, {"9223372036854775807", ""}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, usec, pid string) {
+		d, err := watchdogFromEnv(usec, pid, 42)
+		if d < 0 || (err != nil && d != 0) {
+			t.Fatalf("watchdogFromEnv(%q, %q) = %v, %v", usec, pid, d, err)
+		}
+	})
+}

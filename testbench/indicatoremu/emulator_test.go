@@ -269,12 +269,22 @@ func TestPlayWhenRunStops(t *testing.T) {
 		t.Errorf("second Run = %v, want ErrBusy", err)
 	}
 	playErr := make(chan error, 1)
-	go func() { playErr <- e.Play(context.Background(), Profile{{For: time.Hour}}) }()
+	// If the scheduler starts Play only after Run has stopped, Play plays the hour-long profile
+	// on its own; playCtx ends it then, so the test cannot hang.
+	playCtx, playCancel := context.WithCancel(context.Background())
+	defer playCancel()
+	go func() { playErr <- e.Play(playCtx, Profile{{For: time.Hour}}) }()
 	for e.Frames() < 3 {
 		time.Sleep(rate)
 	}
 	cancel()
 	<-runErr
+	select {
+	case err := <-playErr:
+		playErr <- err
+	case <-time.After(5 * time.Second):
+		playCancel()
+	}
 	if err := <-playErr; !errors.Is(err, context.Canceled) && !errors.Is(err, ErrStopped) {
 		t.Errorf("Play while Run stops = %v, want context.Canceled or ErrStopped", err)
 	}
