@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/pty"
+	"sitegate/testbench/sdnotify"
 )
 
 // TestHealthyNeedsEveryLoop: the watchdog's health check names a lane or the uplink whose loop
@@ -45,25 +45,7 @@ func TestHealthyNeedsEveryLoop(t *testing.T) {
 func notifySocket(t *testing.T) (string, <-chan string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan string, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			out <- string(buf[:n])
-		}
-	}()
-	t.Cleanup(func() { c.Close(); <-done })
-	return path, out
+	return path, sdnotify.Listen(t, path)
 }
 
 // TestNotifiesReadyWatchdogStopping runs a gateway with one lane under a fake service manager:

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
+	"sitegate/testbench/sdnotify"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,28 +16,7 @@ import (
 )
 
 // listen opens a notify socket like the service manager's and returns its messages.
-func listen(t *testing.T, name string) <-chan string {
-	t.Helper()
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan string, 64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			out <- string(buf[:n])
-		}
-	}()
-	t.Cleanup(func() { c.Close(); <-done })
-	return out
-}
+func listen(t *testing.T, name string) <-chan string { return sdnotify.Listen(t, name) }
 
 func next(t *testing.T, ch <-chan string) string {
 	t.Helper()
