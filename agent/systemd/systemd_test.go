@@ -7,12 +7,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sitegate/testbench/sdnotify"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"sitegate/testbench/sdnotify"
 )
 
 // listen opens a notify socket like the service manager's and returns its messages.
