@@ -147,20 +147,21 @@ func (d *Stream) discard(n int) {
 }
 
 // fill reads once more into the free end of the store.
-func (d *Stream) fill() {
-	n := copy(d.store, d.buf)
+func (d *Stream) fill() { d.buf, d.err = Refill(d.r, d.store, d.buf) }
+
+// Refill moves the unconsumed bytes buf to the front of store and reads once more after them,
+// returning the new window of store. Like bufio, it gives up with io.ErrNoProgress after
+// maxEmptyReads reads in a row that return nothing and no error. Decoders that keep their own
+// buffer share it.
+func Refill(r io.Reader, store, buf []byte) ([]byte, error) {
+	n := copy(store, buf)
 	for range maxEmptyReads {
-		k, err := d.r.Read(d.store[n:])
-		d.buf = d.store[:n+k]
-		if err != nil {
-			d.err = err
-			return
-		}
-		if k > 0 {
-			return
+		k, err := r.Read(store[n:])
+		if err != nil || k > 0 {
+			return store[:n+k], err
 		}
 	}
-	d.err = io.ErrNoProgress
+	return store[:n], io.ErrNoProgress
 }
 
 func (d *Stream) answered() {

@@ -39,10 +39,6 @@ const hexUpper = "0123456789ABCDEF"
 
 var pow10 = [maxDP + 1]float64{1, 10, 100, 1000, 10000}
 
-// maxEmptyReads is how many (0, nil) reads in a row make the decoder give up with
-// io.ErrNoProgress, as bufio does.
-const maxEmptyReads = 100
-
 // tf0 decodes a tF=0 stream. Every byte it consumes is either part of a valid frame or counted
 // as discarded, so at the end of a stream Frames*12 + DiscardedBytes is the stream's length.
 type tf0 struct {
@@ -104,21 +100,7 @@ func (d *tf0) discard(n int) {
 }
 
 // fill reads once more; it is called with fewer than frameLen bytes buffered.
-func (d *tf0) fill() {
-	n := copy(d.store[:], d.buf)
-	for range maxEmptyReads {
-		k, err := d.r.Read(d.store[n:])
-		d.buf = d.store[:n+k]
-		if err != nil {
-			d.err = err
-			return
-		}
-		if k > 0 {
-			return
-		}
-	}
-	d.err = io.ErrNoProgress
-}
+func (d *tf0) fill() { d.buf, d.err = indicator.Refill(d.r, d.store[:], d.buf) }
 
 // parseTF0 checks one 12-byte frame and returns its weight in kg.
 func parseTF0(f []byte) (kg float64, ok bool) {
