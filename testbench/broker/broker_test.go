@@ -184,3 +184,52 @@ func TestMochiCloseTwice(t *testing.T) {
 		t.Error("Kick on a closed broker succeeded")
 	}
 }
+
+// TestMosquittoPersistentSession: with PersistDir, a persistent subscriber's session survives a
+// restart, so a message published while the subscriber is away after it is delivered when the
+// subscriber comes back. The fault tests rely on it.
+func TestMosquittoPersistentSession(t *testing.T) {
+	p, err := Mosquitto(context.Background(), MosquittoOptions{PersistDir: t.TempDir() + "/mosq"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	connect := func(id string, clean bool, h paho.MessageHandler) paho.Client {
+		o := paho.NewClientOptions().AddBroker(p.URL()).SetClientID(id).SetCleanSession(clean).
+			SetAutoReconnect(false).SetDefaultPublishHandler(h)
+		c := paho.NewClient(o)
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: connect: %v", id, tok.Error())
+		}
+		return c
+	}
+	sub := connect("keeper", false, nil)
+	if tok := sub.Subscribe("kept/#", 1, nil); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	sub.Disconnect(100)
+	if err := p.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pub := connect("publisher", true, nil)
+	if tok := pub.Publish("kept/x", 1, false, "while away"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	pub.Disconnect(100)
+	got := make(chan string, 1)
+	sub = connect("keeper", false, func(_ paho.Client, m paho.Message) {
+		select {
+		case got <- string(m.Payload()):
+		default:
+		}
+	})
+	defer sub.Disconnect(100)
+	select {
+	case m := <-got:
+		if m != "while away" {
+			t.Fatalf("got %q", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the session did not survive the restart; mosquitto said:\n%s", p.Log())
+	}
+}

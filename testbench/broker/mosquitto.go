@@ -95,6 +95,12 @@ func Mosquitto(ctx context.Context, opts MosquittoOptions) (*Process, error) {
 		_ = os.Chmod(opts.PersistDir, 0o777)
 		persist = []string{"persistence true", "persistence_location " + strings.TrimSuffix(opts.PersistDir, "/") + "/",
 			"autosave_interval 0", "max_queued_messages 0", "max_inflight_messages 0"}
+		if os.Geteuid() == 0 {
+			// Started as root, mosquitto drops to its own user, which cannot reach a directory
+			// under a test's private (0700) temporary directory: it would fail to save the
+			// sessions at exit ("Permission denied") and a restart would forget them.
+			persist = append(persist, "user root")
+		}
 	}
 	conf := []string{
 		"listener " + strconv.Itoa(port) + " 127.0.0.1",
