@@ -95,12 +95,68 @@ type Badger struct {
 	// a delete lost in a crash must find its file again. Guarded by wmu.
 	unlinkLater []uint64
 
+	peeked peekCache
+
 	notify   chan struct{}
 	stop     chan struct{}
 	maintEnd chan struct{}
 }
 
 var _ Outbox = (*Badger)(nil)
+
+// peekCache remembers the index entries of the messages Peek returned, so that deleting them
+// after their PUBACK does not read the index again (most of a drain's cost otherwise). Every
+// entry in it is live: a delete or drop bumps gen and forgets what it removed, and Peek adds
+// what it read only if no delete or drop committed since its read began.
+type peekCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[uint64]meta
+}
+
+// maxPeeked bounds the cache; past it, Delete reads the index as before.
+const maxPeeked = 4096
+
+func (c *peekCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// add remembers ms if nothing was removed since generation g.
+func (c *peekCache) add(g uint64, ms []meta) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != g {
+		return
+	}
+	if c.m == nil {
+		c.m = make(map[uint64]meta, len(ms))
+	}
+	for _, x := range ms {
+		if len(c.m) >= maxPeeked {
+			return
+		}
+		c.m[x.seq] = x
+	}
+}
+
+func (c *peekCache) get(seq uint64) (meta, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	x, ok := c.m[seq]
+	return x, ok
+}
+
+// forget is called after a commit that removed seqs.
+func (c *peekCache) forget(seqs []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, s := range seqs {
+		delete(c.m, s)
+	}
+}
 
 // OpenBadger opens (or creates) the outbox stored in dir. The options suit a small arm64 gateway
 // with 1 GB of RAM: small memtables and caches, payloads over 1 KiB in the value log, and every
@@ -577,6 +633,8 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 
 	var out []Entry
 	var bad []uint64
+	var seen []meta
+	gen := b.peeked.generation()
 	err := b.db.View(func(txn *badger.Txn) error {
 		io := badger.DefaultIteratorOptions
 		io.PrefetchValues = false
@@ -603,11 +661,15 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 				continue
 			}
 			out = append(out, Entry{Seq: seq, Message: m})
+			seen = append(seen, meta{seq: seq, size: msgSize(m), kind: m.Kind, blob: blob != nil})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: peek after %d: %w", b.dir, after, err)
+	}
+	if !b.o.ReadOnly {
+		b.peeked.add(gen, seen)
 	}
 	if len(bad) > 0 && !b.o.ReadOnly {
 		b.wmu.Lock()
@@ -656,16 +718,20 @@ func (b *Badger) Delete(seqs ...uint64) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	st := b.st
-	var blobs []uint64
+	var blobs, gone []uint64
 	headGone := false
 	for _, seq := range seqs {
-		x, ok, err := getMeta(txn, seq)
-		if err != nil {
-			return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
-		}
+		x, ok := b.peeked.get(seq)
 		if !ok {
-			continue
+			var err error
+			if x, ok, err = getMeta(txn, seq); err != nil {
+				return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+			}
+			if !ok {
+				continue
+			}
 		}
+		gone = append(gone, seq)
 		if err := deleteEntry(txn, x); err != nil {
 			return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
 		}
@@ -685,6 +751,7 @@ func (b *Badger) Delete(seqs ...uint64) error {
 	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
+	b.peeked.forget(gone)
 	b.unlinkLater = append(b.unlinkLater, blobs...)
 	if headGone {
 		if err := b.findHead(&st); err != nil {

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 )
@@ -133,4 +134,53 @@ func BenchmarkDiskPerPassage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDrainBacklog reads and deletes a 20,000-passage backlog the way the uplink drains
+// one (reads of up to 128 entries, deletes of 128 acknowledged entries) and reports the
+// outbox's cost per message, which is what a drain costs the gateway beyond the MQTT client.
+func BenchmarkDrainBacklog(b *testing.B) {
+	const n, run = 20_000, 128
+	payload := bytes.Repeat([]byte("x"), 900)
+	for b.Loop() {
+		b.StopTimer()
+		box := openBadger(b, b.TempDir())
+		for i := 0; i < n; i += 500 {
+			if _, err := box.AppendBatch(func(uint64) ([]Message, error) {
+				ms := make([]Message, 500)
+				for j := range ms {
+					ms[j] = Message{Topic: "sitegate/v1/s/g/passage", Payload: payload, QoS: 1}
+				}
+				return ms, nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		var after uint64
+		for {
+			es, err := box.Peek(after, run)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(es) == 0 {
+				break
+			}
+			seqs := make([]uint64, len(es))
+			for i, e := range es {
+				seqs[i] = e.Seq
+			}
+			after = seqs[len(seqs)-1]
+			if err := box.Delete(seqs...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		if d := box.Stats().Depth; d != 0 {
+			b.Fatalf("depth %d after the drain", d)
+		}
+		box.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
 }

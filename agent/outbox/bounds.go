@@ -173,6 +173,11 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 	if err := txn.Commit(); err != nil {
 		return fmt.Errorf("outbox %s: drop: %w", b.dir, err)
 	}
+	gone := make([]uint64, len(ms))
+	for i, x := range ms {
+		gone[i] = x.seq
+	}
+	b.peeked.forget(gone)
 	// The drop and its announcement are durable before a file goes.
 	if err := b.db.Sync(); err != nil {
 		return fmt.Errorf("outbox %s: drop: sync: %w", b.dir, err)

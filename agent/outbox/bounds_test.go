@@ -302,3 +302,41 @@ func openBadgerWith(t *testing.T, dir string, o BadgerOptions) *Badger {
 	closeOnCleanup(t, box)
 	return box
 }
+
+// TestDeleteAfterDrop: an entry read by Peek (whose index entry Delete then need not read
+// again) and dropped by a bound before its PUBACK must not be counted out twice when the
+// PUBACK's delete comes.
+func TestDeleteAfterDrop(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)}
+	box := openBadgerWith(t, t.TempDir(), BadgerOptions{Now: c.now, Announce: announceJSON,
+		Limits: Limits{MaxAge: time.Hour}})
+	for i := range 3 {
+		appendPassage(t, box, fmt.Sprintf("old-%d", i), 0)
+	}
+	es, err := box.Peek(0, 10)
+	if err != nil || len(es) != 3 {
+		t.Fatalf("Peek: %d entries, %v", len(es), err)
+	}
+	c.add(2 * time.Hour)
+	appendPassage(t, box, "new", 0) // drops the three old passages, announces them
+	before := box.Stats()
+	if before.Depth != 2 || before.Drops.Passages != 3 {
+		t.Fatalf("after the drop: %+v, want the new passage and the announcement", before)
+	}
+	if err := box.Delete(es[0].Seq, es[1].Seq, es[2].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if after := box.Stats(); after.Depth != before.Depth || after.Bytes != before.Bytes {
+		t.Fatalf("deleting dropped entries changed the counts: %+v, then %+v", before, after)
+	}
+	rest, err := box.Peek(0, 10)
+	if err != nil || len(rest) != 2 {
+		t.Fatalf("Peek after: %d entries, %v", len(rest), err)
+	}
+	if err := box.Delete(rest[0].Seq, rest[1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if s := box.Stats(); s.Depth != 0 || s.Bytes != 0 {
+		t.Fatalf("after deleting everything: %+v", s)
+	}
+}

@@ -64,6 +64,13 @@ type Status struct {
 // pollInterval bounds how long a new outbox entry can wait if a notification is missed.
 const pollInterval = time.Second
 
+// deleteBatch and deleteDelay bound how many acknowledged entries, and for how long, wait to be
+// deleted from the outbox together.
+const (
+	deleteBatch = 128
+	deleteDelay = 20 * time.Millisecond
+)
+
 // stopGrace bounds the clean stop: offline status and in-flight PUBACKs.
 const stopGrace = 2 * time.Second
 
@@ -546,7 +553,12 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	bytesInFlight := 0
 	var last uint64 // highest seq sent on this connection
 
+	// fill tops the window up, but only once it is half empty (or less than half full of bytes),
+	// so the outbox is read in long runs rather than a few entries per acknowledgement.
 	fill := func() error {
+		if len(inflight) > u.opts.Window/2 && bytesInFlight > u.opts.WindowBytes/2 {
+			return nil
+		}
 		for len(inflight) < u.opts.Window && (len(inflight) == 0 || bytesInFlight < u.opts.WindowBytes) {
 			es, err := u.box.Peek(last, u.opts.Window-len(inflight))
 			if err != nil {
@@ -579,11 +591,38 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		}
 		return nil
 	}
-	// handle deletes acknowledged entries, with every other PUBACK already waiting, in one
-	// outbox transaction. Only a PUBACK on this connection counts; any publish error ends the
-	// connection, and everything unacknowledged is sent again.
+	// Acknowledged entries are deleted in batches: a delete that waits a little only means the
+	// entry would be sent again after a crash, and one outbox transaction per batch rather than
+	// per PUBACK is most of what draining a backlog costs the gateway. They are deleted at the
+	// latest deleteDelay after the first of them, when deleteBatch have gathered, and whenever
+	// the connection ends (a PUBACK received is valid even if the connection is lost after it).
+	var acked []uint64
+	flushTimer := time.NewTimer(time.Hour)
+	flushTimer.Stop()
+	defer flushTimer.Stop()
+	flush := func() error {
+		if len(acked) == 0 {
+			return nil
+		}
+		flushTimer.Stop()
+		err := u.box.Delete(acked...)
+		if err == nil {
+			u.mu.Lock()
+			u.status.Published += uint64(len(acked))
+			u.mu.Unlock()
+		}
+		acked = acked[:0]
+		return err
+	}
+	defer func() {
+		if err := flush(); err != nil && !errors.Is(err, outbox.ErrClosed) {
+			u.log.Warn("deleting acknowledged entries", "err", err)
+		}
+	}()
+	// handle takes one acknowledgement and every other already waiting. Only a PUBACK on this
+	// connection counts; any publish error ends the connection, and everything unacknowledged is
+	// sent again.
 	handle := func(a ack) error {
-		var done []uint64
 		var failed error
 		for {
 			delete(inflight, a.seq)
@@ -593,7 +632,10 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 			case a.err != nil:
 				failed = fmt.Errorf("publish entry %d: %w", a.seq, a.err)
 			case a.gen == gen:
-				done = append(done, a.seq)
+				if len(acked) == 0 {
+					flushTimer.Reset(deleteDelay)
+				}
+				acked = append(acked, a.seq)
 			}
 			select {
 			case a = <-acks:
@@ -602,11 +644,12 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 			}
 			break
 		}
-		if err := u.box.Delete(done...); err != nil {
-			return err
+		if len(acked) >= deleteBatch || len(inflight) == 0 || failed != nil {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		u.mu.Lock()
-		u.status.Published += uint64(len(done))
 		u.status.InFlight = len(inflight)
 		u.mu.Unlock()
 		return failed
@@ -631,6 +674,11 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		select {
 		case a := <-acks:
 			if err := handle(a); err != nil {
+				client.Disconnect(250)
+				return true, err
+			}
+		case <-flushTimer.C:
+			if err := flush(); err != nil {
 				client.Disconnect(250)
 				return true, err
 			}
