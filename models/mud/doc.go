@@ -3,7 +3,7 @@
 // frame's score, and compares it with the camera's threshold.
 //
 // Two scorers share one interface: "classic" (colour and texture statistics of each region,
-// weighed by a logistic model) and "onnx" (a small image classifier run through OpenCV's dnn
+// weighed by boosted decision trees) and "onnx" (a small image classifier run through OpenCV's dnn
 // module, described by a model spec). The pure parts — regions, verdicts, metrics, threshold
 // and weight fitting, model specs — build everywhere; the scorers need OpenCV and report
 // ErrNoVision in builds with -tags nocv.

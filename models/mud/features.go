@@ -3,6 +3,7 @@ package mud
 import (
 	"image"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -67,56 +68,175 @@ func boxMean(g []float64, w, h, r int) []float64 {
 	return out
 }
 
-// tileFeatures is the number of statistics computed per tile; NumFeatures has the region's
-// means of them and their maxima over its tiles, plus the region's brightness and spread.
-const tileFeatures = 20
+// pixelStats is the number of per-pixel statistics averaged over a window; windowStats adds
+// the ratios computed from a window's averages.
+const (
+	pixelStats  = 34
+	windowStats = pixelStats + 4
+)
 
-// NumFeatures is the length of the classic scorer's feature vector.
-const NumFeatures = 2*tileFeatures + 3
+// NumFeatures is the length of the classic scorer's feature vector: for two window families
+// (tiles spanning the region's height, and wheel-sized windows), the mean and the maximum of
+// each window statistic over the windows, then the region's brightness, spread and light colour.
+const NumFeatures = 4*windowStats + 5
+
+// whiteBalance returns the gains that make the median pixel of the region grey (B, G, R), so
+// that the warm light of dusk or the blue of shade do not read as mud colour.
+func whiteBalance(p patch) [3]float64 {
+	var hist [3][256]int
+	n := 0
+	for i, in := range p.in {
+		if !in {
+			continue
+		}
+		for c := 0; c < 3; c++ {
+			hist[c][p.bgr[3*i+c]]++
+		}
+		n++
+	}
+	var med [3]float64
+	for c := 0; c < 3; c++ {
+		acc := 0
+		for v, k := range hist[c] {
+			acc += k
+			if 2*acc >= n {
+				med[c] = float64(v)
+				break
+			}
+		}
+	}
+	m := (med[0] + med[1] + med[2]) / 3
+	var gain [3]float64
+	for c := range gain {
+		gain[c] = math.Max(0.5, math.Min(2, (m+8)/(med[c]+8)))
+	}
+	return gain
+}
 
 // features describes a patch by illumination-normalised statistics of brightness, fine and
-// clod-sized texture, and colour, over square tiles along it, so that mud on one wheel is not
-// diluted by the clean road around it. It also returns the patch's sharpness for frame selection.
+// clod-sized texture, fragmentation of dark areas and white-balanced colour, over windows along
+// it, so that mud on one wheel is not diluted by the clean road around it. It also returns the
+// patch's sharpness for frame selection.
 func features(p patch) (f []float64, sharp float64) {
 	n := p.w * p.h
 	g := make([]float64, n)
 	chroma := make([]float64, n)
+	wbChroma := make([]float64, n)
 	brown := make([]bool, n)
-	var vals []float64
+	brownWB := make([]uint8, n) // 0, 1 weak, 2 strong
+	ybWB := make([]float64, n)
+	gain := whiteBalance(p)
+	var hist [256]int
+	nIn := 0
 	for i := 0; i < n; i++ {
 		b, gg, r := float64(p.bgr[3*i]), float64(p.bgr[3*i+1]), float64(p.bgr[3*i+2])
 		g[i] = 0.114*b + 0.587*gg + 0.299*r
 		in := (r + gg + b) / 3
 		a, yb := (r-gg)/(in+12), ((r+gg)/2-b)/(in+12)
-		chroma[i] = math.Hypot(a, yb)
+		chroma[i] = math.Sqrt(a*a + yb*yb)
 		brown[i] = r >= gg && gg >= b*0.9 && a > 0.05 && a < 0.6 && yb > 0.12 && yb < 0.9
+		b, gg, r = b*gain[0], gg*gain[1], r*gain[2]
+		in = (r + gg + b) / 3
+		a, yb = (r-gg)/(in+12), ((r+gg)/2-b)/(in+12)
+		wbChroma[i] = math.Sqrt(a*a + yb*yb)
+		ybWB[i] = yb
+		switch {
+		case r >= gg && gg >= b*0.9 && a > 0.05 && a < 0.6 && yb > 0.12 && yb < 0.9:
+			brownWB[i] = 2
+		case r >= gg*0.98 && a > 0.01 && yb > 0.04 && yb < 0.9:
+			brownWB[i] = 1
+		}
 		if p.in[i] {
-			vals = append(vals, g[i])
+			hist[int(g[i]+0.5)]++
+			nIn++
 		}
 	}
 	f = make([]float64, NumFeatures)
-	if len(vals) < 16 {
+	if nIn < 16 {
 		return f, 0
 	}
-	sort.Float64s(vals)
-	p5, p50, p95 := vals[len(vals)*5/100], vals[len(vals)/2], vals[len(vals)*95/100]
+	// Percentiles of the grey level, to the nearest level.
+	pct := func(q int) float64 {
+		acc := 0
+		for v, k := range hist {
+			acc += k
+			if acc > nIn*q/100 {
+				return float64(v)
+			}
+		}
+		return 255
+	}
+	p5, p50, p95 := pct(5), pct(50), pct(95)
 	spread := p95 - p5 + 10
 	b1, b4 := boxMean(g, p.w, p.h, 1), boxMean(g, p.w, p.h, 4)
-	// Per-pixel statistics, each in [0, 1] (or a small positive number), summed per column:
-	// tiles span the patch's height, so a tile's sums are sums of its columns.
-	cols := make([][tileFeatures]float64, p.w)
-	colN := make([]float64, p.w)
-	var st [tileFeatures]float64
+	dark := make([]float64, n)
+	for i := range dark {
+		dark[i] = b2f((b1[i]-p5)/spread < 0.22)
+	}
+	// Share of dark (tyre) pixels around each pixel: mud on a tyre is a lighter pixel among dark
+	// ones.
+	darkNear := boxMean(dark, p.w, p.h, 4)
+	// Clods: a local extremum of the difference between a fine and a coarse blur, in grey and
+	// in the white-balanced yellow-blue axis (mud is yellower than a tyre, a rim or the road).
+	dog := make([]float64, n)
+	for i := range dog {
+		dog[i] = (b1[i] - b4[i]) / spread
+	}
+	y1, y4 := boxMean(ybWB, p.w, p.h, 1), boxMean(ybWB, p.w, p.h, 4)
+	peak := func(v []float64, i, x, y int, sign float64) bool {
+		c := sign * v[i]
+		if x == 0 || y == 0 || x == p.w-1 || y == p.h-1 {
+			return false
+		}
+		for _, j := range [8]int{i - 1, i + 1, i - p.w, i + p.w, i - p.w - 1, i - p.w + 1, i + p.w - 1, i + p.w + 1} {
+			if sign*v[j] >= c {
+				return false
+			}
+		}
+		return true
+	}
+
+	// Windows: tiles as tall as the patch (family 0), and wheel-sized squares at a few heights
+	// (family 1).
+	side0 := min(p.h, p.w)
+	side1 := max(4, min(p.w, int(math.Round(0.6*float64(p.h)))))
+	var bands []int // first row of each band of family 1
+	for y0 := 0; ; y0 += max(1, side1/4) {
+		if y0+side1 >= p.h {
+			bands = append(bands, p.h-side1)
+			break
+		}
+		bands = append(bands, y0)
+	}
+	// Rows are cut into segments at every band's edges; a pixel adds to its segment's column,
+	// and a window's sums are those of the segments its band covers.
+	cuts := []int{0, p.h}
+	for _, y0 := range bands {
+		cuts = append(cuts, y0, y0+side1)
+	}
+	sort.Ints(cuts)
+	cuts = slices.Compact(cuts)
+	segOf := make([]int, p.h)
+	for sg := 0; sg+1 < len(cuts); sg++ {
+		for y := cuts[sg]; y < cuts[sg+1]; y++ {
+			segOf[y] = sg
+		}
+	}
+	nSeg := len(cuts) - 1
+	cols := make([][pixelStats]float64, p.w*nSeg)
+	colN := make([]float64, p.w*nSeg)
+	var st [pixelStats]float64
 	for i := 0; i < n; i++ {
 		if !p.in[i] {
 			continue
 		}
-		st = [tileFeatures]float64{}
+		st = [pixelStats]float64{}
 		gn := (g[i] - p5) / spread
 		c1 := math.Abs(g[i]-b1[i]) / spread
 		c2 := math.Abs(b1[i]-b4[i]) / spread
 		sharp += math.Abs(g[i] - b1[i])
 		mid := gn > 0.2 && gn < 0.75
+		x, y := i%p.w, i/p.w
 		st[0] = b2f(gn < 0.2)
 		st[1] = b2f(mid)
 		st[2] = b2f(gn >= 0.75)
@@ -136,8 +256,7 @@ func features(p patch) (f []float64, sharp float64) {
 		st[16] = b2f(mid && c1 > 0.08)
 		// Fragmented dark: a dark pixel (after smoothing) beside a lighter one. A clean tyre is
 		// one dark ring; mud breaks it into pieces.
-		x, y := i%p.w, i/p.w
-		if (b1[i]-p5)/spread < 0.22 {
+		if dark[i] > 0 {
 			st[17] = 1
 			edges := 0.0
 			for _, j := range [4]int{i - 1, i + 1, i - p.w, i + p.w} {
@@ -151,44 +270,94 @@ func features(p patch) (f []float64, sharp float64) {
 			st[18] = edges / 4
 		}
 		st[19] = b2f(y > 0 && math.Abs(b1[i]-b1[i-p.w])/spread > 0.08 && math.Abs(b1[i]-b1[max(0, i-1)])/spread > 0.08)
-		for k, v := range st {
-			cols[x][k] += v
+		dn := darkNear[i]
+		near := dn >= 0.15
+		st[20] = b2f(brownWB[i] > 0)
+		st[21] = b2f(brownWB[i] > 1)
+		st[22] = b2f(brownWB[i] > 0 && near && dark[i] == 0)
+		st[23] = b2f(mid && dn >= 0.2 && dn <= 0.85)
+		st[24] = b2f(gn >= 0.35 && dn >= 0.3)
+		// Horizontal edges survive horizontal motion blur.
+		vg := 0.0
+		if y > 0 && y < p.h-1 {
+			vg = math.Abs(b1[i+p.w]-b1[i-p.w]) / spread
 		}
-		colN[x]++
+		st[25] = b2f(vg > 0.15)
+		st[26] = b2f(vg > 0.15 && near)
+		st[27] = wbChroma[i]
+		st[28] = b2f(wbChroma[i] > 0.1 && near && dark[i] == 0)
+		st[29] = b2f(gn < 0.2 && c1 > 0.06)
+		if dog[i] > 0.06 && peak(dog, i, x, y, 1) {
+			st[30] = 1
+			st[32] = b2f(dn >= 0.2)
+		}
+		st[31] = b2f(dog[i] < -0.06 && peak(dog, i, x, y, -1))
+		st[33] = b2f(y1[i]-y4[i] > 0.04 && peak(y1, i, x, y, 1))
+		k := segOf[y]*p.w + x
+		c := &cols[k]
+		for j, v := range st {
+			c[j] += v
+		}
+		colN[k]++
 	}
-	sharp /= float64(len(vals))
-	side := min(p.h, p.w)
-	step := max(1, side/2)
-	var sum [tileFeatures]float64
-	var mx [tileFeatures]float64
-	var count float64
-	for x0 := 0; x0+side <= p.w; x0 += step {
-		var t [tileFeatures]float64
-		var tn float64
-		for x := x0; x < x0+side; x++ {
-			tn += colN[x]
-			for k, v := range cols[x] {
-				t[k] += v
+	sharp /= float64(nIn)
+	for fam, side := range [2]int{side0, side1} {
+		step := max(1, side/2)
+		spans := [][2]int{{0, nSeg}} // segments of each band
+		if fam == 1 {
+			step = max(1, side/4)
+			spans = spans[:0]
+			for _, y0 := range bands {
+				spans = append(spans, [2]int{slices.Index(cuts, y0), slices.Index(cuts, y0+side)})
 			}
 		}
-		if tn < float64(side*side)/4 {
+		var sum, mx [windowStats]float64
+		var count float64
+		for _, sp := range spans {
+			for x0 := 0; x0+side <= p.w; x0 += step {
+				var t [windowStats]float64
+				var tn float64
+				for sg := sp[0]; sg < sp[1]; sg++ {
+					for x := sg*p.w + x0; x < sg*p.w+x0+side; x++ {
+						tn += colN[x]
+						for k, v := range cols[x] {
+							t[k] += v
+						}
+					}
+				}
+				if tn < float64(side*side)/4 {
+					continue
+				}
+				for k := 0; k < pixelStats; k++ {
+					t[k] /= tn
+				}
+				// Per dark pixel: a clean tyre is a solid dark ring, a muddy one a broken ring
+				// with light clods inside it.
+				if t[17] > 0.05 {
+					t[pixelStats] = t[18] / t[17]
+					t[pixelStats+1] = t[23] / t[17]
+					t[pixelStats+2] = t[22] / t[17]
+					t[pixelStats+3] = t[24] / t[17]
+				}
+				for k, v := range t {
+					sum[k] += v
+					mx[k] = math.Max(mx[k], v)
+				}
+				count++
+			}
+		}
+		if count == 0 {
 			continue
 		}
-		for k := range t {
-			t[k] /= tn
-			sum[k] += t[k]
-			mx[k] = math.Max(mx[k], t[k])
+		o := fam * 2 * windowStats
+		for k := 0; k < windowStats; k++ {
+			f[o+k] = sum[k] / count
+			f[o+windowStats+k] = mx[k]
 		}
-		count++
 	}
-	if count == 0 {
-		return f, sharp
-	}
-	for k := 0; k < tileFeatures; k++ {
-		f[k] = sum[k] / count
-		f[tileFeatures+k] = mx[k]
-	}
-	f[2*tileFeatures], f[2*tileFeatures+1], f[2*tileFeatures+2] = p5/255, p50/255, spread/255
+	o := 4 * windowStats
+	f[o], f[o+1], f[o+2] = p5/255, p50/255, spread/255
+	f[o+3], f[o+4] = gain[2]/gain[0], gain[1]/gain[0]
 	// A frame that is too dark or blown out shows the regions badly whatever its edges say.
 	if p50 < 25 || p50 > 235 {
 		sharp *= 0.3

@@ -131,10 +131,11 @@ func TestFitters(t *testing.T) {
 		ys = append(ys, v > 0.5)
 	}
 	boost := FitBoosted(xs, ys, 20)
+	trees := FitBoostedTrees(xs, ys, 10)
 	for _, m := range []struct {
 		name  string
 		score func([]float64) float64
-	}{{"boosted", boost.Score}} {
+	}{{"boosted", boost.Score}, {"trees", trees.Score}} {
 		var c Confusion
 		for i, x := range xs {
 			c.Add(m.score(x) >= 0.5, ys[i])

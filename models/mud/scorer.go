@@ -147,7 +147,7 @@ func Patches(frame gocv.Mat, regions []Region, w, h int) ([][]byte, error) {
 	return out, nil
 }
 
-// ClassicScorer scores regions by colour and texture statistics weighed by a logistic model.
+// ClassicScorer scores regions by colour and texture statistics weighed by boosted trees.
 type ClassicScorer struct{ model Boosted }
 
 // NewClassic returns a classic scorer using model (DefaultModel unless refitted).

@@ -1,9 +1,9 @@
 //go:build !nocv
 
-// Command classic fits the classic mud scorer's logistic weights to generated tuning frames and
+// Command classic fits the classic mud scorer's boosted trees to generated tuning frames and
 // writes them to models/mud/weights.go.
 //
-//	go run ./models/mud/train/classic -write
+//	go run ./models/mud/train/classic -per-cell 500 -rounds 300 -depth 2 -write models/mud/weights.go
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 
 	"sitegate/models/mud"
 	"sitegate/testbench/scene"
@@ -19,9 +20,10 @@ import (
 
 func main() {
 	seed := flag.Uint64("seed", 1, "tuning set seed (keep below 1000)")
-	perCell := flag.Int("per-cell", 60, "frames per condition and severity pair")
+	perCell := flag.Int("per-cell", 500, "frames per condition and severity pair")
 	val := flag.Uint64("val-seed", 2, "validation set seed (keep below 1000)")
-	rounds := flag.Int("rounds", 200, "boosting rounds")
+	rounds := flag.Int("rounds", 300, "boosting rounds")
+	depth := flag.Int("depth", 2, "1: a stump per round; 2: a depth-2 tree per round")
 	write := flag.String("write", "", "write the weights to this Go file (e.g. models/mud/weights.go)")
 	flag.Parse()
 	if *seed >= 1000 || *val >= 1000 {
@@ -29,7 +31,11 @@ func main() {
 	}
 	regions := regions()
 	xs, ys := collect(scene.SetOptions{Seed: *seed, PerCell: *perCell}, regions)
-	model := mud.FitBoosted(xs, ys, *rounds)
+	fit := mud.FitBoostedTrees
+	if *depth == 1 {
+		fit = mud.FitBoosted
+	}
+	model := fit(xs, ys, *rounds)
 	var tc mud.Confusion
 	for i := range xs {
 		tc.Add(model.Score(xs[i]) >= 0.5, ys[i])
@@ -85,22 +91,41 @@ func regions() []mud.Region {
 	return out
 }
 
-// collect renders a set and returns each region's features and ground truth.
+// collect renders a set and returns each region's features and ground truth, in the set's
+// order (two workers render; the result does not depend on their timing).
 func collect(o scene.SetOptions, regions []mud.Region) ([][]float64, []bool) {
+	specs := o.Specs()
+	feats := make([][][]float64, len(specs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				m, err := scene.Frame(specs[i], 640, 360)
+				if err != nil {
+					log.Fatal(err)
+				}
+				f, err := mud.Features(m, regions)
+				m.Close()
+				if err != nil {
+					log.Fatal(err)
+				}
+				feats[i] = f
+			}
+		}()
+	}
+	for i := range specs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	var xs [][]float64
 	var ys []bool
-	for _, s := range o.Specs() {
-		m, err := scene.Frame(s, 640, 360)
-		if err != nil {
-			log.Fatal(err)
-		}
-		f, err := mud.Features(m, regions)
-		m.Close()
-		if err != nil {
-			log.Fatal(err)
-		}
+	for i, s := range specs {
 		for k, r := range regions {
-			xs = append(xs, f[k])
+			xs = append(xs, feats[i][k])
 			ys = append(ys, scene.RegionLabel(s.Severity, r.Name) == "muddy")
 		}
 	}
@@ -110,14 +135,18 @@ func collect(o scene.SetOptions, regions []mud.Region) ([][]float64, []bool) {
 func goSource(m mud.Boosted) string {
 	var b strings.Builder
 	for _, s := range m.Stumps {
-		fmt.Fprintf(&b, "\t\t{Feature: %d, Split: %.6g, Left: %.6g, Right: %.6g},\n", s.Feature, s.Split, s.Left, s.Right)
+		gate := ""
+		if s.Gated {
+			gate = fmt.Sprintf(", Gated: true, GateFeature: %d, GateSplit: %.6g, GateAbove: %v", s.GateFeature, s.GateSplit, s.GateAbove)
+		}
+		fmt.Fprintf(&b, "\t\t{Feature: %d, Split: %.6g, Left: %.6g, Right: %.6g%s},\n", s.Feature, s.Split, s.Left, s.Right, gate)
 	}
 	return fmt.Sprintf(`package mud
 
 // DefaultModel is the classic scorer's model, fitted to generated tuning frames by
 // models/mud/train/classic (never to the frames it is evaluated on). Regenerate with
 //
-//	go run ./models/mud/train/classic -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 500 -rounds 300 -depth 2 -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
