@@ -15,6 +15,7 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	Log      Log      `yaml:"log"`
 	Status   Status   `yaml:"status"`
+	Process  Process  `yaml:"process"`
 	Lanes    []Lane   `yaml:"lanes"`
 	Rules    Rules    `yaml:"rules"`
 	Control  Control  `yaml:"control"`
@@ -65,6 +66,13 @@ type Log struct {
 // Status sets the retained status message.
 type Status struct {
 	Interval Duration `yaml:"interval"`
+}
+
+// Process tunes the agent's process. It is read at start only, from the local file.
+type Process struct {
+	// MemoryLimit is the Go runtime's soft memory limit (as GOMEMLIMIT, which wins when set):
+	// near it the garbage collector runs more often rather than let the heap grow. 0: none.
+	MemoryLimit Size `yaml:"memory_limit"`
 }
 
 // Lane is one weighbridge lane: its indicator, plate camera and cameras.

@@ -29,6 +29,9 @@ func TestDeliveryKeys(t *testing.T) {
 		{"tcp to ::1", with("mqtt: {url: \"tcp://[::1]:1883\"}"), ""},
 		{"ssl to a remote host", with("mqtt: {url: ssl://broker.example.com:8883}"), ""},
 		{"allow_insecure not a bool", with("mqtt: {allow_insecure: maybe}"), "mqtt.allow_insecure:"},
+		{"memory limit off", with("process: {memory_limit: 0}"), ""},
+		{"memory limit raised", with("process: {memory_limit: 256MiB}"), ""},
+		{"memory limit too small", with("process: {memory_limit: 4MiB}"), "process.memory_limit: 4MiB is too small"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -55,8 +58,8 @@ func TestDeliveryKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Store.MaxAge != 0 || cfg.Store.ReserveBytes != 64<<20 || cfg.MQTT.AllowInsecure {
-		t.Errorf("defaults: store %+v, allow_insecure %v", cfg.Store, cfg.MQTT.AllowInsecure)
+	if cfg.Store.MaxAge != 0 || cfg.Store.ReserveBytes != 64<<20 || cfg.MQTT.AllowInsecure || cfg.Process.MemoryLimit != 48<<20 {
+		t.Errorf("defaults: store %+v, allow_insecure %v, process %+v", cfg.Store, cfg.MQTT.AllowInsecure, cfg.Process)
 	}
 	if _, err := Parse([]byte(with("store: {max_age: 1h}")), "/srv"); err != nil {
 		t.Fatal(err)

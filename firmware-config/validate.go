@@ -54,6 +54,9 @@ func validate(c *Config, ps *problems) {
 	if c.Status.Interval.D() < 1e9 {
 		ps.add("status.interval", "%s is too short (at least 1s)", c.Status.Interval)
 	}
+	if m := c.Process.MemoryLimit; m != 0 && m < 16<<20 {
+		ps.add("process.memory_limit", "%s is too small (0 for none, or at least 16MiB)", m)
+	}
 	if len(c.Lanes) == 0 {
 		ps.add("lanes", "at least one lane is needed")
 	}

@@ -121,6 +121,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logLevel := levelVar(cfg.Log.Level)
 	log := newLevelLogger(stderr, cfg.Log, logLevel)
+	if limit, from := applyMemoryLimit(cfg.Process.MemoryLimit); limit > 0 {
+		log.Info("memory limit", "bytes", limit, "from", from)
+	}
 	g, err := gateway.New(cfg, gateway.Options{Logger: log, LogLevel: logLevel})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -131,6 +134,19 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ExitRuntime
 	}
 	return ExitOK
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit from the config, unless GOMEMLIMIT
+// set it already. It returns the limit in force and where it came from.
+func applyMemoryLimit(configured config.Size) (int64, string) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return debug.SetMemoryLimit(-1), "GOMEMLIMIT"
+	}
+	if configured <= 0 {
+		return 0, ""
+	}
+	debug.SetMemoryLimit(int64(configured))
+	return int64(configured), "process.memory_limit"
 }
 
 func runConfig(args []string, stdout, stderr io.Writer) int {

@@ -80,6 +80,7 @@ type state struct {
 type Badger struct {
 	dir   string
 	blobs *blobDir
+	segs  *segStore
 	db    *badger.DB
 	log   *slog.Logger
 	o     BadgerOptions
@@ -183,21 +184,24 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	if opts.Free == nil {
 		opts.Free = freeSpace
 	}
-	memTable, vlogFile := int64(4<<20), int64(64<<20)
+	// Payloads live in segments and blob files, so Badger holds only keys, the index and small
+	// values: 1 MiB memtables hold thousands of messages.
+	memTable, vlogFile, segFile := int64(1<<20), int64(64<<20), int64(8<<20)
 	if r := opts.Limits.ReserveBytes; r > 0 {
 		memTable = min(max(r/16, 1<<20), memTable)
 		vlogFile = min(max(r/4, 1<<20), vlogFile)
+		segFile = min(max(r/4, 1<<20), segFile)
 	}
 	bo := badger.DefaultOptions(dir).
 		WithMemTableSize(memTable).
 		WithNumMemtables(2).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
+		WithBlockCacheSize(2 << 20).
+		WithIndexCacheSize(1 << 20).
 		// Messages go to the value log, which is appended and never compacted; the LSM tree
 		// holds keys, the small index and value pointers, so compactions stay small in memory.
 		WithValueThreshold(256).
 		WithValueLogFileSize(vlogFile).
-		WithBaseTableSize(1 << 20).
+		WithBaseTableSize(256 << 10).
 		WithNumCompactors(2).
 		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
 		WithDetectConflicts(false). // writers are serialised by wmu
@@ -223,6 +227,10 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		return nil, fmt.Errorf("outbox %s: load: %w", dir, err)
 	}
 	b.blobs = &blobDir{path: blobPath(dir)}
+	if b.segs, err = loadSegments(db, dir, segFile, opts.ReadOnly); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", dir, err)
+	}
 	if opts.ReadOnly {
 		close(b.maintEnd)
 		return b, nil
@@ -230,6 +238,9 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	if err := b.sweepBlobs(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", dir, err)
+	}
+	if removed := b.segs.sweep(); len(removed) > 0 {
+		log.Info("removed segments nothing refers to", "segments", removed)
 	}
 	go b.maintain()
 	return b, nil
@@ -530,12 +541,38 @@ func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
 		}
 	}
+	var segPuts []int
+	var segPayloads [][]byte
+	for i, p := range puts {
+		if !p.x.blob && len(p.m.Payload) >= segMinPayload {
+			segPuts = append(segPuts, i)
+			segPayloads = append(segPayloads, p.m.Payload)
+		}
+	}
+	if len(segPuts) > 0 {
+		refs, err := b.segs.write(segPayloads)
+		if err != nil {
+			b.blobs.remove(written...)
+			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+		}
+		for k, i := range segPuts {
+			puts[i].blob = &refs[k]
+			puts[i].x.seg = refs[k].seg
+		}
+	}
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
+	counts := map[uint64]int64{}
 	for _, p := range puts {
 		if err := setEntry(txn, p.m, p.x, p.blob); err != nil {
 			b.blobs.remove(written...)
 			return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+		}
+		if p.x.seg != 0 {
+			if err := b.segs.count(txn, counts, p.x.seg, 1); err != nil {
+				b.blobs.remove(written...)
+				return nil, fmt.Errorf("outbox %s: batch %d: %w", b.dir, n, err)
+			}
 		}
 		if st.depth == 0 {
 			st.head, st.headAt = p.x.seq, p.x.at
@@ -551,6 +588,7 @@ func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 		b.blobs.remove(written...)
 		return nil, fmt.Errorf("outbox %s: commit batch %d: %w", b.dir, n, err)
 	}
+	b.segs.commit(counts)
 	b.setState(st)
 	if err := b.db.Sync(); err != nil {
 		b.signal()
@@ -631,9 +669,14 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 	// Deleted keys below the head linger as tombstones until compaction; start past them.
 	start := max64(after+1, head)
 
-	var out []Entry
+	// Read the values first, then the payloads stored apart: those in segments in as few reads
+	// as they are runs of adjacent records (a backlog's usually are one run).
+	type read struct {
+		e   Entry
+		ref *blobRef
+	}
+	var rs []read
 	var bad []uint64
-	var seen []meta
 	gen := b.peeked.generation()
 	err := b.db.View(func(txn *badger.Txn) error {
 		io := badger.DefaultIteratorOptions
@@ -641,7 +684,7 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 		io.Prefix = msgPrefix
 		it := txn.NewIterator(io)
 		defer it.Close()
-		for it.Seek(seqKey(msgPrefix, start)); it.Valid() && len(out) < max; it.Next() {
+		for it.Seek(seqKey(msgPrefix, start)); it.Valid() && len(rs) < max; it.Next() {
 			item := it.Item()
 			seq, ok := keySeq(msgPrefix, item.Key())
 			if !ok {
@@ -651,22 +694,52 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", seq, err)
 			}
-			m, blob, err := decodeMessage(v)
-			if err == nil && blob != nil {
-				m.Payload, err = b.blobs.read(seq, *blob)
+			m, ref, err := decodeMessage(v)
+			if err == nil && ref != nil && ref.seg == 0 {
+				m.Payload, err = b.blobs.read(seq, *ref)
 			}
 			if err != nil {
 				bad = append(bad, seq)
 				b.log.Error("damaged outbox entry", "seq", seq, "err", err)
 				continue
 			}
-			out = append(out, Entry{Seq: seq, Message: m})
-			seen = append(seen, meta{seq: seq, size: msgSize(m), kind: m.Kind, blob: blob != nil})
+			rs = append(rs, read{Entry{Seq: seq, Message: m}, ref})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: peek after %d: %w", b.dir, after, err)
+	}
+	var refs []blobRef
+	var at []int
+	for i, r := range rs {
+		if r.ref != nil && r.ref.seg != 0 {
+			refs = append(refs, *r.ref)
+			at = append(at, i)
+		}
+	}
+	payloads, errs := b.segs.readAll(refs)
+	for k, i := range at {
+		rs[i].e.Payload = payloads[k]
+		if errs[k] != nil {
+			bad = append(bad, rs[i].e.Seq)
+			b.log.Error("damaged outbox entry", "seq", rs[i].e.Seq, "err", errs[k])
+			rs[i].ref = nil
+			rs[i].e.Seq = 0
+		}
+	}
+	out := make([]Entry, 0, len(rs))
+	seen := make([]meta, 0, len(rs))
+	for _, r := range rs {
+		if r.e.Seq == 0 {
+			continue
+		}
+		out = append(out, r.e)
+		x := meta{seq: r.e.Seq, size: msgSize(r.e.Message), kind: r.e.Kind}
+		if r.ref != nil {
+			x.blob, x.seg = r.ref.seg == 0, r.ref.seg
+		}
+		seen = append(seen, x)
 	}
 	if !b.o.ReadOnly {
 		b.peeked.add(gen, seen)
@@ -718,6 +791,7 @@ func (b *Badger) Delete(seqs ...uint64) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	st := b.st
+	counts := map[uint64]int64{}
 	var blobs, gone []uint64
 	headGone := false
 	for _, seq := range seqs {
@@ -741,6 +815,11 @@ func (b *Badger) Delete(seqs ...uint64) error {
 		if x.blob {
 			blobs = append(blobs, seq)
 		}
+		if x.seg != 0 {
+			if err := b.segs.count(txn, counts, x.seg, -1); err != nil {
+				return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+			}
+		}
 	}
 	if st.depth == b.st.depth {
 		return nil
@@ -752,6 +831,7 @@ func (b *Badger) Delete(seqs ...uint64) error {
 		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
 	b.peeked.forget(gone)
+	b.segs.commit(counts)
 	b.unlinkLater = append(b.unlinkLater, blobs...)
 	if headGone {
 		if err := b.findHead(&st); err != nil {
@@ -777,7 +857,7 @@ func deleteEntry(txn *badger.Txn, x meta) error {
 // syncDeletesLocked makes the deletes so far durable and removes their blobs. The caller holds
 // wmu.
 func (b *Badger) syncDeletesLocked() error {
-	if len(b.unlinkLater) == 0 {
+	if len(b.unlinkLater) == 0 && len(b.segs.dead) == 0 {
 		return nil
 	}
 	if err := b.db.Sync(); err != nil {
@@ -785,6 +865,7 @@ func (b *Badger) syncDeletesLocked() error {
 	}
 	b.blobs.remove(b.unlinkLater...)
 	b.unlinkLater = b.unlinkLater[:0]
+	b.segs.removeDead()
 	return nil
 }
 
@@ -883,10 +964,17 @@ func (b *Badger) Close() error {
 		unlink = b.unlinkLater
 		b.wmu.Unlock()
 	}
+	serr := b.segs.close()
 	if err := b.db.Close(); err != nil { // flushes and syncs everything
 		return fmt.Errorf("outbox %s: close: %w", b.dir, err)
 	}
 	b.blobs.remove(unlink...)
+	if !b.o.ReadOnly {
+		b.segs.removeDead()
+	}
+	if serr != nil {
+		return fmt.Errorf("outbox %s: close: %w", b.dir, serr)
+	}
 	return nil
 }
 

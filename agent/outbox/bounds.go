@@ -128,6 +128,7 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 	defer txn.Discard()
 	st := b.st
 	ds := make([]Dropped, 0, len(ms))
+	counts := map[uint64]int64{}
 	var blobs []uint64
 	headGone := false
 	for _, x := range ms {
@@ -152,6 +153,11 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 		headGone = headGone || x.seq == st.head
 		if x.blob {
 			blobs = append(blobs, x.seq)
+		}
+		if x.seg != 0 {
+			if err := b.segs.count(txn, counts, x.seg, -1); err != nil {
+				return fmt.Errorf("outbox %s: drop %d: %w", b.dir, x.seq, err)
+			}
 		}
 	}
 	st.drops.Events++
@@ -178,6 +184,7 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 		gone[i] = x.seq
 	}
 	b.peeked.forget(gone)
+	b.segs.commit(counts)
 	// The drop and its announcement are durable before a file goes.
 	if err := b.db.Sync(); err != nil {
 		return fmt.Errorf("outbox %s: drop: sync: %w", b.dir, err)

@@ -18,7 +18,8 @@ const (
 	flagBlob     = 0x08 // the payload is in a file; the value holds its length and CRC
 	flagKindMask = 0x30 // Kind << 4
 	flagRef      = 0x40 // a uvarint-prefixed Ref follows the flags
-	flagKnown    = flagQoSMask | flagRetained | flagBlob | flagKindMask | flagRef
+	flagSeg      = 0x80 // the payload is in a segment; the value holds where, its length and CRC
+	flagKnown    = flagQoSMask | flagRetained | flagBlob | flagKindMask | flagRef | flagSeg
 	kindShift    = 4
 )
 
@@ -50,10 +51,12 @@ func validate(m Message) error {
 //	version(1) | uvarint topic length | topic | flags(1) | [uvarint ref length | ref] | payload
 //
 // flags holds the QoS in bits 0-1, the retained bit in bit 2, the blob bit in bit 3, the kind
-// in bits 4-5 and the ref bit in bit 6. With the blob bit, the payload is in a file and the
-// value ends with its length and CRC-32C (4 bytes each, big-endian) instead.
+// in bits 4-5, the ref bit in bit 6 and the segment bit in bit 7. With the blob bit, the payload
+// is in a file of its own and the value ends with its length and CRC-32C (4 bytes each,
+// big-endian) instead; with the segment bit, it is in a segment and the value ends with the
+// segment id (8 bytes), the offset, the length and the CRC-32C (4 bytes each).
 func encodeMessage(m Message, blob *blobRef) []byte {
-	n := 1 + binary.MaxVarintLen64 + len(m.Topic) + 1 + binary.MaxVarintLen64 + len(m.Ref) + 8
+	n := 1 + binary.MaxVarintLen64 + len(m.Topic) + 1 + binary.MaxVarintLen64 + len(m.Ref) + 20
 	if blob == nil {
 		n += len(m.Payload)
 	}
@@ -65,7 +68,10 @@ func encodeMessage(m Message, blob *blobRef) []byte {
 	if m.Retained {
 		flags |= flagRetained
 	}
-	if blob != nil {
+	switch {
+	case blob != nil && blob.seg != 0:
+		flags |= flagSeg
+	case blob != nil:
 		flags |= flagBlob
 	}
 	if m.Ref != "" {
@@ -77,14 +83,23 @@ func encodeMessage(m Message, blob *blobRef) []byte {
 		buf = append(buf, m.Ref...)
 	}
 	if blob != nil {
+		if blob.seg != 0 {
+			buf = binary.BigEndian.AppendUint64(buf, blob.seg)
+			buf = binary.BigEndian.AppendUint32(buf, blob.off)
+		}
 		buf = binary.BigEndian.AppendUint32(buf, blob.size)
 		return binary.BigEndian.AppendUint32(buf, blob.crc)
 	}
 	return append(buf, m.Payload...)
 }
 
-// blobRef is what the value of a message whose payload is in a file records about it.
-type blobRef struct{ size, crc uint32 }
+// blobRef is what the value of a message whose payload is stored apart records about it: in a
+// file of its own (seg 0), or at off in segment seg.
+type blobRef struct {
+	size, crc uint32
+	seg       uint64
+	off       uint32
+}
 
 // decodeMessage is the inverse of encodeMessage. It never panics: every malformed input yields
 // an error wrapping ErrCorrupt. The returned payload aliases b; blob is non-nil when the payload
@@ -126,6 +141,13 @@ func decodeMessage(b []byte) (m Message, blob *blobRef, err error) {
 		m.Ref = string(rest[n : n+int(rl)])
 		rest = rest[n+int(rl):]
 	}
+	if flags&flagSeg != 0 {
+		if flags&flagBlob != 0 || len(rest) != 20 || binary.BigEndian.Uint64(rest) == 0 {
+			return Message{}, nil, fmt.Errorf("%w: bad segment reference", ErrCorrupt)
+		}
+		return m, &blobRef{seg: binary.BigEndian.Uint64(rest), off: binary.BigEndian.Uint32(rest[8:]),
+			size: binary.BigEndian.Uint32(rest[12:]), crc: binary.BigEndian.Uint32(rest[16:])}, nil
+	}
 	if flags&flagBlob != 0 {
 		if len(rest) != 8 {
 			return Message{}, nil, fmt.Errorf("%w: blob reference is %d bytes", ErrCorrupt, len(rest))
@@ -156,15 +178,17 @@ type meta struct {
 	seq   uint64
 	size  int64
 	kind  Kind
-	blob  bool
-	at    int64 // append time, Unix ms; 0 if unknown (an entry from an older layout)
+	blob  bool   // the payload is a file of its own
+	seg   uint64 // the payload is in this segment (0: none)
+	at    int64  // append time, Unix ms; 0 if unknown (an entry from an older layout)
 	batch uint64
 	ref   string
 }
 
 // encodeMeta lays an index value out as:
 //
-//	uvarint size | flags(1): kind in bits 0-1, blob in bit 7 | uvarint at | uvarint batch | ref
+//	uvarint size | flags(1): kind in bits 0-1, seg in bit 6, blob in bit 7 | uvarint at |
+//	uvarint batch | [uvarint seg] | ref
 func encodeMeta(x meta) []byte {
 	buf := make([]byte, 0, 3*binary.MaxVarintLen64+1+len(x.ref))
 	buf = binary.AppendUvarint(buf, uint64(x.size))
@@ -172,9 +196,15 @@ func encodeMeta(x meta) []byte {
 	if x.blob {
 		f |= 0x80
 	}
+	if x.seg != 0 {
+		f |= 0x40
+	}
 	buf = append(buf, f)
 	buf = binary.AppendUvarint(buf, uint64(x.at))
 	buf = binary.AppendUvarint(buf, x.batch)
+	if x.seg != 0 {
+		buf = binary.AppendUvarint(buf, x.seg)
+	}
 	return append(buf, x.ref...)
 }
 
@@ -193,7 +223,7 @@ func decodeMeta(seq uint64, v []byte) (meta, error) {
 	}
 	f := v[0]
 	x.kind, x.blob = Kind(f&0x03), f&0x80 != 0
-	if x.kind > KindAnnouncement || f&0x7c != 0 {
+	if x.kind > KindAnnouncement || f&0x3c != 0 || f&0xc0 == 0xc0 {
 		return x, fmt.Errorf("%w: index flags of entry %d", ErrCorrupt, seq)
 	}
 	v = v[1:]
@@ -206,6 +236,13 @@ func decodeMeta(seq uint64, v []byte) (meta, error) {
 	if x.batch, n = binary.Uvarint(v); n <= 0 {
 		return x, fmt.Errorf("%w: index batch of entry %d", ErrCorrupt, seq)
 	}
-	x.ref = string(v[n:])
+	v = v[n:]
+	if f&0x40 != 0 {
+		if x.seg, n = binary.Uvarint(v); n <= 0 || x.seg == 0 {
+			return x, fmt.Errorf("%w: index segment of entry %d", ErrCorrupt, seq)
+		}
+		v = v[n:]
+	}
+	x.ref = string(v)
 	return x, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,8 +16,10 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"gopkg.in/yaml.v3"
 
 	"sitegate/agent/outbox"
+	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 )
 
@@ -45,9 +48,29 @@ func fillBacklog(tb testing.TB, box outbox.Outbox, n int) {
 	}
 }
 
-// drainBacklog runs an uplink on box until it is empty and returns how long that took.
+// agentMemoryLimit is the soft memory limit the agent runs with by default
+// (process.memory_limit, applied by sitegate run).
+func agentMemoryLimit(tb testing.TB) int64 {
+	var d struct {
+		Process struct {
+			MemoryLimit string `yaml:"memory_limit"`
+		} `yaml:"process"`
+	}
+	if err := yaml.Unmarshal(config.DefaultsYAML(), &d); err != nil {
+		tb.Fatal(err)
+	}
+	n, err := config.ParseSize(d.Process.MemoryLimit)
+	if err != nil || n <= 0 {
+		tb.Fatalf("process.memory_limit %q: %v", d.Process.MemoryLimit, err)
+	}
+	return int64(n)
+}
+
+// drainBacklog runs an uplink on box until it is empty and returns how long that took. It runs
+// under the agent's default memory limit, as the agent would.
 func drainBacklog(tb testing.TB, url string, box outbox.Outbox) time.Duration {
 	tb.Helper()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(agentMemoryLimit(tb)))
 	opts := testOptions(url)
 	opts.Window = 0 // the default
 	u := New(opts, box)
@@ -96,7 +119,8 @@ func barePublish(tb testing.TB, url string, n int) time.Duration {
 
 // BenchmarkDrain100k drains a 100,000-passage Badger backlog to mosquitto and, in the same run,
 // sends the same payloads with a bare paho QoS 1 publisher; it reports both rates and their
-// ratio (target >= 0.8).
+// ratio (target >= 0.8). The agent's side runs under its default memory limit, the bare
+// publisher (which holds all its tokens at once) without one.
 func BenchmarkDrain100k(b *testing.B) {
 	p := broker.StartMosquitto(b)
 	for b.Loop() {
@@ -133,7 +157,7 @@ func BenchmarkDrain100k(b *testing.B) {
 
 // BenchmarkPeakRSS100k measures, in a child process of its own, the peak resident memory while
 // a 100,000-passage backlog (filled here, beforehand) is held in the outbox and drained to
-// mosquitto (target < 64 MiB). It reports the peak RSS and the peak of its anonymous part; the
+// mosquitto (target < 64 MiB), under the agent's default memory limit. It reports the peak RSS and the peak of its anonymous part; the
 // rest is page cache of Badger's memory-mapped files, which the kernel reclaims under pressure.
 func BenchmarkPeakRSS100k(b *testing.B) {
 	p := broker.StartMosquitto(b)

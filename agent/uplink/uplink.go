@@ -539,17 +539,71 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	}
 	u.log.Info("connected", "generation", gen)
 
-	// Acks are collected by one goroutine per message in flight (at most Window), each of which
-	// ends with the session.
-	acks := make(chan ack, u.opts.Window)
 	sessDone := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
 		close(sessDone)
 		wg.Wait()
 	}()
-	inflight := make(map[uint64]struct{}, u.opts.Window)
-	inflightBytes := map[uint64]int{} // payload size of each entry in flight
+
+	// One goroutine collects the PUBACKs in the order the messages were sent (the broker answers
+	// nearly in that order), and passes on each run of completed ones as one batch.
+	sentq := make(chan sent, u.opts.Window) // never full: it holds at most what is in flight
+	acks := make(chan []ack, 1)
+	wg.Go(func() { collectAcks(sentq, acks, gen, sessDone) })
+
+	// Acknowledged entries are deleted in batches, by a goroutine of their own, so the window
+	// is refilled while a delete commits: a delete that waits a little only means the entry
+	// would be sent again after a crash, and one outbox transaction per batch rather than per
+	// PUBACK is most of what draining a backlog costs the gateway. A batch is handed over when
+	// deleteBatch have gathered, deleteDelay after the first of them, when nothing is in flight,
+	// and when the connection ends (a PUBACK received is valid even if the connection is lost
+	// after it); the connection's end waits for the deletes, so the next one does not send
+	// again what is acknowledged.
+	delq := make(chan []uint64, 4)
+	delErr := make(chan error, 1)
+	delDone := make(chan struct{})
+	go func() {
+		defer close(delDone)
+		for seqs := range delq {
+			if err := u.box.Delete(seqs...); err != nil {
+				select {
+				case delErr <- err:
+				default:
+				}
+				continue
+			}
+			u.mu.Lock()
+			u.status.Published += uint64(len(seqs))
+			u.mu.Unlock()
+		}
+	}()
+	var acked []uint64
+	flushTimer := time.NewTimer(time.Hour)
+	flushTimer.Stop()
+	flush := func() {
+		if len(acked) == 0 {
+			return
+		}
+		flushTimer.Stop()
+		delq <- acked
+		acked = make([]uint64, 0, deleteBatch)
+	}
+	defer func() {
+		flushTimer.Stop()
+		flush()
+		close(delq)
+		<-delDone
+		select {
+		case err := <-delErr:
+			if !errors.Is(err, outbox.ErrClosed) {
+				u.log.Warn("deleting acknowledged entries", "err", err)
+			}
+		default:
+		}
+	}()
+
+	inflight := make(map[uint64]int, u.opts.Window) // payload size of each entry in flight
 	bytesInFlight := 0
 	var last uint64 // highest seq sent on this connection
 
@@ -572,82 +626,42 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 					return nil // the rest is read again once acknowledgements free room
 				}
 				t := client.Publish(e.Topic, e.QoS, e.Retained, e.Payload)
-				inflight[e.Seq] = struct{}{}
-				inflightBytes[e.Seq] = len(e.Payload)
+				inflight[e.Seq] = len(e.Payload)
 				bytesInFlight += len(e.Payload)
 				last = e.Seq
-				seq := e.Seq
-				wg.Go(func() {
-					select {
-					case <-t.Done():
-						select {
-						case acks <- ack{seq: seq, gen: gen, err: t.Error()}:
-						case <-sessDone:
-						}
-					case <-sessDone:
-					}
-				})
+				sentq <- sent{seq: e.Seq, tok: t}
 			}
 		}
 		return nil
 	}
-	// Acknowledged entries are deleted in batches: a delete that waits a little only means the
-	// entry would be sent again after a crash, and one outbox transaction per batch rather than
-	// per PUBACK is most of what draining a backlog costs the gateway. They are deleted at the
-	// latest deleteDelay after the first of them, when deleteBatch have gathered, and whenever
-	// the connection ends (a PUBACK received is valid even if the connection is lost after it).
-	var acked []uint64
-	flushTimer := time.NewTimer(time.Hour)
-	flushTimer.Stop()
-	defer flushTimer.Stop()
-	flush := func() error {
-		if len(acked) == 0 {
-			return nil
-		}
-		flushTimer.Stop()
-		err := u.box.Delete(acked...)
-		if err == nil {
-			u.mu.Lock()
-			u.status.Published += uint64(len(acked))
-			u.mu.Unlock()
-		}
-		acked = acked[:0]
-		return err
-	}
-	defer func() {
-		if err := flush(); err != nil && !errors.Is(err, outbox.ErrClosed) {
-			u.log.Warn("deleting acknowledged entries", "err", err)
-		}
-	}()
-	// handle takes one acknowledgement and every other already waiting. Only a PUBACK on this
-	// connection counts; any publish error ends the connection, and everything unacknowledged is
-	// sent again.
-	handle := func(a ack) error {
+	// handle takes a batch of acknowledgements and every other batch already waiting. Only a
+	// PUBACK on this connection counts; any publish error ends the connection, and everything
+	// unacknowledged is sent again.
+	handle := func(as []ack) error {
 		var failed error
 		for {
-			delete(inflight, a.seq)
-			bytesInFlight -= inflightBytes[a.seq]
-			delete(inflightBytes, a.seq)
-			switch {
-			case a.err != nil:
-				failed = fmt.Errorf("publish entry %d: %w", a.seq, a.err)
-			case a.gen == gen:
-				if len(acked) == 0 {
-					flushTimer.Reset(deleteDelay)
+			for _, a := range as {
+				bytesInFlight -= inflight[a.seq]
+				delete(inflight, a.seq)
+				switch {
+				case a.err != nil:
+					failed = fmt.Errorf("publish entry %d: %w", a.seq, a.err)
+				case a.gen == gen:
+					if len(acked) == 0 {
+						flushTimer.Reset(deleteDelay)
+					}
+					acked = append(acked, a.seq)
 				}
-				acked = append(acked, a.seq)
 			}
 			select {
-			case a = <-acks:
+			case as = <-acks:
 				continue
 			default:
 			}
 			break
 		}
 		if len(acked) >= deleteBatch || len(inflight) == 0 || failed != nil {
-			if err := flush(); err != nil {
-				return err
-			}
+			flush()
 		}
 		u.mu.Lock()
 		u.status.InFlight = len(inflight)
@@ -672,37 +686,93 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		u.mu.Unlock()
 
 		select {
-		case a := <-acks:
-			if err := handle(a); err != nil {
+		case as := <-acks:
+			if err := handle(as); err != nil {
 				client.Disconnect(250)
 				return true, err
 			}
 		case <-flushTimer.C:
-			if err := flush(); err != nil {
-				client.Disconnect(250)
-				return true, err
-			}
+			flush()
+		case err := <-delErr:
+			client.Disconnect(250)
+			return true, err
 		case <-u.box.Notify():
 		case <-poll.C:
 		case <-lost.ch:
 			return true, fmt.Errorf("connection lost: %w", lost.err)
 		case <-ctx.Done():
-			u.stop(client, lost, acks, inflight, handle)
+			u.stop(client, lost, acks, func() int { return len(inflight) }, handle)
 			return true, nil
 		}
 	}
 }
 
+// sent is a message published on the current connection, waiting for its PUBACK.
+type sent struct {
+	seq uint64
+	tok paho.Token
+}
+
+// collectAcks waits for the tokens of sentq in order and sends each run of completed ones to
+// acks as one batch, until done is closed.
+func collectAcks(sentq <-chan sent, acks chan<- []ack, gen uint64, done <-chan struct{}) {
+	var batch []ack
+	pass := func() bool {
+		select {
+		case acks <- batch:
+			batch = nil
+			return true
+		case <-done:
+			return false
+		}
+	}
+	for {
+		var s sent
+		if len(batch) == 0 {
+			select {
+			case s = <-sentq:
+			case <-done:
+				return
+			}
+		} else {
+			select {
+			case s = <-sentq:
+			case <-done:
+				return
+			default:
+				if !pass() {
+					return
+				}
+				continue
+			}
+		}
+		select {
+		case <-s.tok.Done():
+		default:
+			// Not acknowledged yet: pass on what is, then wait for this one.
+			if len(batch) > 0 && !pass() {
+				return
+			}
+			select {
+			case <-s.tok.Done():
+			case <-done:
+				return
+			}
+		}
+		batch = append(batch, ack{seq: s.seq, gen: gen, err: s.tok.Error()})
+	}
+}
+
 // stop ends a connection cleanly: the offline status is published, PUBACKs of messages in
 // flight are awaited (briefly) so they are not sent twice, then DISCONNECT.
-func (u *Uplink) stop(client paho.Client, lost *lostSignal, acks <-chan ack, inflight map[uint64]struct{}, handle func(ack) error) {
+func (u *Uplink) stop(client paho.Client, lost *lostSignal, acks <-chan []ack, inflight func() int, handle func([]ack) error) {
 	var offline <-chan struct{}
 	if u.opts.StatusTopic != "" {
 		offline = client.Publish(u.opts.StatusTopic, 1, true, u.opts.OfflinePayload).Done()
 	}
 	grace := time.NewTimer(stopGrace)
 	defer grace.Stop()
-	for offline != nil || len(inflight) > 0 {
+	for offline != nil || inflight() > 0 {
 		select {
 		case <-offline:
 			offline = nil
@@ -715,7 +785,7 @@ func (u *Uplink) stop(client paho.Client, lost *lostSignal, acks <-chan ack, inf
 		case <-lost.ch:
 			return
 		case <-grace.C:
-			u.log.Warn("stopping before the broker acknowledged everything", "in_flight", len(inflight), "offline_sent", offline == nil)
+			u.log.Warn("stopping before the broker acknowledged everything", "in_flight", inflight(), "offline_sent", offline == nil)
 			client.Disconnect(250)
 			return
 		}
