@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type segStore struct {
 
 	rmu     sync.Mutex
 	readers map[uint64]*os.File
+
+	smu     sync.Mutex // guards scratch
+	scratch []byte
 }
 
 func segPath(dir string) string { return filepath.Join(dir, "segments") }
@@ -198,9 +202,13 @@ func (s *segStore) roll() error {
 }
 
 // readAll reads the payloads refs point at, each run of adjacent records of one segment in one
-// read, and checks each against its CRC; errs[i] says why payload i could not be had.
+// read (into a buffer kept for the next call), and checks each against its CRC; errs[i] says
+// why payload i could not be had. Each payload is a copy of its own: it is handed to the MQTT
+// client, which keeps it until the PUBACK.
 func (s *segStore) readAll(refs []blobRef) (payloads [][]byte, errs []error) {
 	payloads, errs = make([][]byte, len(refs)), make([]error, len(refs))
+	s.smu.Lock()
+	defer s.smu.Unlock()
 	for i := 0; i < len(refs); {
 		j, end := i+1, int64(refs[i].off)+int64(refs[i].size)
 		for j < len(refs) && refs[j].seg == refs[i].seg && int64(refs[j].off) == end && end-int64(refs[i].off) < maxRun {
@@ -214,12 +222,12 @@ func (s *segStore) readAll(refs []blobRef) (payloads [][]byte, errs []error) {
 				continue
 			}
 			r := refs[k]
-			p := span[int64(r.off)-int64(refs[i].off):][:r.size:r.size]
+			p := span[int64(r.off)-int64(refs[i].off):][:r.size]
 			if crc32.Checksum(p, castagnoli) != r.crc {
 				errs[k] = fmt.Errorf("%w: segment %d at %d: CRC mismatch", ErrCorrupt, r.seg, r.off)
 				continue
 			}
-			payloads[k] = p
+			payloads[k] = bytes.Clone(p)
 		}
 		i = j
 	}
@@ -227,14 +235,19 @@ func (s *segStore) readAll(refs []blobRef) (payloads [][]byte, errs []error) {
 }
 
 // maxRun bounds one read of adjacent records.
-const maxRun = 1 << 20
+const maxRun = 256 << 10
 
+// readSpan reads bytes from..to of segment seg into the scratch buffer. The caller holds smu.
 func (s *segStore) readSpan(seg uint64, from, to int64) ([]byte, error) {
 	f, err := s.reader(seg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: segment %d: %w", ErrCorrupt, seg, err)
 	}
-	p := make([]byte, to-from)
+	n := int(to - from)
+	if cap(s.scratch) < n {
+		s.scratch = make([]byte, max(n, maxRun))
+	}
+	p := s.scratch[:n]
 	if _, err := f.ReadAt(p, from); err != nil {
 		return nil, fmt.Errorf("%w: segment %d at %d: %w", ErrCorrupt, seg, from, err)
 	}
