@@ -68,11 +68,38 @@ func boxMean(g []float64, w, h, r int) []float64 {
 	return out
 }
 
+// openRows is the morphological opening of g along its rows (the minimum, then the maximum, over
+// 2r+1 neighbours in the row): it removes bright structures narrower than 2r+1 columns, such as
+// rain streaks, and keeps clods that are wider.
+func openRows(g []float64, w, h, r int) []float64 {
+	ero := make([]float64, len(g))
+	out := make([]float64, len(g))
+	for y := 0; y < h; y++ {
+		row, er := g[y*w:(y+1)*w], ero[y*w:(y+1)*w]
+		for x := range row {
+			m := row[x]
+			for k := max(0, x-r); k <= min(w-1, x+r); k++ {
+				m = math.Min(m, row[k])
+			}
+			er[x] = m
+		}
+		o := out[y*w : (y+1)*w]
+		for x := range er {
+			m := er[x]
+			for k := max(0, x-r); k <= min(w-1, x+r); k++ {
+				m = math.Max(m, er[k])
+			}
+			o[x] = m
+		}
+	}
+	return out
+}
+
 // pixelStats is the number of per-pixel statistics averaged over a window; windowStats adds
 // the ratios computed from a window's averages.
 const (
-	pixelStats  = 34
-	windowStats = pixelStats + 4
+	pixelStats  = 43
+	windowStats = pixelStats + 7
 )
 
 // NumFeatures is the length of the classic scorer's feature vector: for two window families
@@ -115,8 +142,10 @@ func whiteBalance(p patch) [3]float64 {
 
 // features describes a patch by illumination-normalised statistics of brightness, fine and
 // clod-sized texture, fragmentation of dark areas and white-balanced colour, over windows along
-// it, so that mud on one wheel is not diluted by the clean road around it. It also returns the
-// patch's sharpness for frame selection.
+// it, so that mud on one wheel is not diluted by the clean road around it. Rain streaks read as
+// texture too, so it also counts clods after a row-wise opening that removes thin bright lines,
+// thin vertical ridges, and the orientation of the gradients (the structure tensor). It also
+// returns the patch's sharpness for frame selection.
 func features(p patch) (f []float64, sharp float64) {
 	n := p.w * p.h
 	g := make([]float64, n)
@@ -183,6 +212,16 @@ func features(p patch) (f []float64, sharp float64) {
 		dog[i] = (b1[i] - b4[i]) / spread
 	}
 	y1, y4 := boxMean(ybWB, p.w, p.h, 1), boxMean(ybWB, p.w, p.h, 4)
+	// Rain: streaks are thin, near-vertical bright lines. The grey level opened along the rows
+	// loses them but keeps clods; what the opening removes is the streaks (and thin highlights).
+	gO := openRows(g, p.w, p.h, 2)
+	o1, o4 := boxMean(gO, p.w, p.h, 1), boxMean(gO, p.w, p.h, 4)
+	dogO := make([]float64, n)
+	ridge := make([]bool, n)
+	for i := range dogO {
+		dogO[i] = (o1[i] - o4[i]) / spread
+		ridge[i] = (g[i]-gO[i])/spread > 0.06
+	}
 	peak := func(v []float64, i, x, y int, sign float64) bool {
 		c := sign * v[i]
 		if x == 0 || y == 0 || x == p.w-1 || y == p.h-1 {
@@ -293,6 +332,21 @@ func features(p patch) (f []float64, sharp float64) {
 		}
 		st[31] = b2f(dog[i] < -0.06 && peak(dog, i, x, y, -1))
 		st[33] = b2f(y1[i]-y4[i] > 0.04 && peak(y1, i, x, y, 1))
+		if dogO[i] > 0.06 && peak(dogO, i, x, y, 1) {
+			st[34] = 1
+			st[35] = b2f(dn >= 0.2)
+		}
+		st[36] = b2f(dogO[i] < -0.06 && peak(dogO, i, x, y, -1))
+		c2O := math.Abs(dogO[i])
+		st[37] = c2O
+		st[38] = b2f(c2O > 0.12)
+		// A streak pixel: a thin bright ridge that continues above and below.
+		st[39] = b2f(ridge[i] && y > 1 && y < p.h-2 && x > 0 && x < p.w-1 && (ridge[i-2*p.w] || ridge[i-2*p.w-1] || ridge[i-2*p.w+1]) && (ridge[i+2*p.w] || ridge[i+2*p.w-1] || ridge[i+2*p.w+1]))
+		// Structure tensor: streaks have horizontal gradients only, clods gradients every way.
+		if x > 0 && x < p.w-1 && y > 0 && y < p.h-1 {
+			gx, gy := (b1[i+1]-b1[i-1])/spread, (b1[i+p.w]-b1[i-p.w])/spread
+			st[40], st[41], st[42] = gx*gx, gy*gy, gx*gy
+		}
 		k := segOf[y]*p.w + x
 		c := &cols[k]
 		for j, v := range st {
@@ -339,6 +393,14 @@ func features(p patch) (f []float64, sharp float64) {
 					t[pixelStats+2] = t[22] / t[17]
 					t[pixelStats+3] = t[24] / t[17]
 				}
+				// Orientation of the window's texture: the share of vertical gradient energy
+				// and the coherence of the structure tensor.
+				if e := t[40] + t[41]; e > 1e-6 {
+					t[pixelStats+4] = t[41] / e
+					t[pixelStats+5] = math.Sqrt((t[40]-t[41])*(t[40]-t[41])+4*t[42]*t[42]) / e
+				}
+				// Clods that survive the removal of streaks, per clod found before it.
+				t[pixelStats+6] = (t[34] + 0.002) / (t[30] + 0.002)
 				for k, v := range t {
 					sum[k] += v
 					mx[k] = math.Max(mx[k], v)

@@ -3,7 +3,7 @@
 // Command classic fits the classic mud scorer's boosted trees to generated tuning frames and
 // writes them to models/mud/weights.go.
 //
-//	go run ./models/mud/train/classic -per-cell 500 -rounds 300 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 500 -rounds 450 -depth 2 -write models/mud/weights.go
 package main
 
 import (
@@ -22,7 +22,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "tuning set seed (keep below 1000)")
 	perCell := flag.Int("per-cell", 500, "frames per condition and severity pair")
 	val := flag.Uint64("val-seed", 2, "validation set seed (keep below 1000)")
-	rounds := flag.Int("rounds", 300, "boosting rounds")
+	rounds := flag.Int("rounds", 450, "boosting rounds")
 	depth := flag.Int("depth", 2, "1: a stump per round; 2: a depth-2 tree per round")
 	write := flag.String("write", "", "write the weights to this Go file (e.g. models/mud/weights.go)")
 	flag.Parse()
@@ -49,6 +49,10 @@ func main() {
 		s scene.Severity
 	}
 	miss := map[key]int{}
+	byCond := map[scene.Condition]*mud.Confusion{}
+	for _, c := range scene.Conditions {
+		byCond[c] = &mud.Confusion{}
+	}
 	for i := 0; i < len(vx); i += len(regions) {
 		sp := specs[i/len(regions)]
 		sc := 0.0
@@ -58,8 +62,14 @@ func main() {
 		if (sc >= 0.5) != (sp.Severity != scene.Clean) {
 			miss[key{sp.Condition, sp.Severity}]++
 		}
+		byCond[sp.Condition].Add(sc >= 0.5, sp.Severity != scene.Clean)
 	}
 	fmt.Println("misses:", miss)
+	fmt.Print("validation F1 at 0.5 by condition:")
+	for _, c := range scene.Conditions {
+		fmt.Printf(" %s %.3f", c, byCond[c].F1())
+	}
+	fmt.Println()
 	for i := 0; i < len(vx); i += len(regions) {
 		s := 0.0
 		muddy := false
@@ -146,7 +156,7 @@ func goSource(m mud.Boosted) string {
 // DefaultModel is the classic scorer's model, fitted to generated tuning frames by
 // models/mud/train/classic (never to the frames it is evaluated on). Regenerate with
 //
-//	go run ./models/mud/train/classic -per-cell 500 -rounds 300 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 500 -rounds 450 -depth 2 -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
