@@ -185,8 +185,8 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		opts.Free = freeSpace
 	}
 	// Payloads live in segments and blob files, so Badger holds only keys, the index and small
-	// values: 1 MiB memtables hold thousands of messages.
-	memTable, vlogFile, segFile := int64(1<<20), int64(64<<20), int64(8<<20)
+	// values: 2 MiB memtables hold thousands of messages.
+	memTable, vlogFile, segFile := int64(2<<20), int64(64<<20), int64(8<<20)
 	if r := opts.Limits.ReserveBytes; r > 0 {
 		memTable = min(max(r/16, 1<<20), memTable)
 		vlogFile = min(max(r/4, 1<<20), vlogFile)
@@ -201,7 +201,7 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		// holds keys, the small index and value pointers, so compactions stay small in memory.
 		WithValueThreshold(256).
 		WithValueLogFileSize(vlogFile).
-		WithBaseTableSize(256 << 10).
+		WithBaseTableSize(1 << 20).
 		WithNumCompactors(2).
 		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
 		WithDetectConflicts(false). // writers are serialised by wmu
