@@ -58,7 +58,7 @@ func TestDeliveryKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Store.MaxAge != 0 || cfg.Store.ReserveBytes != 64<<20 || cfg.MQTT.AllowInsecure || cfg.Process.MemoryLimit != 48<<20 {
+	if cfg.Store.MaxAge != 0 || cfg.Store.ReserveBytes != 64<<20 || cfg.MQTT.AllowInsecure || cfg.Process.MemoryLimit != 40<<20 {
 		t.Errorf("defaults: store %+v, allow_insecure %v, process %+v", cfg.Store, cfg.MQTT.AllowInsecure, cfg.Process)
 	}
 	if _, err := Parse([]byte(with("store: {max_age: 1h}")), "/srv"); err != nil {

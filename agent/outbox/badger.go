@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Key layout. Every message has its value under msgPrefix+seq and its index entry (size, kind,
@@ -195,10 +196,15 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	bo := badger.DefaultOptions(dir).
 		WithMemTableSize(memTable).
 		WithNumMemtables(2).
-		WithBlockCacheSize(2 << 20).
+		// Keys and small values compress little; Snappy on every table build and block read
+		// cost the drain more CPU (and garbage) than it saved. Uncompressed blocks are read
+		// from the memory-mapped tables directly, so no block cache either.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
 		WithIndexCacheSize(1 << 20).
-		// Messages go to the value log, which is appended and never compacted; the LSM tree
-		// holds keys, the small index and value pointers, so compactions stay small in memory.
+		// Payloads are in segments and files, so values are small and stay in the LSM tree;
+		// larger ones (drop announcements, payloads a store of an older layout kept inline) go
+		// to the value log.
 		WithValueThreshold(256).
 		WithValueLogFileSize(vlogFile).
 		WithBaseTableSize(1 << 20).
