@@ -37,7 +37,7 @@ type Options struct {
 	StatusTopic    string      // retained; the Last Will publishes OfflinePayload there (QoS 1, retained)
 	OfflinePayload []byte      // the Last Will, also published on a clean stop
 	Online         func() []byte
-	Window         int // messages in flight at once, default 256
+	Window         int // messages in flight at once, default 512
 	// WindowBytes bounds the payload bytes in flight (default 4 MiB), so a backlog of large
 	// evidence images does not hold the whole window in memory; one message is always allowed.
 	WindowBytes int
@@ -111,7 +111,7 @@ func New(opts Options, box outbox.Outbox) *Uplink {
 		opts.WindowBytes = 4 << 20
 	}
 	if opts.Window <= 0 {
-		opts.Window = 256
+		opts.Window = 512
 	}
 	if opts.KeepAlive <= 0 {
 		opts.KeepAlive = 30 * time.Second
