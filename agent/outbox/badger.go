@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -696,11 +697,18 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 			if !ok {
 				continue
 			}
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return fmt.Errorf("entry %d: %w", seq, err)
+			// Decoded in place: topic and ref are copied as strings, and only a payload kept
+			// inline needs a copy of its own.
+			var m Message
+			var ref *blobRef
+			var err error
+			if verr := item.Value(func(v []byte) error {
+				m, ref, err = decodeMessage(v)
+				m.Payload = bytes.Clone(m.Payload)
+				return nil
+			}); verr != nil {
+				return fmt.Errorf("entry %d: %w", seq, verr)
 			}
-			m, ref, err := decodeMessage(v)
 			if err == nil && ref != nil && ref.seg == 0 {
 				m.Payload, err = b.blobs.read(seq, *ref)
 			}
