@@ -83,8 +83,12 @@ func (e *Embedded) Kick(clientID string) error {
 	if !ok {
 		return fmt.Errorf("broker: no client %q", clientID)
 	}
-	cl.Stop(errors.New("kicked"))
-	return nil
+	// Close the connection rather than Stop the client: a client stopped before mochi starts
+	// reading from it ends its session as if it had disconnected cleanly, without its Will.
+	if cl.Net.Conn == nil {
+		return fmt.Errorf("broker: client %q has no connection", clientID)
+	}
+	return cl.Net.Conn.Close()
 }
 
 // Close stops the broker and drops every client. Closing twice does nothing.
