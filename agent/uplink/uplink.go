@@ -64,6 +64,26 @@ type Status struct {
 // pollInterval bounds how long a new outbox entry can wait if a notification is missed.
 const pollInterval = time.Second
 
+// minWindow is the smallest the window shrinks to after connections lost with messages in
+// flight.
+const minWindow = 16
+
+// window is the number of messages the next connection keeps in flight at most.
+func (u *Uplink) window() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.win <= 0 {
+		u.win = u.opts.Window
+	}
+	return u.win
+}
+
+func (u *Uplink) setWindow(n int) {
+	u.mu.Lock()
+	u.win = n
+	u.mu.Unlock()
+}
+
 // deleteBatch and deleteDelay bound how many acknowledged entries, and for how long, wait to be
 // deleted from the outbox together.
 const (
@@ -85,6 +105,7 @@ type Uplink struct {
 	status    Status
 	connected bool // ever connected
 	gen       uint64
+	win       int // the current window: Options.Window, less after connections dropped unacknowledged
 	subs      []subscription
 	running   bool
 
@@ -539,6 +560,26 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 	}
 	u.log.Info("connected", "generation", gen)
 
+	// The window starts where the last connection left it. A broker that drops a client keeping
+	// too much in flight (mosquitto does, "out of memory", at a few thousand QoS 1 messages)
+	// would otherwise see the same flood at every reconnect and the backlog would hardly move:
+	// the window halves after a connection lost with messages in flight before it delivered a
+	// full window, and doubles back, up to Options.Window, after each one that did.
+	window := u.window()
+	var sentN, ackedN int
+	defer func() {
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case sentN > ackedN && ackedN < window && window > minWindow:
+			u.setWindow(max(minWindow, window/2))
+			u.log.Warn("connection lost with messages in flight: sending fewer at once", "window", window, "next_window", max(minWindow, window/2), "delivered", ackedN)
+		case ackedN >= window && window < u.opts.Window:
+			u.setWindow(min(u.opts.Window, window*2))
+		}
+	}()
+
 	sessDone := make(chan struct{})
 	var wg sync.WaitGroup
 	defer func() {
@@ -548,7 +589,7 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 
 	// One goroutine collects the PUBACKs in the order the messages were sent (the broker answers
 	// nearly in that order), and passes on each run of completed ones as one batch.
-	sentq := make(chan sent, u.opts.Window) // never full: it holds at most what is in flight
+	sentq := make(chan sent, window) // never full: it holds at most what is in flight
 	acks := make(chan []ack, 1)
 	wg.Go(func() { collectAcks(sentq, acks, gen, sessDone) })
 
@@ -603,18 +644,18 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 		}
 	}()
 
-	inflight := make(map[uint64]int, u.opts.Window) // payload size of each entry in flight
+	inflight := make(map[uint64]int, window) // payload size of each entry in flight
 	bytesInFlight := 0
 	var last uint64 // highest seq sent on this connection
 
 	// fill tops the window up, but only once it is half empty (or less than half full of bytes),
 	// so the outbox is read in long runs rather than a few entries per acknowledgement.
 	fill := func() error {
-		if len(inflight) > u.opts.Window/2 && bytesInFlight > u.opts.WindowBytes/2 {
+		if len(inflight) > window/2 && bytesInFlight > u.opts.WindowBytes/2 {
 			return nil
 		}
-		for len(inflight) < u.opts.Window && (len(inflight) == 0 || bytesInFlight < u.opts.WindowBytes) {
-			es, err := u.box.Peek(last, u.opts.Window-len(inflight))
+		for len(inflight) < window && (len(inflight) == 0 || bytesInFlight < u.opts.WindowBytes) {
+			es, err := u.box.Peek(last, window-len(inflight))
 			if err != nil {
 				return err
 			}
@@ -629,6 +670,7 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 				inflight[e.Seq] = len(e.Payload)
 				bytesInFlight += len(e.Payload)
 				last = e.Seq
+				sentN++
 				sentq <- sent{seq: e.Seq, tok: t}
 			}
 		}
@@ -651,6 +693,7 @@ func (u *Uplink) session(ctx context.Context) (connected bool, err error) {
 						flushTimer.Reset(deleteDelay)
 					}
 					acked = append(acked, a.seq)
+					ackedN++
 				}
 			}
 			select {

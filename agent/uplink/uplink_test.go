@@ -517,3 +517,37 @@ func (p *proxy) hold(on bool) {
 	p.held = on
 	p.mu.Unlock()
 }
+
+// TestWindowShrinksWhenBrokerDrops: mosquitto drops a client that keeps thousands of QoS 1
+// messages in flight before acknowledging any. An uplink whose window is that large must make it
+// smaller and drain the backlog, not flood and reconnect for ever.
+func TestWindowShrinksWhenBrokerDrops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills and drains 20,000 messages")
+	}
+	p := broker.StartMosquitto(t)
+	box := openBox(t)
+	fillBacklog(t, box, 20_000)
+	opts := testOptions(p.URL())
+	opts.Window, opts.WindowBytes = 8192, 64<<20
+	u := New(opts, box)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- u.Run(ctx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for box.Stats().Depth > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	depth, st := box.Stats().Depth, u.Status()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if depth != 0 {
+		t.Fatalf("%d of 20,000 left after a minute, status %+v\nmosquitto:\n%s", depth, st, p.Log())
+	}
+	if w := u.window(); w >= 8192 {
+		t.Errorf("window still %d", w)
+	}
+	t.Logf("drained through %d reconnects; window now %d", st.Reconnects, u.window())
+}
