@@ -787,7 +787,8 @@ func max64(a, b uint64) uint64 {
 }
 
 // Delete implements Outbox. Deletes are synced like every commit; a delete lost in a crash
-// only means the message is sent again.
+// only means the message is sent again. Many entries are deleted in several transactions of at
+// most dropChunk each, so that no transaction outgrows what the small memtables accept.
 func (b *Badger) Delete(seqs ...uint64) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -797,11 +798,20 @@ func (b *Badger) Delete(seqs ...uint64) error {
 	if b.o.ReadOnly {
 		return ErrReadOnly
 	}
-	if len(seqs) == 0 {
-		return nil
-	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
+	for len(seqs) > 0 {
+		n := min(len(seqs), dropChunk)
+		if err := b.deleteLocked(seqs[:n]); err != nil {
+			return err
+		}
+		seqs = seqs[n:]
+	}
+	return nil
+}
+
+// deleteLocked deletes seqs in one transaction. The caller holds wmu.
+func (b *Badger) deleteLocked(seqs []uint64) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	st := b.st

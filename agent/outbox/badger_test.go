@@ -180,3 +180,35 @@ func TestBadgerGCLoop(t *testing.T) {
 		t.Fatalf("after GC and reopen: %d entries", len(es))
 	}
 }
+
+// TestBadgerDeleteMany: thousands of acknowledged entries deleted in one call (an uplink with a
+// large window on a slow gateway gathers that many) must not outgrow a Badger transaction.
+func TestBadgerDeleteMany(t *testing.T) {
+	box := openBadger(t, t.TempDir())
+	payload := make([]byte, 1000)
+	for i := 0; i < 6000; i += 500 {
+		if _, err := box.AppendBatch(func(uint64) ([]Message, error) {
+			ms := make([]Message, 500)
+			for j := range ms {
+				ms[j] = Message{Topic: "sitegate/v1/s/g/passage", Payload: payload, QoS: 1, Ref: "0192f1c2-0000-7000-8000-000000000000"}
+			}
+			return ms, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := box.Peek(0, 6000)
+	if err != nil || len(es) != 6000 {
+		t.Fatalf("Peek: %d entries, %v", len(es), err)
+	}
+	seqs := make([]uint64, len(es))
+	for i, e := range es {
+		seqs[i] = e.Seq
+	}
+	if err := box.Delete(seqs...); err != nil {
+		t.Fatalf("Delete of %d entries: %v", len(seqs), err)
+	}
+	if st := box.Stats(); st.Depth != 0 || st.Bytes != 0 {
+		t.Fatalf("Stats after deleting everything: %+v", st)
+	}
+}

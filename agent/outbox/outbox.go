@@ -158,7 +158,8 @@ type Outbox interface {
 	AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64, error)
 	// Peek returns up to max entries with Seq > after, oldest first.
 	Peek(after uint64, max int) ([]Entry, error)
-	// Delete removes delivered entries in one transaction. Deleting a missing entry is not an
+	// Delete removes delivered entries (in one transaction, or a few for many entries); a
+	// delete lost in a crash only means a resend. Deleting a missing entry is not an
 	// error.
 	Delete(seqs ...uint64) error
 	// Stats reports the backlog.
