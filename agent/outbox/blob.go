@@ -66,14 +66,7 @@ func (d *blobDir) write(seq uint64, p []byte) (blobRef, error) {
 }
 
 // sync makes the renames durable.
-func (d *blobDir) sync() error {
-	f, err := os.Open(d.path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
+func (d *blobDir) sync() error { return syncDir(d.path) }
 
 func (d *blobDir) read(seq uint64, ref blobRef) ([]byte, error) {
 	p, err := os.ReadFile(d.name(seq))

@@ -59,6 +59,22 @@ func asBGR(frame gocv.Mat) (m gocv.Mat, owned bool, err error) {
 	return frame, false, fmt.Errorf("mud: unsupported frame type %v", frame.Type())
 }
 
+// prepare checks that there are regions to score and returns frame as 8-bit BGR, with the
+// function that releases what conversion made.
+func prepare(frame gocv.Mat, regions []Region) (gocv.Mat, func(), error) {
+	if len(regions) == 0 {
+		return frame, nil, errors.New("mud: no regions to score")
+	}
+	bgr, owned, err := asBGR(frame)
+	if err != nil {
+		return frame, nil, err
+	}
+	if owned {
+		return bgr, func() { bgr.Close() }, nil
+	}
+	return bgr, func() {}, nil
+}
+
 // resized cuts region r's bounding box out of bgr and scales it to w×h (area interpolation, so
 // fine texture is averaged rather than aliased). The caller closes the result, even on error.
 func resized(bgr gocv.Mat, r Region, w, h int) (gocv.Mat, image.Rectangle, error) {
@@ -161,16 +177,11 @@ func (c *ClassicScorer) Close() error { return nil }
 
 // Score scores every region of frame.
 func (c *ClassicScorer) Score(frame gocv.Mat, regions []Region) (Result, error) {
-	if len(regions) == 0 {
-		return Result{}, errors.New("mud: no regions to score")
-	}
-	bgr, owned, err := asBGR(frame)
+	bgr, done, err := prepare(frame, regions)
 	if err != nil {
 		return Result{}, err
 	}
-	if owned {
-		defer bgr.Close()
-	}
+	defer done()
 	var res Result
 	for _, r := range regions {
 		box := r.Bounds(bgr.Cols(), bgr.Rows())
@@ -283,16 +294,11 @@ func (s *ONNXScorer) classify(img gocv.Mat) (float64, error) {
 
 // Score scores every region of frame.
 func (s *ONNXScorer) Score(frame gocv.Mat, regions []Region) (Result, error) {
-	if len(regions) == 0 {
-		return Result{}, errors.New("mud: no regions to score")
-	}
-	bgr, owned, err := asBGR(frame)
+	bgr, done, err := prepare(frame, regions)
 	if err != nil {
 		return Result{}, err
 	}
-	if owned {
-		defer bgr.Close()
-	}
+	defer done()
 	var res Result
 	for _, r := range regions {
 		m, _, err := resized(bgr, r, s.spec.Input.Width, s.spec.Input.Height)
