@@ -22,8 +22,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"sitegate/agent/control"
-	"sitegate/agent/gateway"
 	"sitegate/agent/uplink"
+	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 )
 
@@ -129,7 +129,7 @@ func (f ctlFlags) need(gw bool, run func() error) error {
 	return run()
 }
 
-func (f ctlFlags) root() string { return gateway.Root(f.site, f.gw) }
+func (f ctlFlags) topics() wire.Gateway { return wire.Topics(f.site, f.gw) }
 
 // connect opens an MQTT client; on is called with every message of the subscriptions, made
 // before connect returns.
@@ -251,14 +251,14 @@ func ctlConfigPush(ctx context.Context, f ctlFlags, path string) error {
 	if err := json.Unmarshal(doc, &d); err != nil || d.Version <= 0 {
 		return usageError(path + ": needs a positive version and a config")
 	}
-	topic := f.root() + "/config/desired"
+	topic := f.topics().ConfigDesired()
 	payload, err := f.sign(topic, doc)
 	if err != nil {
 		return err
 	}
 	reports := make(chan []byte, 16)
 	// The retained report is the state before this push; only a fresh one answers it.
-	c, err := f.connect([]string{f.root() + "/config/reported"}, func(_ string, b []byte, retained bool) {
+	c, err := f.connect([]string{f.topics().ConfigReported()}, func(_ string, b []byte, retained bool) {
 		if !retained {
 			reports <- b
 		}
@@ -270,9 +270,9 @@ func ctlConfigPush(ctx context.Context, f ctlFlags, path string) error {
 	if err := publish(c, topic, payload, true); err != nil {
 		return err
 	}
-	var rep control.Reported
+	var rep wire.Reported
 	b, err := f.wait(ctx, reports, "config report for version "+fmt.Sprint(d.Version), func(b []byte) bool {
-		rep = control.Reported{}
+		rep = wire.Reported{}
 		if json.Unmarshal(b, &rep) != nil {
 			return false
 		}
@@ -285,10 +285,10 @@ func ctlConfigPush(ctx context.Context, f ctlFlags, path string) error {
 	switch {
 	case rep.Ignored != nil && rep.Ignored.Version == d.Version:
 		return fmt.Errorf("version %d ignored: %s", d.Version, rep.Ignored.Reason)
-	case rep.Status == control.Applied:
+	case rep.Status == wire.Applied:
 		fmt.Fprintf(f.out, "version %d applied\n", d.Version)
 		return nil
-	case rep.Status == control.RolledBack:
+	case rep.Status == wire.RolledBack:
 		return fmt.Errorf("version %d rolled back: %s", d.Version, rep.Reason)
 	default:
 		for _, p := range rep.Errors {
@@ -300,7 +300,7 @@ func ctlConfigPush(ctx context.Context, f ctlFlags, path string) error {
 
 func ctlConfigGet(ctx context.Context, f ctlFlags) error {
 	reports := make(chan []byte, 4)
-	c, err := f.connect([]string{f.root() + "/config/reported"}, func(_ string, b []byte, _ bool) { reports <- b })
+	c, err := f.connect([]string{f.topics().ConfigReported()}, func(_ string, b []byte, _ bool) { reports <- b })
 	if err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func ctlRegistryPush(ctx context.Context, f ctlFlags, path string) error {
 		Version int64 `json:"version"`
 	}
 	_ = json.Unmarshal(doc, &d)
-	topic := "sitegate/v1/" + f.site + "/registry"
+	topic := wire.SiteRegistryTopic(f.site)
 	payload, err := f.sign(topic, doc)
 	if err != nil {
 		return err
@@ -340,7 +340,7 @@ func ctlRegistryPush(ctx context.Context, f ctlFlags, path string) error {
 	reports := make(chan []byte, 16)
 	var subs []string
 	if f.gw != "" {
-		subs = append(subs, f.root()+"/registry/reported")
+		subs = append(subs, f.topics().RegistryReported())
 	}
 	c, err := f.connect(subs, func(_ string, b []byte, retained bool) {
 		if !retained {
@@ -358,13 +358,13 @@ func ctlRegistryPush(ctx context.Context, f ctlFlags, path string) error {
 		fmt.Fprintf(f.out, "registry version %d published for site %s\n", d.Version, f.site)
 		return nil
 	}
-	var rep gateway.RegistryReported
+	var rep wire.RegistryReported
 	if _, err := f.wait(ctx, reports, "registry report", func(b []byte) bool {
 		return json.Unmarshal(b, &rep) == nil && rep.Version == d.Version
 	}); err != nil {
 		return err
 	}
-	if rep.Status != control.Applied {
+	if rep.Status != wire.Applied {
 		return fmt.Errorf("registry version %d rejected by %s: %s", d.Version, f.gw, rep.Error)
 	}
 	fmt.Fprintf(f.out, "registry version %d applied on %s\n", d.Version, f.gw)
@@ -393,7 +393,7 @@ func ctlCmd(ctx context.Context, f ctlFlags, name string, args []string) error {
 	}
 	id := uuid.NewString()
 	req, _ := json.Marshal(map[string]any{"id": id, "args": argv, "expires_at": time.Now().Add(f.timeout).UTC().Format(time.RFC3339)})
-	topic := f.root() + "/cmd/" + name
+	topic := f.topics().Cmd(name)
 	payload, err := f.sign(topic, req)
 	if err != nil {
 		return err
@@ -407,7 +407,7 @@ func ctlCmd(ctx context.Context, f ctlFlags, name string, args []string) error {
 	if err := publish(c, topic, payload, false); err != nil {
 		return err
 	}
-	var rep control.Reply
+	var rep wire.Reply
 	b, err := f.wait(ctx, replies, "reply to "+name, func(b []byte) bool {
 		return json.Unmarshal(b, &rep) == nil && rep.ID == id
 	})
@@ -428,13 +428,13 @@ func ctlWatch(ctx context.Context, f ctlFlags) error {
 	if gw == "" {
 		gw = "+"
 	}
-	base := "sitegate/v1/" + f.site + "/" + gw
+	t := wire.Topics(f.site, gw)
 	type msg struct {
 		topic   string
 		payload []byte
 	}
 	msgs := make(chan msg, 256)
-	c, err := f.connect([]string{base + "/passage", base + "/status", base + "/config/reported"}, func(t string, b []byte, _ bool) {
+	c, err := f.connect([]string{t.Passage(), t.Status(), t.ConfigReported()}, func(t string, b []byte, _ bool) {
 		select {
 		case msgs <- msg{t, b}:
 		default:
@@ -456,25 +456,14 @@ func ctlWatch(ctx context.Context, f ctlFlags) error {
 
 // describe turns a message into one readable line.
 func describe(topic string, b []byte) string {
-	parts := strings.Split(topic, "/")
 	who := topic
-	if len(parts) >= 4 {
-		who = parts[3]
+	t, err := wire.Parse(topic)
+	if err == nil {
+		who = t.Gateway
 	}
-	switch {
-	case strings.HasSuffix(topic, "/passage"):
-		var p struct {
-			Seq    uint64   `json:"seq"`
-			Lane   string   `json:"lane"`
-			Ended  string   `json:"ended_at"`
-			Alarms []string `json:"alarms"`
-			Plate  *struct {
-				Text string `json:"text"`
-			} `json:"plate"`
-			Weight *struct {
-				GrossKg float64 `json:"gross_kg"`
-			} `json:"weight"`
-		}
+	switch t.Kind {
+	case wire.KindPassage:
+		var p wire.Passage
 		if json.Unmarshal(b, &p) != nil {
 			return who + " passage (unreadable)"
 		}
@@ -489,9 +478,9 @@ func describe(topic string, b []byte) string {
 		if len(p.Alarms) > 0 {
 			alarms = "ALARM " + strings.Join(p.Alarms, ",")
 		}
-		return fmt.Sprintf("%s %s passage #%d %s %s %s %s", p.Ended, who, p.Seq, p.Lane, plate, weight, alarms)
-	case strings.HasSuffix(topic, "/status"):
-		var s gateway.Status
+		return fmt.Sprintf("%s %s passage #%d %s %s %s %s", p.EndedAt, who, p.Seq, p.Lane, plate, weight, alarms)
+	case wire.KindStatus:
+		var s wire.Status
 		if json.Unmarshal(b, &s) != nil {
 			return who + " status (unreadable)"
 		}
@@ -507,7 +496,7 @@ func describe(topic string, b []byte) string {
 		}
 		return line
 	default:
-		var r control.Reported
+		var r wire.Reported
 		if json.Unmarshal(b, &r) != nil {
 			return who + " config report (unreadable)"
 		}

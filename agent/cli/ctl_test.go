@@ -16,8 +16,8 @@ import (
 
 	"sitegate/agent/cli"
 	"sitegate/agent/control"
-	"sitegate/agent/gateway"
 	"sitegate/agent/lane"
+	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 )
@@ -178,7 +178,7 @@ func TestControlPlaneMosquitto(t *testing.T) {
 		t.Fatalf("registry push: exit %d\n%s", code, out)
 	}
 	await(t, msgs, 40*time.Second, "status with registry 9", func(m broker.Msg) bool {
-		var st gateway.Status
+		var st wire.Status
 		return strings.HasSuffix(m.Topic, "/status") && json.Unmarshal(m.Payload, &st) == nil && st.Registry != nil && st.Registry.Version == 9
 	})
 	p = plateOnly(t, s, msgs, "苏A99999")

@@ -15,6 +15,7 @@ import (
 
 	"sitegate/agent/cli"
 	"sitegate/agent/lane"
+	"sitegate/agent/wire"
 	"sitegate/drivers/indicator/yaohua"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/clip"
@@ -221,7 +222,7 @@ func checkOverloadPassage(t *testing.T, p lane.Passage, seen []broker.Msg) {
 	if !withCV {
 		return // no camera, no evidence
 	}
-	var wheels *lane.EvidenceInfo
+	var wheels *wire.EvidenceInfo
 	for i := range p.Evidence {
 		if p.Evidence[i].Name == "wheels.jpg" {
 			wheels = &p.Evidence[i]

@@ -11,28 +11,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sitegate/agent/wire"
 )
 
 // Request is a cmd/{name} message.
-type Request struct {
-	ID   string                     `json:"id"`
-	Args map[string]json.RawMessage `json:"args"`
-	// ExpiresAt, when set, is when the request stops being valid (RFC 3339).
-	ExpiresAt string `json:"expires_at,omitempty"`
-}
+type Request = wire.Request
 
 // Reply is a cmd/{name}/reply message.
-type Reply struct {
-	Schema string `json:"schema"` // sitegate.reply/v1
-	ID     string `json:"id"`
-	Cmd    string `json:"cmd"`
-	OK     bool   `json:"ok"`
-	Result any    `json:"result,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
+type Reply = wire.Reply
 
 // ReplySchema is the schema name of command replies.
-const ReplySchema = "sitegate.reply/v1"
+const ReplySchema = wire.ReplySchema
 
 var (
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -40,7 +30,7 @@ var (
 )
 
 // ErrBadArgs is returned (wrapped) by a handler given arguments it cannot use.
-var ErrBadArgs = errors.New("bad arguments")
+var ErrBadArgs = wire.ErrBadArgs
 
 // ParseRequest decodes a cmd/{name} payload. The id is returned even when the rest is bad, so the
 // refusal can name it.
@@ -78,47 +68,6 @@ func ParseRequest(payload []byte) (Request, error) {
 		}
 	}
 	return r, nil
-}
-
-// Expired reports whether the request's expires_at has passed.
-func (r Request) Expired(now time.Time) bool {
-	if r.ExpiresAt == "" {
-		return false
-	}
-	t, err := time.Parse(time.RFC3339, r.ExpiresAt)
-	return err != nil || !now.Before(t)
-}
-
-// String returns argument name as a string, or def when absent.
-func (r Request) String(name, def string) (string, error) {
-	v, ok := r.Args[name]
-	if !ok {
-		return def, nil
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return "", fmt.Errorf("%w: %s must be a string", ErrBadArgs, name)
-	}
-	return s, nil
-}
-
-// Only refuses arguments other than names.
-func (r Request) Only(names ...string) error {
-	var extra []string
-	for k := range r.Args {
-		ok := false
-		for _, n := range names {
-			ok = ok || n == k
-		}
-		if !ok {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return fmt.Errorf("%w: unknown argument(s) %s", ErrBadArgs, strings.Join(extra, ", "))
-	}
-	return nil
 }
 
 // Handler runs one command and returns its result.

@@ -67,7 +67,7 @@ func TestParseDesired(t *testing.T) {
 				}
 				return
 			}
-			var ps Problems
+			var ps config.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("want Problems, got %v", err)
 			}
@@ -155,7 +155,7 @@ func TestCandidate(t *testing.T) {
 				c.check(t, cfg)
 				return
 			}
-			var ps Problems
+			var ps config.Problems
 			if !errors.As(err, &ps) {
 				t.Fatalf("want Problems, got %v", err)
 			}

@@ -1,15 +1,14 @@
 package control
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 
 	"gopkg.in/yaml.v3"
 
+	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 )
 
@@ -18,65 +17,38 @@ import (
 var RemoteKeys = []string{"lanes", "rules"}
 
 // Desired is a config/desired message.
-type Desired struct {
-	Version int64 `json:"version"`
-	// Config is the remotely settable part of the config, as sent.
-	Config json.RawMessage `json:"config"`
-}
-
-// Problem is one error of a desired config: where and what.
-type Problem struct {
-	Path string `json:"path"`
-	Msg  string `json:"msg"`
-}
-
-// Problems lists every error of a desired config.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	var b bytes.Buffer
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		if p.Path != "" {
-			b.WriteString(p.Path + ": ")
-		}
-		b.WriteString(p.Msg)
-	}
-	return b.String()
-}
+type Desired = wire.Desired
 
 // ParseDesired decodes a config/desired payload: a JSON object with a positive version and a
 // config object holding only RemoteKeys. Signature fields (sig, expires_at) are allowed and
 // checked elsewhere. Every problem is returned at once, with its path.
 func ParseDesired(payload []byte) (Desired, error) {
 	if err := CheckSize("config/desired", payload, MaxDesiredBytes); err != nil {
-		return Desired{}, Problems{{Msg: err.Error()}}
+		return Desired{}, config.Problems{{Msg: err.Error()}}
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &raw); err != nil {
-		return Desired{}, Problems{{Msg: "not a JSON object: " + err.Error()}}
+		return Desired{}, config.Problems{{Msg: "not a JSON object: " + err.Error()}}
 	}
-	var ps Problems
+	var ps config.Problems
 	for k := range raw {
 		if !slices.Contains([]string{"schema", "version", "config", SigField, ExpiresField}, k) {
-			ps = append(ps, Problem{Path: k, Msg: "unknown key"})
+			ps = append(ps, config.Problem{Path: k, Msg: "unknown key"})
 		}
 	}
 	var d Desired
 	if v, ok := raw["version"]; !ok {
-		ps = append(ps, Problem{Path: "version", Msg: "must be set"})
+		ps = append(ps, config.Problem{Path: "version", Msg: "must be set"})
 	} else if err := json.Unmarshal(v, &d.Version); err != nil || d.Version <= 0 {
-		ps = append(ps, Problem{Path: "version", Msg: "must be a positive integer"})
+		ps = append(ps, config.Problem{Path: "version", Msg: "must be a positive integer"})
 	}
 	c, ok := raw["config"]
 	var keys map[string]json.RawMessage
 	switch {
 	case !ok:
-		ps = append(ps, Problem{Path: "config", Msg: "must be set"})
+		ps = append(ps, config.Problem{Path: "config", Msg: "must be set"})
 	case json.Unmarshal(c, &keys) != nil || keys == nil:
-		ps = append(ps, Problem{Path: "config", Msg: "must be an object"})
+		ps = append(ps, config.Problem{Path: "config", Msg: "must be an object"})
 	default:
 		names := make([]string, 0, len(keys))
 		for k := range keys {
@@ -85,7 +57,7 @@ func ParseDesired(payload []byte) (Desired, error) {
 		sort.Strings(names)
 		for _, k := range names {
 			if !slices.Contains(RemoteKeys, k) {
-				ps = append(ps, Problem{Path: k, Msg: "is set only in the gateway's local file, never remotely"})
+				ps = append(ps, config.Problem{Path: k, Msg: "is set only in the gateway's local file, never remotely"})
 			}
 		}
 		d.Config = c
@@ -111,7 +83,7 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	}
 	var rem yaml.Node
 	if err := yaml.Unmarshal(remote, &rem); err != nil || len(rem.Content) == 0 || rem.Content[0].Kind != yaml.MappingNode {
-		return nil, Problems{{Path: "config", Msg: "must be an object"}}
+		return nil, config.Problems{{Path: "config", Msg: "must be an object"}}
 	}
 	root := doc.Content[0]
 	// Drop the remotely settable keys of the local config: what the desired config leaves out
@@ -129,14 +101,6 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	}
 	cfg, err := config.Parse(merged, local.Dir)
 	if err != nil {
-		var cps config.Problems
-		if errors.As(err, &cps) {
-			out := make(Problems, 0, len(cps))
-			for _, p := range cps {
-				out = append(out, Problem{Path: p.Path, Msg: p.Msg})
-			}
-			return nil, out
-		}
 		return nil, err
 	}
 	return cfg, nil

@@ -5,41 +5,25 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"sitegate/agent/wire"
 )
 
 // Statuses of config/reported.
 const (
-	Applied    = "applied"
-	Rejected   = "rejected"
-	RolledBack = "rolled_back"
+	Applied    = wire.Applied
+	Rejected   = wire.Rejected
+	RolledBack = wire.RolledBack
 )
 
-// Reported is the config/reported message (retained): what became of the latest desired config,
-// and which version runs.
-type Reported struct {
-	Schema  string   `json:"schema"` // sitegate.config_reported/v1
-	Version int64    `json:"version"`
-	Status  string   `json:"status"`
-	Errors  Problems `json:"errors"`
-	// Reason says why a config was rolled back.
-	Reason string `json:"reason,omitempty"`
-	// RunningVersion is the version that runs now (0: the local file's config).
-	RunningVersion int64 `json:"running_version"`
-	// Ignored names a desired config that was not newer than the running one.
-	Ignored *Ignored `json:"ignored,omitempty"`
-	Time    string   `json:"time"`
-	// Config is the remotely settable part of the running config.
-	Config json.RawMessage `json:"config,omitempty"`
-}
+// Reported is the config/reported message.
+type Reported = wire.Reported
 
 // Ignored is a desired config that was ignored, and why.
-type Ignored struct {
-	Version int64  `json:"version"`
-	Reason  string `json:"reason"`
-}
+type Ignored = wire.Ignored
 
 // ReportedSchema is the schema name of config/reported.
-const ReportedSchema = "sitegate.config_reported/v1"
+const ReportedSchema = wire.ConfigReportedSchema
 
 // AppliedState is the last applied desired config, kept in the store so that a gateway that reboots
 // with the broker down runs it.

@@ -11,16 +11,17 @@ import (
 	"github.com/google/uuid"
 
 	"sitegate/agent/control"
+	"sitegate/agent/wire"
 )
 
 // registerCommands adds the gateway's commands (CONTRACT 6, cmd/{name}).
 func (g *Gateway) registerCommands() {
-	c := g.ctl.cmds
+	c := g.ctl.Commands()
 	c.Handle("ping", func(_ context.Context, r control.Request) (any, error) {
 		if err := r.Only(); err != nil {
 			return nil, err
 		}
-		return map[string]any{"pong": true, "version": Version, "time": now()}, nil
+		return map[string]any{"pong": true, "version": Version, "time": time.Now().Format(wire.TimeLayout)}, nil
 	})
 	c.Handle("outbox", func(_ context.Context, r control.Request) (any, error) {
 		if err := r.Only(); err != nil {
@@ -75,12 +76,10 @@ func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	g.partsMu.RLock()
 	var found *laneUnit
 	idx := -1
-	for _, id := range g.parts.order {
-		u := g.parts.units[id]
-		if u == nil || (laneID != "" && id != laneID) {
+	for _, u := range g.parts.Units() {
+		if laneID != "" && u.cfg.ID != laneID {
 			continue
 		}
 		for i, c := range u.cfg.Cameras {
@@ -93,7 +92,6 @@ func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error)
 			break
 		}
 	}
-	g.partsMu.RUnlock()
 	if found == nil {
 		return nil, fmt.Errorf("%w: no camera %q on lane %q", control.ErrBadArgs, camID, laneID)
 	}
@@ -104,7 +102,7 @@ func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error)
 	}
 	id, _ := uuid.NewV7()
 	name := found.cfg.Cameras[idx].ID + ".jpg"
-	topic := g.root() + "/evidence/snapshot-" + id.String() + "/" + name
+	topic := g.topics.Evidence("snapshot-"+id.String(), name)
 	if err := g.up.Publish(topic, 1, false, jpeg); err != nil {
 		return nil, err
 	}
@@ -113,53 +111,11 @@ func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error)
 		"bytes": len(jpeg), "sha256": hex.EncodeToString(sum[:]), "time": at.Format(time.RFC3339Nano)}, nil
 }
 
-// Check is one device's part of a selftest.
-type Check struct {
-	Kind   string `json:"kind"` // scale | camera | plate_listener | uplink | outbox | registry
-	ID     string `json:"id"`
-	State  string `json:"state"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
-}
-
 // cmdSelftest reports each device's state and a short check of it.
 func (g *Gateway) cmdSelftest(_ context.Context, r control.Request) (any, error) {
 	if err := r.Only(); err != nil {
 		return nil, err
 	}
-	s := g.Status("online")
-	var checks []Check
-	for _, l := range s.Lanes {
-		c := Check{Kind: "scale", ID: l.ID, State: l.Scale.State, OK: l.Scale.State == "open" && l.LastReadingAt != ""}
-		c.Detail = fmt.Sprintf("%s: %d frames, %d bad, deck %s, last %.0f kg", l.Scale.Port, l.Decoder.Frames, l.Decoder.BadFrames, l.Deck, l.LastKg)
-		if l.Scale.LastError != "" {
-			c.Detail += "; last error: " + l.Scale.LastError
-		}
-		checks = append(checks, c)
-	}
-	for _, c := range s.Cameras {
-		checks = append(checks, Check{Kind: "camera", ID: c.ID, State: string(c.State), OK: c.State == "streaming",
-			Detail: fmt.Sprintf("%.1f fps, %dx%d %s", c.FPS, c.Width, c.Height, c.LastError)})
-	}
-	for _, p := range s.Plates {
-		checks = append(checks, Check{Kind: "plate_listener", ID: p.Listen, State: map[bool]string{true: "listening", false: "down"}[p.Error == ""],
-			OK: p.Error == "", Detail: p.Error})
-	}
-	if s.Uplink != nil {
-		checks = append(checks, Check{Kind: "uplink", ID: g.cfg.MQTT.URL, State: map[bool]string{true: "connected", false: "disconnected"}[s.Uplink.Connected],
-			OK: s.Uplink.Connected, Detail: fmt.Sprintf("%d reconnects, %d published", s.Uplink.Reconnects, s.Uplink.Published)})
-	}
-	if s.Outbox != nil {
-		checks = append(checks, Check{Kind: "outbox", ID: "outbox", State: "open", OK: true,
-			Detail: fmt.Sprintf("%d waiting, %d bytes, %d dropped", s.Outbox.Depth, s.Outbox.Bytes, s.Outbox.Drops.Total())})
-	}
-	if s.Registry != nil {
-		checks = append(checks, Check{Kind: "registry", ID: "registry", State: map[bool]string{true: "loaded", false: "not loaded"}[s.Registry.Loaded],
-			OK: s.Registry.Loaded, Detail: fmt.Sprintf("version %d, %d vehicles %s", s.Registry.Version, s.Registry.Vehicles, s.Registry.Error)})
-	}
-	ok := true
-	for _, c := range checks {
-		ok = ok && c.OK
-	}
+	ok, checks := g.rep.Selftest()
 	return map[string]any{"ok": ok, "checks": checks}, nil
 }

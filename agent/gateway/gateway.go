@@ -1,14 +1,14 @@
-// Package gateway wires a whole sitegate agent from its config: the outbox, the uplink, the
-// cameras, the plate listeners and the lanes, and the retained status that describes them.
+// Package gateway wires a whole sitegate agent from its config and runs it: the outbox, the
+// uplink, the lanes with their cameras and checks (agent/parts), the control plane
+// (agent/remote), the status and metrics (agent/status), and the commands. Each of those takes
+// what it needs from here as functions or small interfaces; none points back at the gateway.
 //
-// It is the only package that knows every other one; nothing but the CLI imports it.
+// It is the only package that knows every other one; nothing but the CLI and the demo imports
+// it.
 package gateway
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,17 +17,18 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"sitegate/agent/lane"
+	_ "sitegate/agent/checks/all" // every passage check
 	"sitegate/agent/outbox"
+	"sitegate/agent/parts"
+	"sitegate/agent/remote"
+	"sitegate/agent/status"
 	"sitegate/agent/systemd"
 	"sitegate/agent/uplink"
+	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/drivers/indicator"
-	"sitegate/drivers/plate"
-	"sitegate/drivers/serialport"
 	config "sitegate/firmware-config"
 	"sitegate/models/deck"
 	"sitegate/models/registry"
@@ -39,11 +40,19 @@ var (
 	Commit  = "unknown"
 )
 
+// ErrRestartRequested is returned by Run after a clean stop asked for by the restart command:
+// the process exits for its supervisor to start it again.
+var ErrRestartRequested = errors.New("restart requested by command")
+
+// ReportSocket is the unix socket, in store.dir, on which a running agent answers
+// `sitegate outbox`.
+const ReportSocket = "outbox.sock"
+
 // Options are what the caller adds to the config.
 type Options struct {
 	Logger *slog.Logger
 	// OnStored is called after each passage is stored (demo view, tests, measurements).
-	OnStored func(p lane.Passage)
+	OnStored func(p wire.Passage)
 	// OnDeck is called with each lane's deck events.
 	OnDeck func(laneID string, e deck.Event)
 	// Ready is closed once every part is started.
@@ -55,39 +64,22 @@ type Options struct {
 	LogLevel *slog.LevelVar
 }
 
-// Gateway is one running agent.
+// Gateway is one agent, built from its config.
 type Gateway struct {
-	cfg     *config.Config
-	o       Options
-	log     *slog.Logger
-	started time.Time
+	cfg    *config.Config
+	o      Options
+	log    *slog.Logger
+	topics wire.Gateway
 
-	reg      atomic.Pointer[registry.Registry]
-	regErr   atomic.Pointer[string]
-	box      outbox.Outbox
-	up       *uplink.Uplink
-	lanes    []*lane.Lane
-	cameras  []*camera.Camera
-	plates   []*plateListener
-	boxStats atomic.Pointer[outbox.Stats]
+	reg   registry.Current
+	box   outbox.Outbox
+	up    *uplink.Uplink
+	parts *parts.Parts[*laneUnit, *plateUnit]
+	ctl   *remote.Plane
+	rep   *status.Reporter
 
-	// The running lanes and listeners (lanes.go); lanes, cameras and plates above are the
-	// lists Status reads, replaced under partsMu when a config is applied.
-	partsMu     sync.RWMutex
-	parts       parts
-	pending     map[string][]plate.Read       // plates for lanes being restarted, under partsMu
-	runCfg      atomic.Pointer[config.Config] // the applied desired config; nil: cfg
-	ctl         *controlPlane
-	alarms      alarmCounts
 	restart     chan struct{}
 	restartOnce sync.Once
-	metricsAddr atomic.Pointer[string]
-}
-
-type plateListener struct {
-	addr   string
-	srv    *plate.Server
-	status atomic.Pointer[string]
 }
 
 // New checks what the config refers to (protocols, files) without opening any device.
@@ -100,17 +92,20 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("lanes[%d].scale.protocol: %q is not in this build", i, l.Scale.Protocol)
 		}
 	}
-	return &Gateway{cfg: cfg, o: o, log: o.Logger, restart: make(chan struct{})}, nil
+	g := &Gateway{cfg: cfg, o: o, log: o.Logger, topics: wire.Topics(cfg.Site, cfg.Gateway), restart: make(chan struct{})}
+	g.parts = parts.New[*laneUnit, *plateUnit](builder{g}, g.log)
+	g.rep = status.New(g.sources(), g.log)
+	return g, nil
 }
 
 // Root is the gateway's MQTT topic root.
-func Root(site, gw string) string { return "sitegate/v1/" + site + "/" + gw }
+func Root(site, gw string) string { return wire.Topics(site, gw).Root() }
 
 // Run starts everything and runs until ctx is done, then stops in order: lanes first (what is in
 // progress becomes passages in the outbox), then listeners and cameras, then the uplink, and
 // finally the outbox is closed (flushed to disk).
 func (g *Gateway) Run(ctx context.Context) error {
-	g.started = time.Now()
+	g.rep.Started(time.Now())
 	cfg := g.cfg
 	g.loadRegistry()
 
@@ -121,7 +116,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	box, err := outbox.OpenBadger(boxDir, outbox.BadgerOptions{
 		Logger:   g.log,
 		Limits:   outbox.Limits{MaxBytes: int64(cfg.Store.MaxBytes), MaxAge: cfg.Store.MaxAge.D(), ReserveBytes: int64(cfg.Store.ReserveBytes)},
-		Announce: g.announceDrops,
+		Announce: outbox.DropsAnnouncer(g.topics),
 	})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
@@ -143,36 +138,30 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if runCfg != cfg {
-		g.runCfg.Store(runCfg)
-	}
-
 	up, err := g.newUplink()
 	if err != nil {
 		return err
 	}
 	g.up = up
-	g.ctl.subscribe(up)
+	g.ctl.Subscribe(up)
 
 	// Start every lane before the uplink, so the status (read by the uplink from its first
 	// connect) never sees a half-built gateway.
-	g.startParts(runCfg)
+	g.parts.Start(runCfg)
 	var uplinkWG, ctlWG sync.WaitGroup
 	upCtx, stopUplink := context.WithCancel(context.Background())
 	ctlCtx, stopControl := context.WithCancel(context.Background())
 	defer stopUplink()
 	defer stopControl()
-	uplinkWG.Add(1)
-	go func() {
-		defer uplinkWG.Done()
+	uplinkWG.Go(func() {
 		if err := up.Run(upCtx); err != nil {
 			g.log.Error("uplink stopped", "err", err)
 		}
-	}()
-	ctlWG.Go(func() { g.ctl.run(ctlCtx) })
+	})
+	ctlWG.Go(func() { g.ctl.Run(ctlCtx) })
 	if addr := cfg.Control.MetricsListen; addr != "" {
 		ctlWG.Go(func() {
-			if err := g.serveMetrics(ctlCtx, addr); err != nil {
+			if err := g.rep.Serve(ctlCtx, addr); err != nil {
 				g.log.Error("metrics port not served", "err", err)
 			}
 		})
@@ -184,7 +173,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.o.Ready != nil {
 		close(g.o.Ready)
 	}
-	stopNotify := g.startNotify()
+	stopNotify := g.rep.Notify(g.notifier(), len(g.parts.Units()))
 	restart := false
 loop:
 	for {
@@ -195,14 +184,14 @@ loop:
 			restart = true
 			break loop
 		case <-statusTick.C:
-			up.PublishStatus(g.statusPayload("online"))
+			up.PublishStatus(g.rep.Payload(wire.Online))
 		}
 	}
 	g.log.Info("stopping")
 	stopNotify()
 	stopControl()
 	ctlWG.Wait()
-	g.stopParts()
+	g.parts.Stop()
 	stopUplink()
 	uplinkWG.Wait()
 	if restart {
@@ -211,71 +200,53 @@ loop:
 	return nil
 }
 
-func (g *Gateway) servePlates(ctx context.Context, pl *plateListener) {
-	backoff := time.Second
-	for {
-		err := pl.srv.Run(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		msg := fmt.Sprintf("plate listener %s: %v", pl.addr, err)
-		pl.status.Store(&msg)
-		g.log.Error("plate listener failed, retrying", "addr", pl.addr, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 30*time.Second)
-	}
-}
-
-func (g *Gateway) newLane(lc config.Lane, cams []lane.Camera) *lane.Lane {
-	bits, parity, stop, _ := serialport.ParseFraming(lc.Scale.Framing) // validated with the config
-	mode := serialport.Mode{Baud: lc.Scale.Baud, DataBits: bits, Parity: parity, StopBits: stop}
-	backend, _ := serialport.Backend(lc.Scale.Backend) // validated with the config
-	// usb:VID:PID[:SERIAL] is looked up at every (re)open, so renumbering does not matter.
-	link := serialport.NewLink("scale "+lc.ID, lc.Scale.Port, mode, serialport.WithUSB(backend, nil), serialport.LinkOptions{
-		IdleReopen: lc.Scale.SilenceTimeout.D(),
+// initControl builds the control plane before any lane starts and returns the config to run.
+func (g *Gateway) initControl() (*config.Config, error) {
+	cp, runCfg, err := remote.New(remote.Options{
+		Local:  g.cfg,
+		Runner: runner{g.parts},
+		Publish: func(topic string, qos byte, retained bool, b []byte) error {
+			return g.up.Publish(topic, qos, retained, b)
+		},
+		Registry:   &g.reg,
+		OnRegistry: func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
 		Logger:     g.log,
 	})
-	dec, _ := indicator.Lookup(lc.Scale.Protocol)
-	laneID := lc.ID
-	return lane.New(lane.Options{
-		Site: g.cfg.Site, Gateway: g.cfg.Gateway, ID: lc.ID, Direction: lc.Direction,
-		PlateWindow: lc.PlateWindow.D(), PlateOnlyTimeout: lc.PlateOnlyTimeout.D(),
-		Deck: deck.Params{
-			OnKg: lc.Scale.OnDeckKg, OffKg: lc.Scale.OffDeckKg, OffHold: lc.Scale.OffDeckHold.D(),
-			StableWindow: lc.Scale.StableWindow.D(), StableBandKg: lc.Scale.StableBandKg, Silence: lc.Scale.SilenceTimeout.D(),
-		},
-		ToleranceKg: g.cfg.Rules.Overload.ToleranceKg,
-		Tolerance:   g.tolerance,
-		Link:        link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams,
-		Registry: g.reg.Load, Box: g.box, Logger: g.log,
-		OnStored: g.onStored,
-		OnDeck: func(e deck.Event) {
-			if g.o.OnDeck != nil {
-				g.o.OnDeck(laneID, e)
-			}
-		},
-	})
+	if err != nil {
+		return nil, err
+	}
+	g.ctl = cp
+	g.registerCommands()
+	return runCfg, nil
+}
+
+// runner runs a config on the parts (remote.Runner).
+type runner struct {
+	p *parts.Parts[*laneUnit, *plateUnit]
+}
+
+func (r runner) Run(ctx context.Context, cfg *config.Config, timeout time.Duration) error {
+	started := r.p.Swap(cfg)
+	if timeout <= 0 {
+		return nil
+	}
+	return parts.WaitUp(ctx, started, timeout)
 }
 
 // loadRegistry reads registry.file. A missing or broken file leaves the registry unloaded (the
 // registry check says unknown, never a false alarm for every truck) and is reported in status.
 func (g *Gateway) loadRegistry() {
 	if g.cfg.Registry.File == "" {
-		g.reg.Store(registry.Empty())
+		g.reg.Set(registry.Empty())
 		return
 	}
 	r, err := registry.Load(g.cfg.Registry.File)
 	if err != nil {
-		msg := err.Error()
-		g.regErr.Store(&msg)
+		g.reg.Fail(err)
 		g.log.Error("registry not loaded: the registry check is unknown until it is fixed", "err", err)
 		return
 	}
-	g.reg.Store(r)
+	g.reg.Set(r)
 	g.log.Info("registry loaded", "version", r.Version, "vehicles", r.Len())
 }
 
@@ -285,9 +256,9 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 		URL:            m.URL,
 		ClientID:       "sitegate-" + g.cfg.Site + "-" + g.cfg.Gateway,
 		Username:       m.Username,
-		StatusTopic:    Root(g.cfg.Site, g.cfg.Gateway) + "/status",
-		OfflinePayload: g.statusPayload("offline"),
-		Online:         func() []byte { return g.statusPayload("online") },
+		StatusTopic:    g.topics.Status(),
+		OfflinePayload: g.rep.Payload(wire.Offline),
+		Online:         func() []byte { return g.rep.Payload(wire.Online) },
 		KeepAlive:      m.KeepAlive.D(),
 		AllowInsecure:  m.AllowInsecure,
 		Logger:         g.log,
@@ -300,7 +271,7 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 		opts.Password = strings.TrimRight(string(pw), "\r\n")
 	}
 	if u, err := url.Parse(m.URL); err == nil && u.Scheme == "ssl" {
-		tc, err := tlsConfig(m.TLS, u.Hostname())
+		tc, err := uplink.TLSConfig(m.TLS.CAFile, m.TLS.CertFile, m.TLS.KeyFile, u.Hostname())
 		if err != nil {
 			return nil, err
 		}
@@ -309,114 +280,104 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 	return uplink.New(opts, g.box), nil
 }
 
-func tlsConfig(t config.TLS, host string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("mqtt.tls.ca_file: no PEM certificate in " + t.CAFile)
-		}
-		tc.RootCAs = pool
+// onStored counts a stored passage's alarms and hands it to Options.OnStored.
+func (g *Gateway) onStored(p wire.Passage) {
+	g.rep.CountAlarms(p.Alarms)
+	if g.o.OnStored != nil {
+		g.o.OnStored(p)
 	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.tls.cert_file/key_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+}
+
+// sources are where the status reads the running gateway.
+func (g *Gateway) sources() status.Sources {
+	return status.Sources{
+		Site: g.cfg.Site, Gateway: g.cfg.Gateway, Version: Version, URL: g.cfg.MQTT.URL,
+		Lanes: func() []wire.LaneStatus {
+			var out []wire.LaneStatus
+			for _, u := range g.parts.Units() {
+				out = append(out, u.lane.Status())
+			}
+			return out
+		},
+		Cameras: func() []camera.Status {
+			var out []camera.Status
+			for _, u := range g.parts.Units() {
+				for _, c := range u.cams {
+					out = append(out, c.Status())
+				}
+			}
+			return out
+		},
+		Plates: func() []wire.PlateStatus {
+			var out []wire.PlateStatus
+			for _, p := range g.parts.Listeners() {
+				out = append(out, p.wireStatus())
+			}
+			return out
+		},
+		Uplink: optional(func() *uplink.Uplink { return g.up }, (*uplink.Uplink).Status),
+		Outbox: func() wire.OutboxStats {
+			if g.box == nil {
+				return wire.OutboxStats{}
+			}
+			return g.box.Stats()
+		},
+		Registry: func() wire.RegistryStatus {
+			rs := wire.RegistryStatus{Error: g.reg.Err()}
+			if r := g.reg.Load(); r != nil {
+				rs.Loaded, rs.Version, rs.Vehicles = true, r.Version, r.Len()
+			}
+			return rs
+		},
+		Config: func() status.ConfigCounts {
+			if g.ctl == nil {
+				return status.ConfigCounts{}
+			}
+			c := g.ctl.Counts()
+			return status.ConfigCounts{Version: c.Version, Applied: c.Applied, Rejected: c.Rejected, RolledBack: c.RolledBack}
+		},
+		Loops: g.loops,
 	}
-	return tc, nil
 }
 
-// Status is the retained status message (topic status).
-type Status struct {
-	Schema    string          `json:"schema"`
-	State     string          `json:"state"`
-	Site      string          `json:"site"`
-	Gateway   string          `json:"gateway"`
-	Version   string          `json:"version"`
-	Time      string          `json:"time"`
-	StartedAt string          `json:"started_at,omitempty"`
-	Lanes     []lane.Status   `json:"lanes,omitempty"`
-	Cameras   []camera.Status `json:"cameras,omitempty"`
-	Plates    []PlateStatus   `json:"plate_listeners,omitempty"`
-	Uplink    *uplink.Status  `json:"uplink,omitempty"`
-	Outbox    *outbox.Stats   `json:"outbox,omitempty"`
-	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
-	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
-	Registry         *RegistryStatus `json:"registry,omitempty"`
+// optional returns a status source that reports the zero value until get returns non-nil.
+func optional[T any, S any](get func() *T, f func(*T) S) func() S {
+	return func() S {
+		if t := get(); t != nil {
+			return f(t)
+		}
+		var zero S
+		return zero
+	}
 }
 
-// PlateStatus describes one plate-push listener.
-type PlateStatus struct {
-	Listen string      `json:"listen"`
-	Error  string      `json:"error,omitempty"`
-	Stats  plate.Stats `json:"stats"`
+// loops are the loops whose progress the watchdog checks: each lane and the uplink.
+func (g *Gateway) loops() []systemd.Loop {
+	var ls []systemd.Loop
+	for _, u := range g.parts.Units() {
+		ls = append(ls, systemd.Loop{Name: "lane " + u.lane.ID(), Beat: u.lane.Heartbeat})
+	}
+	if g.up != nil {
+		ls = append(ls, systemd.Loop{Name: "uplink", Beat: g.up.Heartbeat})
+	}
+	return ls
 }
 
-// RegistryStatus describes the loaded registry.
-type RegistryStatus struct {
-	Loaded   bool   `json:"loaded"`
-	Version  int64  `json:"version"`
-	Vehicles int    `json:"vehicles"`
-	Error    string `json:"error,omitempty"`
+// notifier is the service manager to tell about readiness and liveness: Options.Notifier, or the
+// one the environment names, or nil.
+func (g *Gateway) notifier() *systemd.Notifier {
+	if g.o.Notifier != nil {
+		return g.o.Notifier
+	}
+	n, err := systemd.FromEnv()
+	if err != nil {
+		g.log.Warn("service watchdog not armed", "err", err)
+	}
+	return n
 }
 
 // Status reports the whole gateway; safe from any goroutine once Run has started.
-func (g *Gateway) Status(state string) Status {
-	s := Status{Schema: "sitegate.status/v1", State: state, Site: g.cfg.Site, Gateway: g.cfg.Gateway,
-		Version: Version, Time: time.Now().Format(lane.TimeLayout)}
-	if state == "offline" {
-		return s
-	}
-	if !g.started.IsZero() {
-		s.StartedAt = g.started.Format(lane.TimeLayout)
-	}
-	g.partsMu.RLock()
-	lanes, cameras, plates := g.lanes, g.cameras, g.plates
-	g.partsMu.RUnlock()
-	for _, l := range lanes {
-		s.Lanes = append(s.Lanes, l.Status())
-	}
-	for _, c := range cameras {
-		s.Cameras = append(s.Cameras, c.Status())
-	}
-	for _, p := range plates {
-		ps := PlateStatus{Listen: p.addr, Stats: p.srv.Stats()}
-		if e := p.status.Load(); e != nil {
-			ps.Error = *e
-		}
-		s.Plates = append(s.Plates, ps)
-	}
-	if g.up != nil {
-		us := g.up.Status()
-		s.Uplink = &us
-	}
-	if g.box != nil {
-		bs := g.box.Stats()
-		s.Outbox = &bs
-		s.OutboxOldestAgeS = bs.OldestAge(time.Now()).Seconds()
-	}
-	rs := &RegistryStatus{}
-	if r := g.reg.Load(); r != nil {
-		rs.Loaded, rs.Version, rs.Vehicles = true, r.Version, r.Len()
-	}
-	if e := g.regErr.Load(); e != nil {
-		rs.Error = *e
-	}
-	s.Registry = rs
-	return s
-}
+func (g *Gateway) Status(state string) wire.Status { return g.rep.Status(state) }
 
-func (g *Gateway) statusPayload(state string) []byte {
-	b, err := json.Marshal(g.Status(state))
-	if err != nil {
-		g.log.Error("status", "err", err)
-		return []byte(`{"schema":"sitegate.status/v1","state":"` + state + `"}`)
-	}
-	return b
-}
+// MetricsAddr is the bound address of the metrics port, or "" when it is off.
+func (g *Gateway) MetricsAddr() string { return g.rep.Addr() }

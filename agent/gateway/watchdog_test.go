@@ -10,36 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"sitegate/agent/lane"
 	"sitegate/agent/systemd"
-	"sitegate/agent/uplink"
 	_ "sitegate/drivers/indicator/all"
 	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/pty"
 	"sitegate/testbench/sdnotify"
 )
-
-// TestHealthyNeedsEveryLoop: the watchdog's health check names a lane or the uplink whose loop
-// is not running, and passes once every loop has beaten.
-func TestHealthyNeedsEveryLoop(t *testing.T) {
-	g := &Gateway{
-		lanes: []*lane.Lane{lane.New(lane.Options{ID: "exit-1"}), lane.New(lane.Options{ID: "exit-2"})},
-		up:    uplink.New(uplink.Options{URL: "tcp://127.0.0.1:1"}, nil),
-	}
-	// Lanes about to start count as alive; an uplink whose Run is not running does not.
-	err := g.healthy()
-	if err == nil || !strings.Contains(err.Error(), "uplink: not running") {
-		t.Fatalf("healthy() = %v, want uplink not running", err)
-	}
-	var names []string
-	for _, l := range g.loops() {
-		names = append(names, l.Name)
-	}
-	if got := strings.Join(names, ","); got != "lane exit-1,lane exit-2,uplink" {
-		t.Errorf("loops = %s", got)
-	}
-}
 
 // notifySocket listens like the service manager and returns what the agent sends.
 func notifySocket(t *testing.T) (string, <-chan string) {

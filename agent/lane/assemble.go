@@ -3,17 +3,13 @@ package lane
 import (
 	"time"
 
+	"sitegate/agent/checks"
 	"sitegate/drivers/plate"
 	"sitegate/models/deck"
 )
 
 // Evidence is one image taken for a passage.
-type Evidence struct {
-	Name   string // file name on the evidence topic, e.g. "wheels.jpg"
-	Camera string // the camera id, or "plate" for the plate camera's own image
-	JPEG   []byte
-	At     time.Time
-}
+type Evidence = checks.Evidence
 
 // draft is a finished passage before it is judged.
 type draft struct {
@@ -23,8 +19,7 @@ type draft struct {
 	grossKg, peakKg    float64
 	weighed            bool // a weighing took place (deck visit), stable or not
 	evidence           []Evidence
-	endReason          string     // "" when the truck left normally
-	mud                *MudResult // nil: no camera of the lane checks mud
+	endReason          string // "" when the truck left normally
 }
 
 type pendingPlate struct {

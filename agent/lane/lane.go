@@ -17,7 +17,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"sitegate/agent/checks"
 	"sitegate/agent/outbox"
+	"sitegate/agent/wire"
 	"sitegate/drivers/indicator"
 	"sitegate/drivers/plate"
 	"sitegate/drivers/serialport"
@@ -29,8 +31,6 @@ import (
 type Camera struct {
 	ID       string
 	Snapshot func() (jpeg []byte, at time.Time, err error)
-	// Mud, if set, is this camera's mud check.
-	Mud MudWatcher
 }
 
 // Options configure a lane.
@@ -38,10 +38,6 @@ type Options struct {
 	Site, Gateway, ID, Direction  string
 	PlateWindow, PlateOnlyTimeout time.Duration
 	Deck                          deck.Params
-	ToleranceKg                   float64
-	// Tolerance, if set, is read at each passage instead of ToleranceKg, so a rules change
-	// applies without restarting the lane.
-	Tolerance func() float64
 
 	// Link is the indicator's serial link; Decoder builds a decoder for each session on it,
 	// with Indicator (address, poll timing, ascii profile) plus the clock and the port's writer.
@@ -49,7 +45,10 @@ type Options struct {
 	Decoder   indicator.Factory
 	Indicator indicator.Options
 
-	Cameras  []Camera
+	Cameras []Camera
+	// Checks judge each passage, in order (agent/checks.Build); those that work while a truck
+	// is present (checks.Presence) are told when one is.
+	Checks   []checks.Check
 	Registry func() *registry.Registry // the current registry; never nil
 	Box      outbox.Outbox
 	Location *time.Location // for passage times; nil means time.Local
@@ -134,18 +133,18 @@ func (l *Lane) Run(ctx context.Context) error {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	defer l.beat.Store(0)
-	mudActive := false
+	active := false
 	defer func() {
-		if mudActive {
-			l.setMudActive(false)
+		if active {
+			l.setActive(false)
 		}
 	}()
 	for {
 		l.beat.Store(time.Now().UnixNano())
-		// The mud check samples only while a truck is in the lane: on the deck or plate seen.
-		if present := d.State() != deck.Empty || a.visit != nil || len(a.pending) > 0; present != mudActive {
-			mudActive = present
-			l.setMudActive(present)
+		// Camera checks sample only while a truck is in the lane: on the deck or plate seen.
+		if present := d.State() != deck.Empty || a.visit != nil || len(a.pending) > 0; present != active {
+			active = present
+			l.setActive(present)
 		}
 		select {
 		case <-ctx.Done():
@@ -243,33 +242,25 @@ func (l *Lane) snapshots() []Evidence {
 
 // store judges a draft and appends its evidence and the passage to the outbox atomically.
 func (l *Lane) store(d draft) {
-	if m, ev := l.takeMud(d); m != nil {
-		d.mud = m
-		d.evidence = append(d.evidence, ev...)
-	}
-	tol := l.o.ToleranceKg
-	if l.o.Tolerance != nil {
-		tol = l.o.Tolerance()
-	}
-	p := judge(d, l.o.Registry(), tol, l.o.Location)
+	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
 	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()
 	}
 	p.ID = id.String()
-	root := fmt.Sprintf("sitegate/v1/%s/%s", l.o.Site, l.o.Gateway)
+	topics := wire.Topics(l.o.Site, l.o.Gateway)
 	_, err = l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
 		p.Seq = n
 		var msgs []outbox.Message
-		for _, e := range d.evidence {
-			msgs = append(msgs, outbox.Message{Topic: root + "/evidence/" + p.ID + "/" + e.Name, Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
+		for _, e := range evidence {
+			msgs = append(msgs, outbox.Message{Topic: topics.Evidence(p.ID, e.Name), Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
 		}
 		body, err := json.Marshal(p)
 		if err != nil {
 			return nil, err
 		}
-		return append(msgs, outbox.Message{Topic: root + "/passage", Payload: body, QoS: 1, Kind: outbox.KindPassage, Ref: p.ID}), nil
+		return append(msgs, outbox.Message{Topic: topics.Passage(), Payload: body, QoS: 1, Kind: outbox.KindPassage, Ref: p.ID}), nil
 	})
 	if err != nil {
 		l.storeErrors.Add(1)
@@ -312,19 +303,7 @@ func (l *Lane) Heartbeat() time.Time {
 }
 
 // Status is a lane's part of the gateway's status message.
-type Status struct {
-	ID            string                `json:"id"`
-	Deck          string                `json:"deck"`
-	LastKg        float64               `json:"last_kg"`
-	LastReadingAt string                `json:"last_reading_at,omitempty"`
-	Scale         serialport.LinkStatus `json:"scale"`
-	Decoder       indicator.Stats       `json:"decoder"`
-	Passages      uint64                `json:"passages"`
-	PlatesDropped uint64                `json:"plates_dropped"`
-	StoreErrors   uint64                `json:"store_errors"`
-	LastError     string                `json:"last_error,omitempty"`
-	LastPassageAt string                `json:"last_passage_at,omitempty"`
-}
+type Status = wire.LaneStatus
 
 // Status reports the lane's state; safe from any goroutine.
 func (l *Lane) Status() Status {
@@ -343,4 +322,13 @@ func (l *Lane) Status() Status {
 		s.LastPassageAt = p.EndedAt
 	}
 	return s
+}
+
+// setActive tells the checks that work while a truck is present whether one is.
+func (l *Lane) setActive(on bool) {
+	for _, c := range l.o.Checks {
+		if p, ok := c.(checks.Presence); ok {
+			p.SetActive(on)
+		}
+	}
 }

@@ -6,77 +6,40 @@ import (
 	"testing"
 	"time"
 
+	"sitegate/agent/checks"
+	_ "sitegate/agent/checks/all"
+	"sitegate/agent/wire"
+	config "sitegate/firmware-config"
 	"sitegate/models"
 	"sitegate/models/registry"
 )
 
-func TestMudResult(t *testing.T) {
-	judged := func(cam string, score float64) MudOutcome {
-		return MudOutcome{Camera: cam, Scorer: "classic", Judged: true, Score: score, Threshold: 0.5,
-			Regions: []MudRegion{{Name: "wheels", Score: score}}, Raw: []byte{1}, Annotated: []byte{2}}
-	}
-	down := MudOutcome{Camera: "side", Threshold: 0.5, Reason: "camera side is down"}
-	cases := []struct {
-		name      string
-		outs      []MudOutcome
-		verdict   models.Verdict
-		camera    string
-		reason    string
-		evidence  int
-		wantScore float64
-	}{
-		{"clean", []MudOutcome{judged("wheels", 0.2)}, models.OK, "wheels", "", 2, 0.2},
-		{"muddy", []MudOutcome{judged("wheels", 0.8)}, models.Alarm, "wheels", "", 2, 0.8},
-		{"at threshold", []MudOutcome{judged("wheels", 0.5)}, models.Alarm, "wheels", "", 2, 0.5},
-		{"camera down", []MudOutcome{down}, models.Unknown, "", "camera side is down", 0, 0},
-		{"one down, one judged", []MudOutcome{down, judged("wheels", 0.3)}, models.OK, "wheels", "camera side is down", 2, 0.3},
-		{"alarm wins", []MudOutcome{judged("a", 0.45), judged("b", 0.7)}, models.Alarm, "b", "", 4, 0.7},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, ev := mudResult(tc.outs)
-			if r.Verdict != tc.verdict || r.Camera != tc.camera || len(ev) != tc.evidence {
-				t.Fatalf("result %+v, %d evidence", r, len(ev))
-			}
-			if tc.reason != "" && !strings.Contains(r.Reason, tc.reason) {
-				t.Errorf("reason %q, want %q", r.Reason, tc.reason)
-			}
-			if tc.verdict == models.Unknown {
-				if r.Score != nil {
-					t.Errorf("unknown verdict with a score")
-				}
-				return
-			}
-			if r.Score == nil || *r.Score != tc.wantScore || r.Threshold != 0.5 || len(r.Regions) != 1 {
-				t.Errorf("result %+v", r)
-			}
-		})
-	}
+// testChecks are every registered check with the default rules and the given cameras.
+func testChecks(cams ...checks.Camera) []checks.Check {
+	return checks.Build(checks.Deps{Rules: func() config.Rules { return config.Rules{} }, Cameras: cams})
 }
 
 type fakeWatcher struct {
 	active  []bool
-	out     MudOutcome
-	caption MudCaption
+	out     checks.VisionOutcome
+	caption checks.Caption
 }
 
 func (f *fakeWatcher) SetActive(on bool) { f.active = append(f.active, on) }
-func (f *fakeWatcher) Take(c MudCaption) MudOutcome {
+func (f *fakeWatcher) Take(c checks.Caption) checks.VisionOutcome {
 	f.caption = c
 	return f.out
 }
 
 func TestPassageMudCheck(t *testing.T) {
-	fw := &fakeWatcher{out: MudOutcome{Camera: "wheels", Scorer: "onnx", Judged: true, Score: 0.91, Threshold: 0.5,
-		Regions: []MudRegion{{Name: "wheels", Score: 0.91}, {Name: "lower-body", Score: 0.2}}, Raw: []byte("raw"), Annotated: []byte("ann"), At: time.Now()}}
-	l := &Lane{o: Options{Cameras: []Camera{{ID: "wheels", Mud: fw}}}}
+	fw := &fakeWatcher{out: checks.VisionOutcome{Camera: "wheels", Scorer: "onnx", Judged: true, Score: 0.91, Threshold: 0.5,
+		Regions: []wire.RegionScore{{Name: "wheels", Score: 0.91}, {Name: "lower-body", Score: 0.2}}, Raw: []byte("raw"), Annotated: []byte("ann"), At: time.Now()}}
+	cs := testChecks(checks.Camera{ID: "wheels", Vision: map[string]checks.VisionWatcher{"mud": fw}})
 	d := draft{startedAt: time.Now(), endedAt: time.Now(), stable: true, grossKg: 31200, weighed: true}
-	m, ev := l.takeMud(d)
-	if m == nil || len(ev) != 2 || fw.caption.WeightKg != 31200 {
-		t.Fatalf("takeMud = %+v, %d evidence, caption %+v", m, len(ev), fw.caption)
+	p, ev := judge(d, registry.Empty(), cs, time.UTC)
+	if len(ev) != 2 || fw.caption.WeightKg != 31200 {
+		t.Fatalf("judge gave %d evidence, caption %+v", len(ev), fw.caption)
 	}
-	d.mud, d.evidence = m, ev
-	p := judge(d, registry.Empty(), 0, time.UTC)
 	if p.Checks.Mud.Verdict != models.Alarm || !contains(p.Alarms, "mud") || len(p.Evidence) != 2 {
 		t.Fatalf("passage %+v", p)
 	}
@@ -91,9 +54,16 @@ func TestPassageMudCheck(t *testing.T) {
 		t.Errorf("evidence %s", names)
 	}
 	// A lane without mud cameras keeps the plain unknown.
-	plain := &Lane{o: Options{Cameras: []Camera{{ID: "wheels"}}}}
-	if m, _ := plain.takeMud(d); m != nil {
-		t.Errorf("mud result without a watcher: %+v", m)
+	plain, ev := judge(d, registry.Empty(), testChecks(checks.Camera{ID: "wheels"}), time.UTC)
+	if plain.Checks.Mud.Verdict != models.Unknown || plain.Checks.Mud.Reason != "mud vision is not enabled on this lane" || len(ev) != 0 {
+		t.Errorf("mud result without a watcher: %+v, %d evidence", plain.Checks.Mud, len(ev))
+	}
+	// The lane tells presence-aware checks when a truck is in the lane.
+	l := &Lane{o: Options{Checks: cs}}
+	l.setActive(true)
+	l.setActive(false)
+	if len(fw.active) != 2 || !fw.active[0] || fw.active[1] {
+		t.Errorf("watcher told %v, want [true false]", fw.active)
 	}
 }
 

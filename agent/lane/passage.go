@@ -5,154 +5,56 @@ import (
 	"encoding/hex"
 	"time"
 
-	"sitegate/models"
-	"sitegate/models/overload"
+	"sitegate/agent/checks"
+	"sitegate/agent/wire"
 	"sitegate/models/registry"
 )
 
-// TimeLayout is how passages write times: RFC 3339 with milliseconds and the local offset.
-const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+// Passage is the message a lane stores for each truck (wire.Passage).
+type Passage = wire.Passage
 
-// Passage is one truck's transit of one lane, as published on the passage topic (CONTRACT 6).
-type Passage struct {
-	Schema    string         `json:"schema"`
-	ID        string         `json:"id"`
-	Seq       uint64         `json:"seq"`
-	Site      string         `json:"site"`
-	Gateway   string         `json:"gateway"`
-	Lane      string         `json:"lane"`
-	Direction string         `json:"direction"`
-	StartedAt string         `json:"started_at"`
-	EndedAt   string         `json:"ended_at"`
-	Plate     *PlateInfo     `json:"plate"`
-	Weight    *WeightInfo    `json:"weight"`
-	Vehicle   *VehicleInfo   `json:"vehicle"`
-	Checks    Checks         `json:"checks"`
-	Alarms    []string       `json:"alarms"`
-	Evidence  []EvidenceInfo `json:"evidence"`
-	// EndReason says why a passage ended other than by the truck leaving: "silence" (the
-	// indicator was lost mid-visit) or "shutdown" (the agent stopped mid-visit).
-	EndReason string `json:"end_reason,omitempty"`
-}
+// TimeLayout is how passages write times.
+const TimeLayout = wire.TimeLayout
 
-// PlateInfo is the plate camera's read.
-type PlateInfo struct {
-	Text       string  `json:"text"`
-	Color      string  `json:"color,omitempty"`
-	Confidence float64 `json:"confidence,omitempty"`
-	Time       string  `json:"time,omitempty"`
-}
-
-// WeightInfo is the weighing. PeakKg is the highest reading of the visit.
-type WeightInfo struct {
-	GrossKg float64 `json:"gross_kg"`
-	Stable  bool    `json:"stable"`
-	PeakKg  float64 `json:"peak_kg,omitempty"`
-}
-
-// VehicleInfo is what the registry says of the plate.
-type VehicleInfo struct {
-	Registered  bool    `json:"registered"`
-	Axles       int     `json:"axles,omitempty"`
-	MaxGrossKg  float64 `json:"max_gross_kg,omitempty"`
-	RatedLoadKg float64 `json:"rated_load_kg,omitempty"`
-}
-
-// Checks are the passage's judgements.
-type Checks struct {
-	Overload overload.Result `json:"overload"`
-	Registry registry.Result `json:"registry"`
-	// Permit is the registered vehicle's permit (dates and hours) at the passage's start.
-	Permit registry.Result `json:"permit"`
-	Mud    MudResult       `json:"mud"`
-}
-
-// MudResult is the mud check: the verdict of the camera that judged (the one in alarm, else
-// the highest score), its score against its threshold, and each region's score.
-type MudResult struct {
-	Verdict   models.Verdict `json:"verdict"`
-	Score     *float64       `json:"score,omitempty"`
-	Threshold float64        `json:"threshold,omitempty"`
-	Camera    string         `json:"camera,omitempty"`
-	Scorer    string         `json:"scorer,omitempty"`
-	Regions   []MudRegion    `json:"regions,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
-}
-
-// EvidenceInfo names an image published on evidence/{passage_id}/{name} before the passage.
-type EvidenceInfo struct {
-	Name   string `json:"name"`
-	Camera string `json:"camera"`
-	Bytes  int    `json:"bytes"`
-	SHA256 string `json:"sha256"`
-	Time   string `json:"time,omitempty"`
-}
-
-// judge turns a draft into a passage (without id and seq).
-func judge(d draft, reg *registry.Registry, toleranceKg float64, loc *time.Location) Passage {
+// judge turns a draft into a passage (without id and seq): the facts every check reads, then
+// each check in order. It returns the passage's evidence: the draft's and what checks added.
+func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Location) (Passage, []Evidence) {
 	p := Passage{
-		Schema:    "sitegate.passage/v1",
+		Schema:    wire.PassageSchema,
 		StartedAt: d.startedAt.In(loc).Format(TimeLayout),
 		EndedAt:   d.endedAt.In(loc).Format(TimeLayout),
 		EndReason: d.endReason,
-		Alarms:    []string{},
-		Evidence:  []EvidenceInfo{},
+		Evidence:  []wire.EvidenceInfo{},
 	}
+	f := &checks.Facts{StartedAt: d.startedAt, EndedAt: d.endedAt, Location: loc, Plate: d.plate,
+		Weighed: d.weighed, Stable: d.stable, GrossKg: d.grossKg, PeakKg: d.peakKg}
 	havePlate := d.plate != nil
+	f.Lookup, f.Vehicle, f.Registered = reg.Check(f.PlateText(), havePlate)
 	if havePlate {
-		p.Plate = &PlateInfo{Text: d.plate.Plate, Color: d.plate.Color, Confidence: d.plate.Confidence}
+		p.Plate = &wire.PlateInfo{Text: d.plate.Plate, Color: d.plate.Color, Confidence: d.plate.Confidence}
 		if !d.plate.Time.IsZero() {
 			p.Plate.Time = d.plate.Time.In(loc).Format(TimeLayout)
 		}
+		p.Vehicle = &wire.VehicleInfo{Registered: f.Registered, Axles: f.Vehicle.Axles, MaxGrossKg: f.Vehicle.MaxGrossKg, RatedLoadKg: f.Vehicle.RatedLoadKg}
 	}
 	if d.stable {
-		p.Weight = &WeightInfo{GrossKg: d.grossKg, Stable: true, PeakKg: d.peakKg}
+		p.Weight = &wire.WeightInfo{GrossKg: d.grossKg, Stable: true, PeakKg: d.peakKg}
 	}
-	plateText := ""
-	if havePlate {
-		plateText = d.plate.Plate
-	}
-	regRes, veh, registered := reg.Check(plateText, havePlate)
-	p.Checks.Permit = registry.Result{Verdict: models.Unknown, Reason: regRes.Reason}
-	if registered {
-		p.Checks.Permit = registry.CheckPermit(veh, d.startedAt.In(loc))
-	} else if regRes.Verdict == models.Alarm {
-		p.Checks.Permit.Reason = "plate not in registry"
-	}
-	p.Checks.Registry = regRes
-	if havePlate {
-		p.Vehicle = &VehicleInfo{Registered: registered, Axles: veh.Axles, MaxGrossKg: veh.MaxGrossKg, RatedLoadKg: veh.RatedLoadKg}
-	}
-	p.Checks.Overload = overload.Check(d.grossKg, d.stable,
-		overload.Vehicle{Registered: registered, Axles: veh.Axles, MaxGrossKg: veh.MaxGrossKg}, toleranceKg)
-	if !d.weighed {
-		p.Checks.Overload.Reason = "no weighing took place"
-	}
-	p.Checks.Mud = MudResult{Verdict: models.Unknown, Reason: "mud vision is not enabled on this lane"}
-	if d.mud != nil {
-		p.Checks.Mud = *d.mud
-	}
-	for _, c := range []struct {
-		name string
-		v    models.Verdict
-	}{{"overload", p.Checks.Overload.Verdict}, {"registry", p.Checks.Registry.Verdict}, {"permit", p.Checks.Permit.Verdict}, {"mud", p.Checks.Mud.Verdict}} {
-		if c.v == models.Alarm {
-			p.Alarms = append(p.Alarms, c.name)
-		}
-	}
+	p.Alarms = checks.Run(cs, f, &p.Checks)
 	if !havePlate {
-		p.Alarms = append(p.Alarms, "no_plate")
+		p.Alarms = append(p.Alarms, wire.AlarmNoPlate)
 	}
 	if !d.stable {
-		p.Alarms = append(p.Alarms, "no_weight")
+		p.Alarms = append(p.Alarms, wire.AlarmNoWeight)
 	}
-	for _, e := range d.evidence {
+	evidence := append(d.evidence[:len(d.evidence):len(d.evidence)], f.Evidence()...)
+	for _, e := range evidence {
 		sum := sha256.Sum256(e.JPEG)
-		info := EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
+		info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
 		if !e.At.IsZero() {
 			info.Time = e.At.In(loc).Format(TimeLayout)
 		}
 		p.Evidence = append(p.Evidence, info)
 	}
-	return p
+	return p, evidence
 }

@@ -42,7 +42,7 @@ func TestJudge(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.d.startedAt, c.d.endedAt = t0, t0.Add(18500*time.Millisecond)
-			got := judge(c.d, reg, 0, cst)
+			got, _ := judge(c.d, reg, testChecks(), cst)
 			if !slices.Equal(got.Alarms, c.alarms) {
 				t.Errorf("alarms %v, want %v", got.Alarms, c.alarms)
 			}
@@ -59,7 +59,7 @@ func TestJudge(t *testing.T) {
 func TestPassageJSONMatchesTheContract(t *testing.T) {
 	d := draft{plate: &plate.Read{Plate: "浙F12345", Color: "yellow", Confidence: 0.97}, weighed: true, stable: true, grossKg: 31200,
 		startedAt: t0, endedAt: t0.Add(18500 * time.Millisecond), evidence: []Evidence{{Name: "wheels.jpg", Camera: "wheels", JPEG: []byte("jpeg")}}}
-	p := judge(d, testRegistry(t), 0, time.FixedZone("CST", 8*3600))
+	p, _ := judge(d, testRegistry(t), testChecks(), time.FixedZone("CST", 8*3600))
 	body, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestPassageJSONMatchesTheContract(t *testing.T) {
 	if ev["name"] != "wheels.jpg" || ev["camera"] != "wheels" || ev["bytes"] != 4.0 || ev["sha256"] != hex.EncodeToString(sum[:]) {
 		t.Errorf("evidence %v", ev)
 	}
-	none := judge(draft{weighed: true, startedAt: t0, endedAt: t0}, testRegistry(t), 0, time.UTC)
+	none, _ := judge(draft{weighed: true, startedAt: t0, endedAt: t0}, testRegistry(t), testChecks(), time.UTC)
 	body, _ = json.Marshal(none)
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func TestJudgePermit(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := draft{plate: &plate.Read{Plate: c.plate}, weighed: true, stable: true, grossKg: 20000,
 				startedAt: c.at, endedAt: c.at.Add(10 * time.Second)}
-			got := judge(d, reg, 0, cst)
+			got, _ := judge(d, reg, testChecks(), cst)
 			if got.Checks.Permit.Verdict != c.verdict || !slices.Equal(got.Alarms, c.alarms) {
 				t.Fatalf("permit %+v alarms %v", got.Checks.Permit, got.Alarms)
 			}

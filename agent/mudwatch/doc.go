@@ -3,6 +3,6 @@
 // camera's scorer (models/mud), and keeps the frame that shows the regions best, so the lane
 // can take the result, with a raw and an annotated JPEG as evidence, without waiting.
 //
-// It imports drivers/camera, models/mud and agent/lane (for the result types); the lane never
+// It imports drivers/camera, models/mud and agent/checks (for the result types); the lane never
 // imports it. Every use of gocv is in files built without the nocv tag.
 package mudwatch

@@ -8,7 +8,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"sitegate/agent/lane"
+	"sitegate/agent/checks"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
 	"sitegate/testbench/scene"
@@ -29,7 +29,7 @@ func TestNoMatLeak(t *testing.T) {
 		w.SetActive(true)
 		for i := 0; i < 3; i++ {
 			waitFor(t, "analyses", func() bool { return w.Analysed() >= 2 })
-			if out := w.Take(lane.MudCaption{Plate: "浙F12345"}); !out.Judged {
+			if out := w.Take(checks.Caption{Plate: "浙F12345"}); !out.Judged {
 				t.Fatalf("not judged: %+v", out)
 			}
 		}

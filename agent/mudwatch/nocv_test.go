@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"sitegate/agent/lane"
+	"sitegate/agent/checks"
 	"sitegate/models/mud"
 )
 
 func TestNoVision(t *testing.T) {
 	w := New(Options{CameraID: "wheels", Threshold: 0.5, Scorer: mud.Config{Scorer: mud.Classic}})
 	w.SetActive(true)
-	out := w.Take(lane.MudCaption{})
+	out := w.Take(checks.Caption{})
 	if out.Judged || !strings.Contains(out.Reason, "-tags nocv") || out.Camera != "wheels" {
 		t.Fatalf("outcome %+v", out)
 	}

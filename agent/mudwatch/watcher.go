@@ -14,7 +14,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"sitegate/agent/lane"
+	"sitegate/agent/checks"
+	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
 )
@@ -142,12 +143,12 @@ func (w *Watcher) analyse() {
 
 // Take returns the judgement of the best frame since the last Take, with its evidence, and
 // starts afresh. caption is written on the annotated image.
-func (w *Watcher) Take(caption lane.MudCaption) lane.MudOutcome {
+func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {
 	w.mu.Lock()
 	frame, has, res, at, frames, lastErr := w.best, w.hasBest, w.bestRes, w.bestAt, w.frames, w.lastErr
 	w.best, w.hasBest, w.bestRes, w.frames, w.lastErr = gocv.Mat{}, false, mud.Result{}, 0, ""
 	w.mu.Unlock()
-	out := lane.MudOutcome{Camera: w.o.CameraID, Threshold: w.o.Threshold}
+	out := checks.VisionOutcome{Camera: w.o.CameraID, Threshold: w.o.Threshold}
 	if w.scorer != nil {
 		out.Scorer = w.scorer.Name()
 	}
@@ -158,7 +159,7 @@ func (w *Watcher) Take(caption lane.MudCaption) lane.MudOutcome {
 	defer frame.Close()
 	out.Judged, out.Score, out.At = true, res.Score, at
 	for _, r := range res.Regions {
-		out.Regions = append(out.Regions, lane.MudRegion{Name: r.Name, Score: r.Score})
+		out.Regions = append(out.Regions, wire.RegionScore{Name: r.Name, Score: r.Score})
 	}
 	var err error
 	if out.Raw, err = encode(frame); err != nil {
@@ -219,7 +220,7 @@ var (
 )
 
 // annotate outlines and scores each region and writes the verdict, plate, weight and time.
-func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float64, c lane.MudCaption, at time.Time) {
+func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float64, c checks.Caption, at time.Time) {
 	if m.Type() != gocv.MatTypeCV8UC3 {
 		conv := gocv.NewMat()
 		if m.Type() == gocv.MatTypeCV8UC1 {

@@ -6,7 +6,7 @@ import (
 	"context"
 	"fmt"
 
-	"sitegate/agent/lane"
+	"sitegate/agent/checks"
 	"sitegate/models/mud"
 )
 
@@ -26,7 +26,7 @@ func (w *Watcher) SetActive(bool) {}
 func (w *Watcher) Run(ctx context.Context) { <-ctx.Done() }
 
 // Take reports that vision is absent.
-func (w *Watcher) Take(lane.MudCaption) lane.MudOutcome {
-	return lane.MudOutcome{Camera: w.o.CameraID, Threshold: w.o.Threshold,
+func (w *Watcher) Take(checks.Caption) checks.VisionOutcome {
+	return checks.VisionOutcome{Camera: w.o.CameraID, Threshold: w.o.Threshold,
 		Reason: fmt.Sprintf("camera %s: %v", w.o.CameraID, mud.ErrNoVision)}
 }

@@ -13,7 +13,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"sitegate/agent/lane"
+	"sitegate/agent/checks"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
 	"sitegate/testbench/scene"
@@ -85,13 +85,13 @@ func TestWatcherJudgesWhileActive(t *testing.T) {
 			run(t, w.Run)
 			waitFor(t, "the camera", func() bool { return cam.Status().State == camera.StateStreaming })
 			// Inactive: nothing is analysed.
-			if out := w.Take(lane.MudCaption{}); out.Judged || w.Analysed() != 0 {
+			if out := w.Take(checks.Caption{}); out.Judged || w.Analysed() != 0 {
 				t.Fatalf("judged while inactive: %+v", out)
 			}
 			w.SetActive(true)
 			waitFor(t, "a few analyses", func() bool { return w.Analysed() >= 3 })
 			w.SetActive(false)
-			out := w.Take(lane.MudCaption{Plate: "浙F12345", WeightKg: 31200})
+			out := w.Take(checks.Caption{Plate: "浙F12345", WeightKg: 31200})
 			if !out.Judged || out.Camera != "wheels" || out.Threshold != 0.5 || len(out.Regions) != 2 || out.At.IsZero() {
 				t.Fatalf("outcome %+v", out)
 			}
@@ -106,7 +106,7 @@ func TestWatcherJudgesWhileActive(t *testing.T) {
 				m.Close()
 			}
 			// Take starts afresh.
-			if again := w.Take(lane.MudCaption{}); again.Judged {
+			if again := w.Take(checks.Caption{}); again.Judged {
 				t.Errorf("second Take judged again: %+v", again)
 			}
 		})
@@ -132,7 +132,7 @@ func TestWatcherUnknownReasons(t *testing.T) {
 			run(t, w.Run)
 			waitFor(t, "the camera down", func() bool { return cam.Status().State == camera.StateDown })
 			w.SetActive(true)
-			out := w.Take(lane.MudCaption{})
+			out := w.Take(checks.Caption{})
 			if out.Judged || !strings.Contains(out.Reason, tc.want) || len(out.Raw) > 0 {
 				t.Fatalf("outcome %+v, want unknown with %q", out, tc.want)
 			}
@@ -163,7 +163,7 @@ func TestWatcherForgetsThePreviousTruck(t *testing.T) {
 	stopCam()          // from now on the camera has no frame at all
 	w.SetActive(true)  // the next truck
 	waitFor(t, "the camera to be down", func() bool { return cam.Status().State == camera.StateDown })
-	if out := w.Take(lane.MudCaption{}); out.Judged {
+	if out := w.Take(checks.Caption{}); out.Judged {
 		t.Fatalf("the next truck was judged on the previous truck's frame: %+v", out)
 	}
 }

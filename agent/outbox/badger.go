@@ -521,7 +521,7 @@ func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 	if len(dropped) > 0 {
 		st.drops.Events++
 		for _, d := range dropped {
-			st.drops.count(d.Kind, d.Bytes)
+			countDrop(&st.drops, d.Kind, d.Bytes)
 		}
 		if a, ok := b.announcement(reason, dropped); ok {
 			puts = append(puts, put{m: a, x: meta{seq: st.next, size: msgSize(a), kind: KindAnnouncement, at: now}})

@@ -149,7 +149,7 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 		ds = append(ds, d)
 		st.depth--
 		st.bytes -= x.size
-		st.drops.count(x.kind, x.size)
+		countDrop(&st.drops, x.kind, x.size)
 		headGone = headGone || x.seq == st.head
 		if x.blob {
 			blobs = append(blobs, x.seq)

@@ -143,7 +143,7 @@ func (m *Memory) dropWhere(reason string, match func(memEntry) bool, need int64)
 func (m *Memory) announce(reason string, ds []Dropped, now int64) {
 	m.drops.Events++
 	for _, d := range ds {
-		m.drops.count(d.Kind, d.Bytes)
+		countDrop(&m.drops, d.Kind, d.Bytes)
 	}
 	if m.o.Announce == nil {
 		return

@@ -7,9 +7,12 @@
 package outbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"sitegate/agent/wire"
 )
 
 // Kind says what a message is, which decides what a bound drops first: evidence before
@@ -67,30 +70,13 @@ type Entry struct {
 	Message
 }
 
-// Stats describes the backlog and what the bounds dropped.
-type Stats struct {
-	Depth     int    `json:"depth"`      // messages waiting
-	Bytes     int64  `json:"bytes"`      // payload and topic bytes waiting
-	OldestSeq uint64 `json:"oldest_seq"` // 0 when empty
-	// OldestUnixMs is when the oldest waiting message was appended (Unix ms); 0 when empty.
-	OldestUnixMs int64     `json:"oldest_unix_ms"`
-	Batches      uint64    `json:"batches"` // batches appended since the store was created
-	Drops        DropStats `json:"drops"`
-}
+// Stats describe what the outbox holds, as the status message reports it.
+type Stats = wire.OutboxStats
 
-// DropStats counts messages dropped by a bound since the store was created.
-type DropStats struct {
-	Evidence      uint64 `json:"evidence"`
-	Passages      uint64 `json:"passages"`
-	Announcements uint64 `json:"announcements"`
-	Bytes         int64  `json:"bytes"`
-	Events        uint64 `json:"events"` // drop passes, each announced by one message
-}
+// DropStats count messages dropped by a bound since the store was created.
+type DropStats = wire.DropStats
 
-// Total is the number of messages dropped.
-func (d DropStats) Total() uint64 { return d.Evidence + d.Passages + d.Announcements }
-
-func (d *DropStats) count(k Kind, bytes int64) {
+func countDrop(d *DropStats, k Kind, bytes int64) {
 	switch k {
 	case KindEvidence:
 		d.Evidence++
@@ -178,4 +164,21 @@ type Item struct {
 	Ref   string    `json:"id,omitempty"`
 	Bytes int64     `json:"bytes"`
 	At    time.Time `json:"appended_at"`
+}
+
+// DropsAnnouncer returns the Announce function that turns a drop report into the gateway's
+// drops message (CONTRACT 6, topic drops), so the outbox announces its own losses.
+func DropsAnnouncer(t wire.Gateway) func(DropReport) Message {
+	return func(r DropReport) Message {
+		d := wire.Drops{Schema: wire.DropsSchema, Site: t.Site, Gateway: t.Gateway,
+			Time: r.At.Format(wire.TimeLayout), Reason: r.Reason, Dropped: []wire.DroppedItem{}}
+		for _, x := range r.Dropped {
+			d.AddDropped(wire.DroppedItem{Seq: x.Batch, Kind: x.Kind.String(), Ref: x.Ref, Topic: x.Topic, Bytes: x.Bytes})
+		}
+		b, err := json.Marshal(d)
+		if err != nil { // cannot happen with these types; announce the bare facts
+			b = []byte(`{"schema":"` + wire.DropsSchema + `","reason":"` + r.Reason + `"}`)
+		}
+		return Message{Topic: t.Drops(), Payload: b, QoS: 1, Kind: KindAnnouncement}
+	}
 }

@@ -31,14 +31,6 @@ type Report struct {
 	Items      []Item  `json:"items,omitempty"`
 }
 
-// OldestAge is how long the oldest waiting message has waited at now; 0 when empty or unknown.
-func (s Stats) OldestAge(now time.Time) time.Duration {
-	if s.Depth == 0 || s.OldestUnixMs == 0 {
-		return 0
-	}
-	return max(now.Sub(time.UnixMilli(s.OldestUnixMs)), 0)
-}
-
 // NewReport describes box, stored in dir, with up to list items.
 func NewReport(source, dir string, box Lister, list int) (Report, error) {
 	r := Report{Source: source, Dir: dir, Stats: box.Stats()}

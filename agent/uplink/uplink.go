@@ -25,6 +25,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"sitegate/agent/outbox"
+	"sitegate/agent/wire"
 )
 
 // Options configures an Uplink.
@@ -52,14 +53,7 @@ type Options struct {
 }
 
 // Status is the uplink's state, as reported to operators.
-type Status struct {
-	Connected  bool   `json:"connected"`
-	Reconnects uint64 `json:"reconnects"` // connections made after the first one
-	Published  uint64 `json:"published"`  // outbox entries PUBACKed and deleted
-	InFlight   int    `json:"in_flight"`
-	LastError  string `json:"last_error"`
-	TLS        bool   `json:"tls"`
-}
+type Status = wire.UplinkStatus
 
 // pollInterval bounds how long a new outbox entry can wait if a notification is missed.
 const pollInterval = time.Second

@@ -23,7 +23,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"sitegate/agent/gateway"
-	"sitegate/agent/lane"
+	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 	mudmodel "sitegate/models/mud/model"
 	"sitegate/testbench/broker"
@@ -42,7 +42,7 @@ type Options struct {
 	// Trucks overrides the default three trucks.
 	Trucks []Truck
 	// OnPassage, if set, sees every passage the live view receives, after its evidence.
-	OnPassage func(p lane.Passage, evidenceFiles map[string]string)
+	OnPassage func(p wire.Passage, evidenceFiles map[string]string)
 }
 
 // Truck is one scripted truck.
@@ -129,7 +129,7 @@ func Run(ctx context.Context, o Options) error {
 
 	view := newViewer(o.Out, filepath.Join(o.Dir, "evidence"))
 	view.onPassage = o.OnPassage
-	sub, err := view.connect(b.URL(), gateway.Root(cfg.Site, cfg.Gateway)+"/#")
+	sub, err := view.connect(b.URL(), wire.Topics(cfg.Site, cfg.Gateway).All())
 	if err != nil {
 		return err
 	}
@@ -259,15 +259,15 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 type viewer struct {
 	out         io.Writer
 	evidenceDir string
-	passages    chan lane.Passage
+	passages    chan wire.Passage
 	mu          sync.Mutex
 	saved       map[string]string // evidence topic suffix → file
 	lastState   string
-	onPassage   func(lane.Passage, map[string]string)
+	onPassage   func(wire.Passage, map[string]string)
 }
 
 func newViewer(out io.Writer, dir string) *viewer {
-	return &viewer{out: out, evidenceDir: dir, passages: make(chan lane.Passage, 16), saved: map[string]string{}}
+	return &viewer{out: out, evidenceDir: dir, passages: make(chan wire.Passage, 16), saved: map[string]string{}}
 }
 
 func (v *viewer) connect(url, topic string) (mqtt.Client, error) {
@@ -285,23 +285,24 @@ func (v *viewer) connect(url, topic string) (mqtt.Client, error) {
 }
 
 func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
-	parts := strings.Split(m.Topic(), "/")
-	if len(parts) < 5 {
+	t, err := wire.Parse(m.Topic())
+	if err != nil || t.Gateway == "" {
 		return
 	}
-	switch kind := parts[4]; {
-	case kind == "evidence" && len(parts) == 7:
-		dir := filepath.Join(v.evidenceDir, parts[5])
-		file := filepath.Join(dir, filepath.Base(parts[6]))
+	switch kind := t.Kind; {
+	case kind == wire.KindEvidence && len(t.Rest) == 2:
+		id, name := t.Rest[0], t.Rest[1]
+		dir := filepath.Join(v.evidenceDir, id)
+		file := filepath.Join(dir, filepath.Base(name))
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			if err := os.WriteFile(file, m.Payload(), 0o644); err == nil {
 				v.mu.Lock()
-				v.saved[parts[5]+"/"+parts[6]] = file
+				v.saved[id+"/"+name] = file
 				v.mu.Unlock()
 			}
 		}
-	case kind == "passage":
-		var p lane.Passage
+	case kind == wire.KindPassage:
+		var p wire.Passage
 		if err := json.Unmarshal(m.Payload(), &p); err != nil {
 			fmt.Fprintf(v.out, "  (unreadable passage: %v)\n", err)
 			return
@@ -314,7 +315,7 @@ func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
 		case v.passages <- p:
 		default:
 		}
-	case kind == "status":
+	case kind == wire.KindStatus:
 		var s struct{ State string }
 		if json.Unmarshal(m.Payload(), &s) == nil && s.State != v.lastState {
 			v.lastState = s.State
@@ -323,7 +324,7 @@ func (v *viewer) handle(_ mqtt.Client, m mqtt.Message) {
 	}
 }
 
-func (v *viewer) print(p lane.Passage) map[string]string {
+func (v *viewer) print(p wire.Passage) map[string]string {
 	plateText, weight := "(no plate)", "(no weight)"
 	if p.Plate != nil {
 		plateText = p.Plate.Text

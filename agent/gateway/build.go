@@ -1,0 +1,207 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sitegate/agent/checks"
+	checkmud "sitegate/agent/checks/mud"
+	"sitegate/agent/lane"
+	"sitegate/agent/mudwatch"
+	"sitegate/agent/wire"
+	"sitegate/drivers/camera"
+	"sitegate/drivers/indicator"
+	"sitegate/drivers/plate"
+	"sitegate/drivers/serialport"
+	config "sitegate/firmware-config"
+	"sitegate/models/deck"
+	"sitegate/models/mud"
+)
+
+// builder makes the gateway's lanes and plate listeners from their config (parts.Builder).
+type builder struct{ g *Gateway }
+
+// laneUnit is one lane with its cameras and their mud watchers.
+type laneUnit struct {
+	cfg      config.Lane
+	lane     *lane.Lane
+	cams     []*camera.Camera
+	watchers []*mudwatch.Watcher
+	log      func(msg string, args ...any)
+
+	stopLane, stopCams context.CancelFunc
+	laneDone, camsDone sync.WaitGroup
+}
+
+// Unit builds lane lc, its cameras and its checks; nothing runs before Start.
+func (b builder) Unit(lc config.Lane) *laneUnit {
+	g := b.g
+	u := &laneUnit{cfg: lc, log: g.log.Error}
+	var cams []lane.Camera
+	var checkCams []checks.Camera
+	for _, cc := range lc.Cameras {
+		cam := camera.New(camera.Options{ID: cc.ID, URL: cc.URL, Logger: g.log})
+		u.cams = append(u.cams, cam)
+		cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
+		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
+		if w := newMudWatcher(g, cc, cam); w != nil {
+			cv.Vision[checkmud.Name] = w
+			u.watchers = append(u.watchers, w)
+		}
+		checkCams = append(checkCams, cv)
+	}
+	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams})
+	u.lane = newLane(g, lc, cams, cs)
+	return u
+}
+
+// newLane builds the lane of lc: its serial link and decoder, its deck and its checks.
+func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check) *lane.Lane {
+	bits, parity, stop, _ := serialport.ParseFraming(lc.Scale.Framing) // validated with the config
+	mode := serialport.Mode{Baud: lc.Scale.Baud, DataBits: bits, Parity: parity, StopBits: stop}
+	backend, _ := serialport.Backend(lc.Scale.Backend) // validated with the config
+	// usb:VID:PID[:SERIAL] is looked up at every (re)open, so renumbering does not matter.
+	link := serialport.NewLink("scale "+lc.ID, lc.Scale.Port, mode, serialport.WithUSB(backend, nil), serialport.LinkOptions{
+		IdleReopen: lc.Scale.SilenceTimeout.D(),
+		Logger:     g.log,
+	})
+	dec, _ := indicator.Lookup(lc.Scale.Protocol)
+	laneID := lc.ID
+	return lane.New(lane.Options{
+		Site: g.cfg.Site, Gateway: g.cfg.Gateway, ID: lc.ID, Direction: lc.Direction,
+		PlateWindow: lc.PlateWindow.D(), PlateOnlyTimeout: lc.PlateOnlyTimeout.D(),
+		Deck: deck.Params{
+			OnKg: lc.Scale.OnDeckKg, OffKg: lc.Scale.OffDeckKg, OffHold: lc.Scale.OffDeckHold.D(),
+			StableWindow: lc.Scale.StableWindow.D(), StableBandKg: lc.Scale.StableBandKg, Silence: lc.Scale.SilenceTimeout.D(),
+		},
+		Link: link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams, Checks: cs,
+		Registry: g.reg.Load, Box: g.box, Logger: g.log,
+		OnStored: g.onStored,
+		OnDeck: func(e deck.Event) {
+			if g.o.OnDeck != nil {
+				g.o.OnDeck(laneID, e)
+			}
+		},
+	})
+}
+
+// newMudWatcher builds the mud check of a camera that has regions of interest; nil otherwise.
+func newMudWatcher(g *Gateway, cc config.Camera, cam *camera.Camera) *mudwatch.Watcher {
+	if len(cc.ROIs) == 0 {
+		return nil
+	}
+	var regions []mud.Region
+	for _, r := range cc.ROIs {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			if len(p) == 2 { // validated with the config
+				reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+			}
+		}
+		regions = append(regions, reg)
+	}
+	return mudwatch.New(mudwatch.Options{
+		CameraID: cc.ID, Camera: cam, Regions: regions,
+		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model},
+		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log,
+	})
+}
+
+func (u *laneUnit) Start() {
+	camCtx, stopCams := context.WithCancel(context.Background())
+	laneCtx, stopLane := context.WithCancel(context.Background())
+	u.stopCams, u.stopLane = stopCams, stopLane
+	for _, cam := range u.cams {
+		u.camsDone.Go(func() { cam.Run(camCtx) })
+	}
+	for _, w := range u.watchers {
+		u.camsDone.Go(func() { w.Run(camCtx) })
+	}
+	u.laneDone.Go(func() {
+		if err := u.lane.Run(laneCtx); err != nil {
+			u.log("lane stopped", "lane", u.lane.ID(), "err", err)
+		}
+	})
+}
+
+func (u *laneUnit) StopLane() {
+	u.stopLane()
+	u.laneDone.Wait()
+}
+
+func (u *laneUnit) StopDevices() {
+	u.stopCams()
+	u.camsDone.Wait()
+}
+
+func (u *laneUnit) Plate(r plate.Read) { u.lane.Plate(r) }
+
+// Up reports whether the lane's devices came up: the scale's port is open.
+func (u *laneUnit) Up() (bool, string) {
+	s := u.lane.Status().Scale
+	if s.State == "open" {
+		return true, ""
+	}
+	return false, fmt.Sprintf("scale %s (%s) is %s: %s", u.cfg.ID, u.cfg.Scale.Port, s.State, s.LastError)
+}
+
+// plateUnit is one plate-push listener, retried with backoff when it fails.
+type plateUnit struct {
+	addr   string
+	srv    *plate.Server
+	status atomic.Pointer[string]
+	g      *Gateway
+	stop   context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// Listener builds the listener on addr for lanes.
+func (b builder) Listener(addr string, lanes []string, maxBody int64, sink func(string, plate.Read)) *plateUnit {
+	handlers := map[string]func(plate.Read){}
+	for _, id := range lanes {
+		handlers[id] = func(r plate.Read) { sink(id, r) }
+	}
+	return &plateUnit{addr: addr, g: b.g,
+		srv: plate.NewServer(plate.Options{Addr: addr, MaxBody: maxBody, Lanes: handlers, Logger: b.g.log})}
+}
+
+func (pu *plateUnit) Start() {
+	ctx, stop := context.WithCancel(context.Background())
+	pu.stop = stop
+	pu.done.Go(func() { pu.serve(ctx) })
+}
+
+func (pu *plateUnit) Stop() {
+	pu.stop()
+	pu.done.Wait()
+}
+
+func (pu *plateUnit) serve(ctx context.Context) {
+	backoff := time.Second
+	for {
+		err := pu.srv.Run(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		msg := fmt.Sprintf("plate listener %s: %v", pu.addr, err)
+		pu.status.Store(&msg)
+		pu.g.log.Error("plate listener failed, retrying", "addr", pu.addr, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+func (pu *plateUnit) wireStatus() wire.PlateStatus {
+	ps := wire.PlateStatus{Listen: pu.addr, Stats: pu.srv.Stats()}
+	if e := pu.status.Load(); e != nil {
+		ps.Error = *e
+	}
+	return ps
+}

@@ -1,0 +1,401 @@
+// Package remote is the gateway's side of the control plane (CONTRACT 6): desired configs
+// validated, applied with rollback and reported; the site registry taken, persisted and
+// reported; commands dispatched to their handlers. Messages come in on the uplink and are
+// handled on a worker of its own, so an MQTT callback never waits for an apply.
+//
+// It takes what it needs as functions and small interfaces (a Runner that runs a config, a
+// publish function, the current registry): it knows no lane, camera or broker client. The
+// rules of each message are in agent/control; the payloads in agent/wire.
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sitegate/agent/control"
+	"sitegate/agent/wire"
+	config "sitegate/firmware-config"
+	"sitegate/models/registry"
+)
+
+// Runner runs a config: it restarts what changed and waits up to timeout for what it started
+// to come up, returning why not when it did not.
+type Runner interface {
+	Run(ctx context.Context, cfg *config.Config, timeout time.Duration) error
+}
+
+// Publish sends one message now (not through the outbox): reports and replies.
+type Publish func(topic string, qos byte, retained bool, payload []byte) error
+
+// Options are what the control plane works with.
+type Options struct {
+	Local    *config.Config // the local file's config
+	Runner   Runner
+	Publish  Publish
+	Registry *registry.Current
+	// OnRegistry is called after a newer registry is taken (the gateway republishes its status).
+	OnRegistry func()
+	Logger     *slog.Logger
+}
+
+// Counts are the desired configs handled, by outcome.
+type Counts struct {
+	Version                       int64 // running desired version (0: the local file)
+	Applied, Rejected, RolledBack uint64
+}
+
+// Plane is a running control plane.
+type Plane struct {
+	o      Options
+	t      wire.Gateway
+	log    *slog.Logger
+	store  control.Store
+	trust  *control.Trust
+	cmds   *control.Commands
+	runCfg atomic.Pointer[config.Config]
+
+	desired  chan []byte // latest wins
+	registry chan []byte // latest wins
+
+	mu       sync.Mutex
+	applied  control.AppliedState // the running desired config (version 0: the local file)
+	handled  int64                // highest desired version applied, rejected or rolled back
+	reported *wire.Reported
+
+	applies, rollbacks, rejects atomic.Uint64
+}
+
+// New prepares the control plane before any lane starts: it loads the registry taken in the
+// last sync (when newer than the file's), discards a candidate left by an interrupted apply, and
+// returns the config to run, which is the last applied desired config when one still fits the
+// local file.
+func New(o Options) (*Plane, *config.Config, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	tr, err := control.NewTrust(o.Local.Control.TrustedKeys, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
+		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
+		desired: make(chan []byte, 1), registry: make(chan []byte, 1)}
+	p.cmds = &control.Commands{Verify: tr.Verify, Logger: o.Logger, Reply: func(name string, b []byte) {
+		if err := o.Publish(p.t.CmdReply(name), 1, false, b); err != nil {
+			o.Logger.Warn("command reply not sent", "cmd", name, "err", err)
+		}
+	}}
+	p.runCfg.Store(o.Local)
+	// A candidate left behind was interrupted mid-apply: the last applied config runs.
+	if err := p.store.Remove(control.CandidateFile); err != nil {
+		p.log.Warn("control store", "err", err)
+	}
+	p.loadStoredRegistry()
+	a, err := p.store.LoadApplied()
+	if err != nil {
+		p.log.Warn("last applied config not read; running the local file", "err", err)
+		return p, o.Local, nil
+	}
+	if a.Version == 0 {
+		return p, o.Local, nil
+	}
+	cfg, err := control.Candidate(o.Local, a.Config)
+	if err != nil {
+		p.log.Error("last applied config no longer fits the local file; running the local file", "version", a.Version, "err", err)
+		return p, o.Local, nil
+	}
+	p.applied, p.handled = a, a.Version
+	p.runCfg.Store(cfg)
+	p.log.Info("running the last applied config", "version", a.Version)
+	return p, cfg, nil
+}
+
+func (p *Plane) loadStoredRegistry() {
+	b, err := p.store.Load(control.RegistryFile)
+	if err != nil {
+		p.log.Warn("stored registry not read", "err", err)
+		return
+	}
+	if b == nil {
+		return
+	}
+	r, err := registry.Parse(b)
+	if err != nil {
+		p.log.Warn("stored registry not valid", "err", err)
+		return
+	}
+	if cur := p.o.Registry.Load(); cur == nil || r.Version > cur.Version {
+		p.o.Registry.Set(r)
+		p.log.Info("registry from the last sync", "version", r.Version, "vehicles", r.Len())
+	}
+}
+
+// Commands is where the gateway registers its command handlers.
+func (p *Plane) Commands() *control.Commands { return p.cmds }
+
+// Running is the config the lanes run now: the local file's, or the last applied desired one.
+func (p *Plane) Running() *config.Config { return p.runCfg.Load() }
+
+// Counts reports the desired configs handled.
+func (p *Plane) Counts() Counts {
+	p.mu.Lock()
+	v := p.applied.Version
+	p.mu.Unlock()
+	return Counts{Version: v, Applied: p.applies.Load(), Rejected: p.rejects.Load(), RolledBack: p.rollbacks.Load()}
+}
+
+// Subscriber is the part of the uplink the control plane subscribes through.
+type Subscriber interface {
+	Subscribe(topic string, qos byte, h func(topic string, payload []byte))
+}
+
+// Subscribe registers the control topics; handlers only queue work.
+func (p *Plane) Subscribe(s Subscriber) {
+	s.Subscribe(p.t.ConfigDesired(), 1, func(_ string, b []byte) { latest(p.desired, b) })
+	s.Subscribe(wire.SiteRegistryTopic(p.o.Local.Site), 1, func(_ string, b []byte) { latest(p.registry, b) })
+	prefix := p.t.CmdPrefix()
+	s.Subscribe(prefix+"+", 1, func(topic string, b []byte) {
+		t, err := wire.Parse(topic)
+		if err != nil || len(t.Rest) != 1 {
+			return
+		}
+		p.cmds.Deliver(t.Rest[0], topic, b)
+	})
+}
+
+// latest puts b in a one-slot channel, replacing what waits there: only the newest desired
+// config or registry matters.
+func latest(ch chan []byte, b []byte) {
+	for {
+		select {
+		case ch <- b:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// Run handles desired configs and registries until ctx is done; commands run on their own
+// worker.
+func (p *Plane) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { p.cmds.Run(ctx) })
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-p.desired:
+			p.OnDesired(ctx, b)
+		case b := <-p.registry:
+			p.OnRegistry(b)
+		}
+	}
+}
+
+func now() string { return time.Now().Format(wire.TimeLayout) }
+
+// OnDesired validates, applies and reports one desired config.
+func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
+	if len(payload) == 0 { // a cleared retained message
+		return
+	}
+	d, err := control.ParseDesired(payload)
+	if err != nil {
+		p.rejects.Add(1)
+		p.report(wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: problems(err)})
+		return
+	}
+	p.mu.Lock()
+	handled := p.handled
+	last := p.reported
+	p.mu.Unlock()
+	if d.Version <= handled {
+		// Replays and the retained message on every reconnect: ignored, and the current state
+		// reported again.
+		rep := wire.Reported{Version: handled, Status: wire.Applied}
+		if last != nil {
+			rep = *last
+		}
+		if d.Version < handled {
+			rep.Ignored = &wire.Ignored{Version: d.Version, Reason: fmt.Sprintf("version %d is not above %d", d.Version, handled)}
+		} else {
+			rep.Ignored = nil
+		}
+		p.report(rep)
+		return
+	}
+	if _, err := p.trust.Verify(p.t.ConfigDesired(), payload); err != nil {
+		p.rejects.Add(1)
+		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Rejected,
+			Errors: config.Problems{{Path: control.SigField, Msg: err.Error()}}})
+		return
+	}
+	next, err := control.Candidate(p.o.Local, d.Config)
+	if err != nil {
+		p.rejects.Add(1)
+		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Rejected, Errors: problems(err)})
+		return
+	}
+	if err := p.store.Save(control.CandidateFile, payload); err != nil {
+		p.log.Warn("candidate not persisted", "err", err)
+	}
+	cur := p.Running()
+	p.log.Info("applying desired config", "version", d.Version)
+	p.runCfg.Store(next)
+	if err := p.o.Runner.Run(ctx, next, p.o.Local.Control.ApplyTimeout.D()); err != nil {
+		p.log.Error("desired config did not come up; rolling back", "version", d.Version, "err", err)
+		_ = p.o.Runner.Run(ctx, cur, 0)
+		p.runCfg.Store(cur)
+		_ = p.store.Remove(control.CandidateFile)
+		p.rollbacks.Add(1)
+		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.RolledBack, Reason: err.Error()})
+		return
+	}
+	a := control.AppliedState{Version: d.Version, Config: d.Config, Time: now()}
+	if err := p.store.SaveApplied(a); err != nil {
+		p.log.Error("applied config not persisted: a reboot runs the previous one", "err", err)
+	}
+	_ = p.store.Remove(control.CandidateFile)
+	p.mu.Lock()
+	p.applied = a
+	p.mu.Unlock()
+	p.applies.Add(1)
+	p.log.Info("desired config applied", "version", d.Version)
+	p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Applied})
+}
+
+func (p *Plane) finish(version int64, rep wire.Reported) {
+	p.mu.Lock()
+	p.handled = max(p.handled, version)
+	p.mu.Unlock()
+	p.report(rep)
+}
+
+// report publishes config/reported (retained) and remembers it for the next reconnect.
+func (p *Plane) report(rep wire.Reported) {
+	rep.Schema = wire.ConfigReportedSchema
+	rep.Time = now()
+	if rep.Errors == nil {
+		rep.Errors = config.Problems{}
+	}
+	p.mu.Lock()
+	rep.RunningVersion = p.applied.Version
+	p.mu.Unlock()
+	if rp, err := control.RemotePart(p.Running()); err == nil {
+		rep.Config = rp
+	}
+	if rep.Ignored == nil {
+		p.mu.Lock()
+		r := rep
+		p.reported = &r
+		p.mu.Unlock()
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		p.log.Error("config report", "err", err)
+		return
+	}
+	if err := p.o.Publish(p.t.ConfigReported(), 1, true, b); err != nil {
+		p.log.Warn("config report not sent now; it is sent again when the desired config is next received", "err", err)
+	}
+}
+
+// OnRegistry takes a site registry: newer versions replace the registry atomically and are
+// persisted; the outcome is reported on registry/reported.
+func (p *Plane) OnRegistry(payload []byte) {
+	if len(payload) == 0 {
+		return
+	}
+	rep := wire.RegistryReported{Schema: wire.RegistryReportedSchema, Status: wire.Rejected}
+	defer func() {
+		rep.Time = now()
+		if r := p.o.Registry.Load(); r != nil {
+			rep.RunningVersion = r.Version
+		}
+		b, _ := json.Marshal(rep)
+		if err := p.o.Publish(p.t.RegistryReported(), 1, true, b); err != nil {
+			p.log.Warn("registry report not sent", "err", err)
+		}
+	}()
+	rep.Version = peekVersion(payload)
+	if err := control.CheckSize("registry", payload, control.MaxRegistryBytes); err != nil {
+		rep.Error = err.Error()
+		return
+	}
+	if _, err := p.trust.Verify(wire.SiteRegistryTopic(p.o.Local.Site), payload); err != nil {
+		rep.Error = "refused: " + err.Error()
+		return
+	}
+	body, err := stripSig(payload)
+	if err != nil {
+		rep.Error = err.Error()
+		return
+	}
+	r, err := registry.Parse(body)
+	if err != nil {
+		rep.Error = err.Error()
+		return
+	}
+	if cur := p.o.Registry.Load(); cur != nil && p.o.Registry.Err() == "" && r.Version <= cur.Version {
+		if r.Version == cur.Version {
+			rep.Status = wire.Applied
+		} else {
+			rep.Error = fmt.Sprintf("version %d is not above %d", r.Version, cur.Version)
+		}
+		return
+	}
+	if err := p.store.Save(control.RegistryFile, body); err != nil {
+		p.log.Warn("registry not persisted", "err", err)
+	}
+	p.o.Registry.Set(r)
+	rep.Status = wire.Applied
+	p.log.Info("registry synced", "version", r.Version, "vehicles", r.Len())
+	if p.o.OnRegistry != nil {
+		p.o.OnRegistry()
+	}
+}
+
+// stripSig removes the signature fields from a JSON document, which the registry parser, being
+// strict, would refuse.
+func stripSig(payload []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
+		return payload, nil // YAML, or broken: the parser says what is wrong
+	}
+	if _, ok := m[control.SigField]; !ok {
+		if _, ok := m[control.ExpiresField]; !ok {
+			return payload, nil
+		}
+	}
+	delete(m, control.SigField)
+	delete(m, control.ExpiresField)
+	return json.Marshal(m)
+}
+
+func peekVersion(payload []byte) int64 {
+	var v struct {
+		Version int64 `json:"version"`
+	}
+	_ = json.Unmarshal(payload, &v)
+	return v.Version
+}
+
+func problems(err error) config.Problems {
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	return config.Problems{{Msg: err.Error()}}
+}

@@ -1,0 +1,106 @@
+package wire
+
+import (
+	"time"
+
+	"sitegate/drivers/camera"
+	"sitegate/drivers/indicator"
+	"sitegate/drivers/plate"
+	"sitegate/drivers/serialport"
+)
+
+// Status is the retained status message (topic status).
+type Status struct {
+	Schema    string          `json:"schema"`
+	State     string          `json:"state"` // online | offline
+	Site      string          `json:"site"`
+	Gateway   string          `json:"gateway"`
+	Version   string          `json:"version"`
+	Time      string          `json:"time"`
+	StartedAt string          `json:"started_at,omitempty"`
+	Lanes     []LaneStatus    `json:"lanes,omitempty"`
+	Cameras   []camera.Status `json:"cameras,omitempty"`
+	Plates    []PlateStatus   `json:"plate_listeners,omitempty"`
+	Uplink    *UplinkStatus   `json:"uplink,omitempty"`
+	Outbox    *OutboxStats    `json:"outbox,omitempty"`
+	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
+	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
+	Registry         *RegistryStatus `json:"registry,omitempty"`
+}
+
+// States of the status message.
+const (
+	Online  = "online"
+	Offline = "offline"
+)
+
+// LaneStatus is a lane's part of the status message.
+type LaneStatus struct {
+	ID            string                `json:"id"`
+	Deck          string                `json:"deck"`
+	LastKg        float64               `json:"last_kg"`
+	LastReadingAt string                `json:"last_reading_at,omitempty"`
+	Scale         serialport.LinkStatus `json:"scale"`
+	Decoder       indicator.Stats       `json:"decoder"`
+	Passages      uint64                `json:"passages"`
+	PlatesDropped uint64                `json:"plates_dropped"`
+	StoreErrors   uint64                `json:"store_errors"`
+	LastError     string                `json:"last_error,omitempty"`
+	LastPassageAt string                `json:"last_passage_at,omitempty"`
+}
+
+// PlateStatus describes one plate-push listener.
+type PlateStatus struct {
+	Listen string      `json:"listen"`
+	Error  string      `json:"error,omitempty"`
+	Stats  plate.Stats `json:"stats"`
+}
+
+// RegistryStatus describes the loaded registry.
+type RegistryStatus struct {
+	Loaded   bool   `json:"loaded"`
+	Version  int64  `json:"version"`
+	Vehicles int    `json:"vehicles"`
+	Error    string `json:"error,omitempty"`
+}
+
+// UplinkStatus is the broker connection's part of the status message.
+type UplinkStatus struct {
+	Connected  bool   `json:"connected"`
+	Reconnects uint64 `json:"reconnects"` // connections made after the first one
+	Published  uint64 `json:"published"`  // outbox entries PUBACKed and deleted
+	InFlight   int    `json:"in_flight"`
+	LastError  string `json:"last_error"`
+	TLS        bool   `json:"tls"`
+}
+
+// OutboxStats is the store's part of the status message.
+type OutboxStats struct {
+	Depth     int    `json:"depth"`      // messages waiting
+	Bytes     int64  `json:"bytes"`      // payload and topic bytes waiting
+	OldestSeq uint64 `json:"oldest_seq"` // 0 when empty
+	// OldestUnixMs is when the oldest waiting message was appended (Unix ms); 0 when empty.
+	OldestUnixMs int64     `json:"oldest_unix_ms"`
+	Batches      uint64    `json:"batches"` // batches appended since the store was created
+	Drops        DropStats `json:"drops"`
+}
+
+// OldestAge is how long the oldest waiting message has waited at now; 0 when empty or unknown.
+func (s OutboxStats) OldestAge(now time.Time) time.Duration {
+	if s.Depth == 0 || s.OldestUnixMs == 0 {
+		return 0
+	}
+	return max(now.Sub(time.UnixMilli(s.OldestUnixMs)), 0)
+}
+
+// DropStats counts messages dropped by a bound since the store was created.
+type DropStats struct {
+	Evidence      uint64 `json:"evidence"`
+	Passages      uint64 `json:"passages"`
+	Announcements uint64 `json:"announcements"`
+	Bytes         int64  `json:"bytes"`
+	Events        uint64 `json:"events"` // drop passes, each announced by one message
+}
+
+// Total is the number of messages dropped.
+func (d DropStats) Total() uint64 { return d.Evidence + d.Passages + d.Announcements }
