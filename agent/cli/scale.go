@@ -409,9 +409,7 @@ func scaleWatch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		o := opts
 		o.Writer = w
 		d := factory(r, o)
-		if c, ok := d.(io.Closer); ok {
-			defer c.Close()
-		}
+		defer d.Close()
 		for {
 			rd, err := d.Next()
 			if err != nil {
@@ -485,9 +483,7 @@ func scaleRecord(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if factory != nil && indicator.About(*lf.proto).Polled {
 			// Poll as the lane would, and record the requests too.
 			d := factory(src, indicator.Options{Writer: recWriter{rec, w}, Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply})
-			if c, ok := d.(io.Closer); ok {
-				defer c.Close()
-			}
+			defer d.Close()
 			for {
 				if _, err := d.Next(); err != nil {
 					return err

@@ -77,12 +77,20 @@ func (s Stats) Add(o Stats) Stats {
 }
 
 // Decoder turns a byte stream from an indicator into readings.
+//
+// Stopping is part of the interface, as periph.io's Halt is: whoever builds a decoder closes it,
+// whatever the protocol, and a closed decoder leaves no goroutine behind.
 type Decoder interface {
 	// Next blocks until the next valid reading, or returns the reader's error (io.EOF, a port
 	// error). A bad frame is counted and skipped, never returned as a reading.
 	Next() (Reading, error)
 	// Stats reports the decoder's counters; safe to call concurrently with Next.
 	Stats() Stats
+	// Close stops what the decoder runs by itself (a polled decoder's poller) and waits for it
+	// to end; a continuous decoder has nothing to stop. It does not close the reader, which
+	// belongs to the caller. Close is idempotent and may be called from another goroutine than
+	// Next's.
+	Close() error
 }
 
 // Options are what every decoder may be told. A continuous protocol uses Now only.

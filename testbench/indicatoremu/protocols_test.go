@@ -49,9 +49,7 @@ func TestEveryProtocolOverAPty(t *testing.T) {
 					o := dopts
 					o.Writer = w
 					d := f(r, o)
-					if c, ok := d.(io.Closer); ok {
-						defer c.Close()
-					}
+					defer d.Close()
 					for {
 						rd, err := d.Next()
 						if err != nil {

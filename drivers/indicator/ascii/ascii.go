@@ -95,6 +95,7 @@ type failed struct{ err error }
 
 func (f failed) Next() (indicator.Reading, error) { return indicator.Reading{}, f.err }
 func (f failed) Stats() indicator.Stats           { return indicator.Stats{} }
+func (f failed) Close() error                     { return nil }
 
 // Parse is the profile's indicator.Parser: one line up to the terminator; an empty line is
 // skipped, a line the pattern does not match (or whose weight is not a number) is bad.

@@ -94,6 +94,9 @@ func (d *tf0) Next() (indicator.Reading, error) {
 	}
 }
 
+// Close does nothing: tF=0 is continuous, the decoder runs nothing by itself.
+func (d *tf0) Close() error { return nil }
+
 func (d *tf0) discard(n int) {
 	d.AddDiscarded(n)
 	d.buf = d.buf[n:]
