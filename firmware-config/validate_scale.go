@@ -24,7 +24,7 @@ func validateIndicator(s Scale, sp string, ps *problems) {
 	if s.ReplyTimeout.D() < 10e6 {
 		ps.add(sp+".reply_timeout", "%s is too short (at least 10ms)", s.ReplyTimeout)
 	}
-	if indicator.About(s.Protocol).Polled {
+	if p, _ := indicator.Get(s.Protocol); p.Polled {
 		if s.Protocol == "yaohua-cmd" && (len(s.Address) != 1 || s.Address[0] < 'A' || s.Address[0] > 'Z') {
 			ps.add(sp+".address", "%q is not an address A to Z", s.Address)
 		}

@@ -7,8 +7,6 @@ package indicator
 
 import (
 	"io"
-	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -155,68 +153,4 @@ func (o Options) Clock() func() time.Time {
 		return o.Now
 	}
 	return time.Now
-}
-
-// Factory builds a decoder reading from r.
-type Factory func(r io.Reader, opts Options) Decoder
-
-// Info describes a protocol for tools (detect, config checks).
-type Info struct {
-	// Polled: the indicator answers requests and sends nothing by itself.
-	Polled bool
-	// Summary is one line for help texts, e.g. "Yaohua XK3190 continuous tF=0".
-	Summary string
-	// NeedsProfile: the protocol decodes nothing without Options.ASCII (it cannot be detected).
-	NeedsProfile bool
-}
-
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-	infos    = map[string]Info{}
-)
-
-// Describe records what a registered protocol is; protocols call it from init after Register.
-func Describe(name string, i Info) {
-	mu.Lock()
-	defer mu.Unlock()
-	infos[name] = i
-}
-
-// About returns what Describe recorded for a protocol (the zero Info if nothing).
-func About(name string) Info {
-	mu.RLock()
-	defer mu.RUnlock()
-	return infos[name]
-}
-
-// Register adds a protocol under its scale.protocol name. It panics on a duplicate name, which is
-// a programming error.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("indicator: protocol registered twice: " + name)
-	}
-	registry[name] = f
-}
-
-// Lookup returns the factory of a protocol.
-func Lookup(name string) (Factory, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	f, ok := registry[name]
-	return f, ok
-}
-
-// Names lists the registered protocols, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

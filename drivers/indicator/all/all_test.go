@@ -1,6 +1,8 @@
 package all_test
 
 import (
+	"bytes"
+	"io"
 	"slices"
 	"testing"
 
@@ -16,5 +18,54 @@ func TestEveryProtocolRegistered(t *testing.T) {
 	}
 	if !slices.IsSorted(indicator.Names()) {
 		t.Errorf("Names() = %v, not sorted", indicator.Names())
+	}
+}
+
+// TestEveryProtocolHasWhatToolsNeed checks each registration for what scale detect, config
+// validation and the emulator rely on, so that a new protocol missing one fails here rather
+// than in a technician's hands.
+func TestEveryProtocolHasWhatToolsNeed(t *testing.T) {
+	ranks := map[int]string{}
+	for _, p := range indicator.Protocols() {
+		t.Run(p.Name, func(t *testing.T) {
+			if p.Summary == "" {
+				t.Error("no Summary: help texts and tools have nothing to say about it")
+			}
+			if p.Rank <= 0 {
+				t.Errorf("Rank %d: choose a place among the others in scale detect (above 0)", p.Rank)
+			} else if other, dup := ranks[p.Rank]; dup {
+				t.Errorf("Rank %d is also %s's: scale detect could only tell them apart by name", p.Rank, other)
+			}
+			ranks[p.Rank] = p.Name
+			if p.Polled && len(p.Probe) == 0 {
+				t.Error("polled, but no Probe: scale detect cannot wake it on a silent line")
+			}
+			if !p.Polled && p.Probe != nil {
+				t.Error("continuous, but has a Probe: scale detect would send it for nothing")
+			}
+		})
+	}
+}
+
+// TestEveryDecoderCloses checks Close on every protocol's decoder: before and after Next, twice,
+// and on a polled decoder that was given a Writer but never polled.
+func TestEveryDecoderCloses(t *testing.T) {
+	for _, p := range indicator.Protocols() {
+		t.Run(p.Name, func(t *testing.T) {
+			d := p.New(bytes.NewReader(nil), indicator.Options{Writer: io.Discard})
+			if err := d.Close(); err != nil {
+				t.Errorf("Close before Next = %v", err)
+			}
+			if err := d.Close(); err != nil {
+				t.Errorf("second Close = %v", err)
+			}
+			d = p.New(bytes.NewReader(nil), indicator.Options{})
+			if _, err := d.Next(); err == nil {
+				t.Error("Next on an empty reader gave a reading")
+			}
+			if err := d.Close(); err != nil {
+				t.Errorf("Close after Next = %v", err)
+			}
+		})
 	}
 }

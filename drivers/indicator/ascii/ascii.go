@@ -20,8 +20,12 @@ import (
 const Protocol = "ascii"
 
 func init() {
-	indicator.Register(Protocol, func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) })
-	indicator.Describe(Protocol, indicator.Info{NeedsProfile: true, Summary: "a text line per reading, described by a profile (regular expression, reversal, scale, unit, terminator)"})
+	indicator.Register(indicator.Protocol{
+		Name:    Protocol,
+		Summary: "a text line per reading, described by a profile (regular expression, reversal, scale, unit, terminator)",
+		Rank:    80, // last: a loose profile explains bytes that a real format explains better
+		New:     New,
+	})
 }
 
 // maxLine bounds a line; a longer one is a bad frame.

@@ -18,8 +18,14 @@ import (
 const Protocol = "mt-sics"
 
 func init() {
-	indicator.Register(Protocol, func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) })
-	indicator.Describe(Protocol, indicator.Info{Polled: true, Summary: "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)"})
+	indicator.Register(indicator.Protocol{
+		Name:    Protocol,
+		Summary: "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)",
+		Polled:  true,
+		Rank:    50, // no checksum, but a reply to our own request
+		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
+		Probe:   RequestImmediate,
+	})
 }
 
 // Requests.

@@ -12,8 +12,15 @@ import (
 const ProtocolCmd = "yaohua-cmd"
 
 func init() {
-	indicator.Register(ProtocolCmd, func(r io.Reader, o indicator.Options) indicator.Decoder { return NewCmd(r, o) })
-	indicator.Describe(ProtocolCmd, indicator.Info{Polled: true, Summary: "Yaohua XK3190 / Keli XK3118K9 polled command mode (STX addr cmd ... XOR ETX)"})
+	indicator.Register(indicator.Protocol{
+		Name:        ProtocolCmd,
+		Summary:     "Yaohua XK3190 / Keli XK3118K9 polled command mode (STX addr cmd ... XOR ETX)",
+		Polled:      true,
+		Checksummed: true,
+		Rank:        40,
+		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewCmd(r, o) },
+		Probe:       EncodeCmdRequest(DefaultAddress, CmdGross),
+	})
 }
 
 // Commands of the command mode.

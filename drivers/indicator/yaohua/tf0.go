@@ -19,10 +19,13 @@ import (
 const ProtocolTF0 = "yaohua-tf0"
 
 func init() {
-	indicator.Register(ProtocolTF0, func(r io.Reader, opts indicator.Options) indicator.Decoder {
-		return NewTF0(r, opts)
+	indicator.Register(indicator.Protocol{
+		Name:        ProtocolTF0,
+		Summary:     "Yaohua XK3190 continuous tF=0 (STX sign 6 digits dp XOR ETX)",
+		Checksummed: true,
+		Rank:        10, // the contract's default protocol, and the most common indicator
+		New:         NewTF0,
 	})
-	indicator.Describe(ProtocolTF0, indicator.Info{Summary: "Yaohua XK3190 continuous tF=0 (STX sign 6 digits dp XOR ETX)"})
 }
 
 // The tF=0 frame: STX sign d5 d4 d3 d2 d1 d0 dp XORh XORl ETX, where XOR covers sign, digits and

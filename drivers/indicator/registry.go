@@ -1,0 +1,95 @@
+package indicator
+
+import (
+	"io"
+	"sort"
+	"sync"
+)
+
+// Factory builds a decoder reading from r.
+type Factory func(r io.Reader, opts Options) Decoder
+
+// Protocol is everything sitegate knows about one wire protocol: how to decode it, and what the
+// tools around the decoder need (scale detect, config validation, the emulator). A protocol's
+// package fills one in and hands it to Register from init, so that adding a protocol touches
+// its own folder and one import line in sitegate/drivers/indicator/all, and no table elsewhere.
+type Protocol struct {
+	// Name is the scale.protocol name, e.g. "yaohua-tf0".
+	Name string
+	// Summary is one line for help texts and tools, e.g. "Yaohua XK3190 continuous tF=0".
+	Summary string
+	// Polled: the indicator answers requests and sends nothing by itself. Its decoder polls on
+	// Options.Writer, and config validation applies the poll timing rules.
+	Polled bool
+	// Checksummed: every frame carries a checksum, so a decoded frame is strong evidence.
+	// scale detect says "N checksums passed" rather than "the format has no checksum".
+	Checksummed bool
+	// Rank orders the protocols that explain the same bytes equally well in scale detect:
+	// lower first. Checksummed formats come before unchecked ones, and a configurable format
+	// (ascii) last, since it explains anything its example profile matches. It must be above
+	// 0, so that a new protocol chooses its place; equal ranks fall back to the name.
+	Rank int
+	// New builds the protocol's decoder.
+	New Factory
+	// Probe is the request scale detect sends to a silent line to wake a polled indicator at
+	// its default address; nil for a continuous protocol.
+	Probe []byte
+}
+
+var (
+	mu        sync.RWMutex
+	protocols = map[string]Protocol{}
+)
+
+// Register adds a protocol under its name; protocols call it from init. It panics on a
+// protocol without a name or a decoder, and on a name registered twice: programming errors
+// that must stop every program (and test) at once.
+func Register(p Protocol) {
+	if p.Name == "" || p.New == nil {
+		panic("indicator: protocol registered without a name or a decoder: " + p.Name)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := protocols[p.Name]; dup {
+		panic("indicator: protocol registered twice: " + p.Name)
+	}
+	protocols[p.Name] = p
+}
+
+// Get returns a registered protocol.
+func Get(name string) (Protocol, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	p, ok := protocols[name]
+	return p, ok
+}
+
+// Lookup returns the decoder factory of a protocol.
+func Lookup(name string) (Factory, bool) {
+	p, ok := Get(name)
+	return p.New, ok
+}
+
+// Names lists the registered protocols, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(protocols))
+	for n := range protocols {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Protocols returns every registered protocol, sorted by name.
+func Protocols() []Protocol {
+	names := Names()
+	out := make([]Protocol, 0, len(names))
+	mu.RLock()
+	defer mu.RUnlock()
+	for _, n := range names {
+		out = append(out, protocols[n])
+	}
+	return out
+}
