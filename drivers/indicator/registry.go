@@ -34,6 +34,23 @@ type Protocol struct {
 	// Probe is the request scale detect sends to a silent line to wake a polled indicator at
 	// its default address; nil for a continuous protocol.
 	Probe []byte
+	// Emulate returns how an emulated indicator speaks the protocol (the test bench, sitegate
+	// emulate scale): byte for byte what a real one sends. addr is the emulated indicator's own
+	// address on a polled bus, 0 for the protocol's default; a continuous protocol ignores it.
+	Emulate func(addr byte) Speaker
+}
+
+// Speaker is an emulated indicator's side of a protocol. A continuous protocol sets Encode, a
+// polled one Answer; never both. It lives with the protocol, next to its decoder, so that the
+// encoder and the decoder of a format are written and tested together.
+type Speaker struct {
+	// Encode returns the frame a continuous indicator sends for kg; motion says the weight is
+	// still moving (a ramp, a settling deck), for formats that carry a motion flag.
+	Encode func(kg float64, motion bool) []byte
+	// Answer reads the start of buf, the requests received and not yet used: it returns how
+	// many bytes it used (0: wait for more) and the reply for the current weight, nil for a
+	// request it does not answer (another address, a partial line).
+	Answer func(buf []byte, kg float64, motion bool) (reply []byte, used int)
 }
 
 var (

@@ -1,16 +1,19 @@
 package indicatoremu
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"testing"
 	"time"
 
 	"sitegate/drivers/indicator"
 	_ "sitegate/drivers/indicator/all"
 	"sitegate/drivers/indicator/ascii"
+	"sitegate/drivers/indicator/indicatortest"
 	"sitegate/drivers/serialport"
 	"sitegate/testbench/pty"
 )
@@ -77,6 +80,69 @@ func TestEveryProtocolOverAPty(t *testing.T) {
 			cancel()
 			<-linkDone
 			<-emDone
+		})
+	}
+}
+
+// TestEmulatorRoundTripsEveryProtocol has the emulator speak each registered protocol and the
+// protocol's own decoder read it back: a continuous one from what the emulator streamed, a
+// polled one over a pipe, polling and answered. A protocol without an emulation, or whose
+// emulation its decoder cannot read, fails here.
+func TestEmulatorRoundTripsEveryProtocol(t *testing.T) {
+	const kg = 31200
+	for _, p := range indicator.Protocols() {
+		t.Run(p.Name, func(t *testing.T) {
+			noLeak(t)
+			sp, err := ForProtocol(p.Name, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sp.Polled() != p.Polled {
+				t.Fatalf("the emulation answers polls: %v; the protocol is polled: %v", sp.Polled(), p.Polled)
+			}
+			dopts := indicator.Options{ASCII: ascii.KeliXK3118T1}
+			if !p.Polled {
+				var out syncBuffer
+				opts := Options{}
+				sp.Apply(&opts)
+				if err := New(&out, rate, opts).Play(context.Background(), Profile{{From: kg, To: kg, For: 5 * rate}}); err != nil {
+					t.Fatal(err)
+				}
+				got, st, _ := indicatortest.Decode(p.New(bytes.NewReader(out.Bytes()), dopts))
+				if len(got) < 4 || st.Frames != uint64(len(got)) { // a format whose frame ends with the next frame's start loses the last
+					t.Fatalf("%d readings from 5 frames (stats %+v) of %q", len(got), st, out.Bytes())
+				}
+				for _, r := range got {
+					if r.Kg != kg {
+						t.Fatalf("reading %v, want %d kg, from %q", r, kg, out.Bytes())
+					}
+				}
+				return
+			}
+			host, ind := net.Pipe()
+			defer host.Close()
+			defer ind.Close()
+			opts := Options{Requests: ind}
+			sp.Apply(&opts)
+			em := New(ind, rate, opts)
+			em.SetWeight(kg)
+			ctx, cancel := context.WithCancel(context.Background())
+			runErr := make(chan error, 1)
+			go func() { runErr <- em.Run(ctx) }()
+			dopts.Writer, dopts.PollInterval, dopts.ReplyTimeout = host, 5*time.Millisecond, time.Second
+			d := p.New(host, dopts)
+			for i := range 3 {
+				r, err := d.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Kg != kg {
+					t.Fatalf("reading %d: %v, want %d kg", i, r, kg)
+				}
+			}
+			d.Close()
+			cancel()
+			<-runErr
 		})
 	}
 }

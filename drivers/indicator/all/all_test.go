@@ -43,6 +43,12 @@ func TestEveryProtocolHasWhatToolsNeed(t *testing.T) {
 			if !p.Polled && p.Probe != nil {
 				t.Error("continuous, but has a Probe: scale detect would send it for nothing")
 			}
+			if p.Emulate == nil {
+				t.Error("no Emulate: the test bench and sitegate emulate scale cannot speak it")
+			} else if sp := p.Emulate(0); (sp.Encode == nil) == (sp.Answer == nil) || (sp.Answer != nil) != p.Polled {
+				t.Errorf("Emulate(0) must set Answer for a polled protocol, Encode for a continuous one (polled %v, encode %v, answer %v)",
+					p.Polled, sp.Encode != nil, sp.Answer != nil)
+			}
 		})
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
+	"slices"
 
 	"sitegate/drivers/indicator"
 )
@@ -25,6 +27,10 @@ func init() {
 		Summary: "a text line per reading, described by a profile (regular expression, reversal, scale, unit, terminator)",
 		Rank:    80, // last: a loose profile explains bytes that a real format explains better
 		New:     New,
+		// The emulator speaks the example profile.
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeKeliXK3118T1(kg) }}
+		},
 	})
 }
 
@@ -38,6 +44,23 @@ var KeliXK3118T1 = indicator.ASCII{
 	Reverse:    true,
 	Unit:       "kg",
 	Terminator: "=",
+}
+
+// EncodeKeliXK3118T1 returns what an indicator read by the KeliXK3118T1 profile sends for kg:
+// the terminator "=", then the eight displayed characters (the sign position, '-' or '0', and
+// seven digits of whole kilograms, clamped) least significant first.
+func EncodeKeliXK3118T1(kg float64) []byte {
+	v := math.Round(math.Abs(kg))
+	if math.IsNaN(v) {
+		v = 0
+	}
+	v = min(v, 9999999)
+	disp := fmt.Appendf(make([]byte, 0, 9), "%08d", int64(v))
+	if kg < 0 && v != 0 {
+		disp[0] = '-'
+	}
+	slices.Reverse(disp)
+	return append([]byte("="), disp...)
 }
 
 // Profile is a compiled indicator.ASCII.

@@ -53,6 +53,18 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
+func TestEncodeKeliXK3118T1(t *testing.T) {
+	for kg, want := range map[float64]string{31200: "=00213000", -20: "=0200000-", 0: "=00000000", 3.4: "=30000000", 1e9: "=99999990"} {
+		if got := string(EncodeKeliXK3118T1(kg)); got != want {
+			t.Errorf("EncodeKeliXK3118T1(%g) = %q, want %q", kg, got, want)
+		}
+	}
+	// What it sends, the example profile reads back.
+	in := append(EncodeKeliXK3118T1(31200), EncodeKeliXK3118T1(-20)...)
+	indicatortest.Run(t, func(r io.Reader) indicator.Decoder { return New(r, indicator.Options{ASCII: KeliXK3118T1}) },
+		[]indicatortest.Case{{Name: "round trip", In: append(in, '='), Want: []rd{{Kg: 31200}, {Kg: -20}}}})
+}
+
 var stRe = regexp.MustCompile(`(ST|US)?,(NT|GS)?,[-+ 0-9.]+(kg|t|lb|g)\r?\n`)
 
 func FuzzASCII(f *testing.F) {

@@ -21,6 +21,15 @@ func init() {
 		Checksummed: true,
 		Rank:        30,
 		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, motion bool) []byte {
+				f := Frame{Kg: kg, Increment: 2}
+				if motion {
+					f.Flags = indicator.Motion
+				}
+				return EncodeFrame(f)
+			}}
+		},
 	})
 }
 

@@ -18,6 +18,9 @@ func init() {
 		Checksummed: true,
 		Rank:        20,
 		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewA12E(r, o) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeA12E(kg, 0, 0) }}
+		},
 	})
 }
 

@@ -24,12 +24,18 @@ func init() {
 		Summary: "Yaohua XK3190 \"=\" continuous, least significant digit first (A26 format 1, A22)",
 		Rank:    60,
 		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, true) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeEq(kg, 0, true) }}
+		},
 	})
 	indicator.Register(indicator.Protocol{
 		Name:    ProtocolEqForward,
 		Summary: "Yaohua XK3190 \"=\" continuous in display order (A26 format 2)",
 		Rank:    70,
 		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, false) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeEq(kg, 0, false) }}
+		},
 	})
 }
 

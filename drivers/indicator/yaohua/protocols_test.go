@@ -264,3 +264,27 @@ func BenchmarkDecodeA12E(b *testing.B) {
 func BenchmarkDecodeCmd(b *testing.B) {
 	indicatortest.Bench(b, func(r io.Reader) indicator.Decoder { return NewCmd(r, indicator.Options{}) }, repeat(EncodeCmdReply('A', 'B', 31200, 0), 256))
 }
+
+func TestAnswerCmd(t *testing.T) {
+	answer := AnswerCmd('C')
+	for _, c := range []struct {
+		name  string
+		in    []byte
+		reply []byte
+		used  int
+	}{
+		{"gross", EncodeCmdRequest('C', CmdGross), EncodeCmdReply('C', CmdGross, 31200, 0), 6},
+		{"net is the gross", EncodeCmdRequest('C', CmdNet), EncodeCmdReply('C', CmdNet, 31200, 0), 6},
+		{"tare is 0", EncodeCmdRequest('C', CmdTare), EncodeCmdReply('C', CmdTare, 0, 0), 6},
+		{"handshake", EncodeCmdRequest('C', CmdHandshake), EncodeCmdRequest('C', CmdHandshake), 6},
+		{"another address", EncodeCmdRequest('A', CmdGross), nil, 6},
+		{"a request cut short waits", EncodeCmdRequest('C', CmdGross)[:4], nil, 0},
+		{"bytes before STX are skipped", s("xy\x02"), nil, 2},
+		{"a damaged request skips its STX", s("\x02CB00\x03"), nil, 1},
+	} {
+		reply, used := answer(c.in, 31200, false)
+		if !bytes.Equal(reply, c.reply) || used != c.used {
+			t.Errorf("%s: answer(%q) = %q, %d; want %q, %d", c.name, c.in, reply, used, c.reply, c.used)
+		}
+	}
+}

@@ -25,6 +25,9 @@ func init() {
 		Checksummed: true,
 		Rank:        10, // the contract's default protocol, and the most common indicator
 		New:         NewTF0,
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeTF0(kg, 0) }}
+		},
 	})
 }
 
