@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"sitegate/drivers/indicator"
-	"sitegate/drivers/indicator/ascii"
 	"sitegate/drivers/serialport"
 	"sitegate/drivers/serialport/capture"
 	config "sitegate/firmware-config"
@@ -129,7 +128,7 @@ type verdict struct {
 func judge(data []byte, protocols []indicator.Protocol) []verdict {
 	var out []verdict
 	for _, p := range protocols {
-		d := p.New(bytes.NewReader(data), indicator.Options{ASCII: ascii.KeliXK3118T1})
+		d := p.New(bytes.NewReader(data), indicator.Options{Profile: p.Example})
 		var last indicator.Reading
 		for {
 			r, err := d.Next()
@@ -228,7 +227,7 @@ func scaleDetect(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if p.Polled {
 			polled = append(polled, p)
 		} else {
-			continuous = append(continuous, p) // ascii is tried with its example profile
+			continuous = append(continuous, p) // a protocol with a profile is tried with its example
 		}
 	}
 	type seen struct {
@@ -370,15 +369,18 @@ func scaleWatch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "sitegate scale watch:", err)
 			return ExitUsage
 		}
-		opts = indicator.Options{Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply, ASCII: ascii.KeliXK3118T1}
+		opts = indicator.Options{Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply}
 	default:
 		fmt.Fprintln(stderr, "usage: sitegate scale watch PORT --protocol P [--baud N --framing 8N1] | --config FILE --lane ID")
 		return ExitUsage
 	}
-	factory, ok := indicator.Lookup(proto)
+	p, ok := indicator.Get(proto)
 	if !ok {
 		fmt.Fprintf(stderr, "sitegate scale watch: unknown protocol %q (%s)\n", proto, strings.Join(indicator.Names(), ", "))
 		return ExitUsage
+	}
+	if opts.Profile == nil {
+		opts.Profile = p.Example // --protocol without a config: the protocol's example profile
 	}
 	fmt.Fprintf(stdout, "watching %s: %s at %s\n", path, proto, mode)
 	ctx, cancel := context.WithCancel(ctx)
@@ -389,7 +391,7 @@ func scaleWatch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	link.Run(ctx, func(sctx context.Context, r io.Reader, w io.Writer) error {
 		o := opts
 		o.Writer = w
-		d := factory(r, o)
+		d := p.New(r, o)
 		defer d.Close()
 		for {
 			rd, err := d.Next()

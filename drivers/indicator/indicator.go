@@ -91,7 +91,8 @@ type Decoder interface {
 	Close() error
 }
 
-// Options are what every decoder may be told. A continuous protocol uses Now only.
+// Options are what every decoder may be told. A continuous protocol uses Now (and its Profile,
+// if it has one) only.
 type Options struct {
 	// Now stamps readings; nil means time.Now.
 	Now func() time.Time
@@ -108,25 +109,12 @@ type Options struct {
 	// and polls again; 0 means DefaultReplyTimeout.
 	ReplyTimeout time.Duration
 
-	// ASCII configures the "ascii" line protocol.
-	ASCII ASCII
-}
-
-// ASCII is the profile of the configurable "ascii" line protocol.
-type ASCII struct {
-	// Pattern is a regular expression with a named group "w" that captures the weight; it is
-	// matched against each line without its terminator. Optional named groups: "unit" (kg, g,
-	// t, lb), "motion" (non-empty means in motion), "net" (non-empty means net weight).
-	Pattern string
-	// Reverse reverses the captured weight's characters first (indicators that send the least
-	// significant digit first).
-	Reverse bool
-	// Scale multiplies the value; 0 means 1.
-	Scale float64
-	// Unit is the unit when the line carries none: kg (default), g, t or lb.
-	Unit string
-	// Terminator ends each line; empty means "\r\n" (a lone "\n" is accepted too).
-	Terminator string
+	// Profile is the protocol's own settings, of the type its package declares (for ascii an
+	// ascii.Profile, the layout of a line): what a lane's config gives in the protocol's
+	// block (Protocol.ProfileKey) over Protocol.DefaultProfile, or Protocol.Example in a
+	// tool that has no config. Nil for protocols without one. It is opaque here so that the
+	// options every decoder shares name no single protocol.
+	Profile any
 }
 
 // Defaults of polled protocols.

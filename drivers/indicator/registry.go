@@ -34,10 +34,36 @@ type Protocol struct {
 	// Probe is the request scale detect sends to a silent line to wake a polled indicator at
 	// its default address; nil for a continuous protocol.
 	Probe []byte
+	// ProfileKey is the key of the protocol's own block of settings under a lane's scale
+	// ("ascii"), for a protocol that needs more than the shared Options; empty for none. The
+	// config loader decodes the block strictly into a copy of DefaultProfile, by its fields'
+	// yaml tags, and hands the result to Validate and New as Options.Profile. A key must not
+	// be one of the scale's own keys (baud, address, ...), and is registered once.
+	ProfileKey string
+	// DefaultProfile is the block's defaults, a struct value (not a pointer) whose fields
+	// carry yaml tags: what a lane gets for every key its file leaves out.
+	DefaultProfile any
+	// Example is a working profile for tools without a config: scale detect tries the
+	// protocol with it, scale watch --protocol reads with it, and Emulate speaks it. Nil
+	// for a protocol without a profile.
+	Example any
+	// Validate checks the settings a lane's config gives the protocol (its address, its
+	// Profile) without touching hardware, and returns every mistake; nil means there is
+	// nothing protocol-specific to check. The shared settings (baud, poll timing) are the
+	// config's to check.
+	Validate func(o Options) []Problem
 	// Emulate returns how an emulated indicator speaks the protocol (the test bench, sitegate
 	// emulate scale): byte for byte what a real one sends. addr is the emulated indicator's own
 	// address on a polled bus, 0 for the protocol's default; a continuous protocol ignores it.
 	Emulate func(addr byte) Speaker
+}
+
+// Problem is one mistake in the settings a protocol is given. Path is where it is, under the
+// lane's scale ("address", "ascii.pattern"): the config loader puts the lane's path in front
+// (lanes[0].scale.ascii.pattern).
+type Problem struct {
+	Path string
+	Msg  string
 }
 
 // Speaker is an emulated indicator's side of a protocol. A continuous protocol sets Encode, a
@@ -59,16 +85,25 @@ var (
 )
 
 // Register adds a protocol under its name; protocols call it from init. It panics on a
-// protocol without a name or a decoder, and on a name registered twice: programming errors
-// that must stop every program (and test) at once.
+// protocol without a name or a decoder, a profile key without defaults, and a name or a
+// profile key registered twice: programming errors that must stop every program (and test)
+// at once.
 func Register(p Protocol) {
 	if p.Name == "" || p.New == nil {
 		panic("indicator: protocol registered without a name or a decoder: " + p.Name)
+	}
+	if p.ProfileKey != "" && p.DefaultProfile == nil {
+		panic("indicator: protocol " + p.Name + " has a profile key but no DefaultProfile")
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := protocols[p.Name]; dup {
 		panic("indicator: protocol registered twice: " + p.Name)
+	}
+	for _, q := range protocols {
+		if p.ProfileKey != "" && q.ProfileKey == p.ProfileKey {
+			panic("indicator: profile key " + p.ProfileKey + " of " + p.Name + " is already " + q.Name + "'s")
+		}
 	}
 	protocols[p.Name] = p
 }

@@ -12,7 +12,6 @@ import (
 
 	"sitegate/drivers/indicator"
 	_ "sitegate/drivers/indicator/all"
-	"sitegate/drivers/indicator/ascii"
 	"sitegate/drivers/indicator/indicatortest"
 	"sitegate/drivers/serialport"
 	"sitegate/testbench/pty"
@@ -41,8 +40,8 @@ func TestEveryProtocolOverAPty(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			f, _ := indicator.Lookup(name)
-			dopts := indicator.Options{PollInterval: 20 * time.Millisecond, ReplyTimeout: 200 * time.Millisecond, ASCII: ascii.KeliXK3118T1}
+			p, _ := indicator.Get(name)
+			dopts := indicator.Options{PollInterval: 20 * time.Millisecond, ReplyTimeout: 200 * time.Millisecond, Profile: p.Example}
 			link := serialport.NewLink("scale test", path, serialport.Mode{Baud: 9600}, nil, serialport.LinkOptions{Logger: slog.New(slog.DiscardHandler)})
 			got := make(chan indicator.Reading, 64)
 			linkDone := make(chan struct{})
@@ -51,7 +50,7 @@ func TestEveryProtocolOverAPty(t *testing.T) {
 				link.Run(ctx, func(ctx context.Context, r io.Reader, w io.Writer) error {
 					o := dopts
 					o.Writer = w
-					d := f(r, o)
+					d := p.New(r, o)
 					defer d.Close()
 					for {
 						rd, err := d.Next()
@@ -100,7 +99,7 @@ func TestEmulatorRoundTripsEveryProtocol(t *testing.T) {
 			if sp.Polled() != p.Polled {
 				t.Fatalf("the emulation answers polls: %v; the protocol is polled: %v", sp.Polled(), p.Polled)
 			}
-			dopts := indicator.Options{ASCII: ascii.KeliXK3118T1}
+			dopts := indicator.Options{Profile: p.Example}
 			if !p.Polled {
 				var out syncBuffer
 				opts := Options{}

@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"slices"
 	"testing"
@@ -43,6 +44,12 @@ func TestEveryProtocolHasWhatToolsNeed(t *testing.T) {
 			if !p.Polled && p.Probe != nil {
 				t.Error("continuous, but has a Probe: scale detect would send it for nothing")
 			}
+			if p.ProfileKey != "" && p.Example == nil {
+				t.Error("a profile but no Example: scale detect and scale watch --protocol have nothing to read with")
+			}
+			if p.ProfileKey == "" && (p.DefaultProfile != nil || p.Example != nil) {
+				t.Error("DefaultProfile or Example without a ProfileKey: no config can set the profile")
+			}
 			if p.Emulate == nil {
 				t.Error("no Emulate: the test bench and sitegate emulate scale cannot speak it")
 			} else if sp := p.Emulate(0); (sp.Encode == nil) == (sp.Answer == nil) || (sp.Answer != nil) != p.Polled {
@@ -65,9 +72,9 @@ func TestEveryDecoderCloses(t *testing.T) {
 			if err := d.Close(); err != nil {
 				t.Errorf("second Close = %v", err)
 			}
-			d = p.New(bytes.NewReader(nil), indicator.Options{})
-			if _, err := d.Next(); err == nil {
-				t.Error("Next on an empty reader gave a reading")
+			d = p.New(bytes.NewReader(nil), indicator.Options{Profile: p.Example})
+			if _, err := d.Next(); !errors.Is(err, io.EOF) {
+				t.Errorf("Next on an empty reader = %v, want io.EOF", err)
 			}
 			if err := d.Close(); err != nil {
 				t.Errorf("Close after Next = %v", err)

@@ -2,6 +2,7 @@ package yaohua
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 
 	"sitegate/drivers/indicator"
@@ -20,6 +21,7 @@ func init() {
 		Rank:        40,
 		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewCmd(r, o) },
 		Probe:       EncodeCmdRequest(DefaultAddress, CmdGross),
+		Validate:    validateCmd,
 		Emulate: func(addr byte) indicator.Speaker {
 			if addr == 0 {
 				addr = DefaultAddress
@@ -79,6 +81,14 @@ func EncodeCmdReply(addr, cmd byte, kg float64, dp int) []byte {
 	x := checksum(f[1:11])
 	f[11], f[12], f[13] = hexUpper[x>>4], hexUpper[x&0x0f], etx
 	return f
+}
+
+// validateCmd checks a lane's settings for the command mode: an address of one letter A to Z.
+func validateCmd(o indicator.Options) []indicator.Problem {
+	if a := o.Address; len(a) != 1 || a[0] < 'A' || a[0] > 'Z' {
+		return []indicator.Problem{{Path: "address", Msg: fmt.Sprintf("%q is not an address A to Z", a)}}
+	}
+	return nil
 }
 
 // AnswerCmd returns an indicator's side of the command mode, for emulators: it answers the

@@ -3,6 +3,7 @@ package yaohua
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -285,6 +286,19 @@ func TestAnswerCmd(t *testing.T) {
 		reply, used := answer(c.in, 31200, false)
 		if !bytes.Equal(reply, c.reply) || used != c.used {
 			t.Errorf("%s: answer(%q) = %q, %d; want %q, %d", c.name, c.in, reply, used, c.reply, c.used)
+		}
+	}
+}
+
+func TestValidateCmd(t *testing.T) {
+	p, _ := indicator.Get(ProtocolCmd)
+	for addr, ok := range map[string]bool{"A": true, "Z": true, "": false, "a": false, "AB": false, "1": false} {
+		got := p.Validate(indicator.Options{Address: addr})
+		if ok != (len(got) == 0) {
+			t.Errorf("address %q: problems %v", addr, got)
+		}
+		if !ok && (len(got) != 1 || got[0].Path != "address" || got[0].Msg != fmt.Sprintf("%q is not an address A to Z", addr)) {
+			t.Errorf("address %q: problems %v, want one at address", addr, got)
 		}
 	}
 }
