@@ -1,8 +1,3 @@
-// Package indicator defines what every weighbridge indicator driver produces, and the registry
-// of wire protocols by their `scale.protocol` name.
-//
-// A protocol lives in its own sub-package and registers itself in init; sitegate/drivers/indicator/all
-// imports every one of them. This package must not import sitegate/models or sitegate/agent.
 package indicator
 
 import (
