@@ -116,12 +116,10 @@ var (
 )
 
 type verdict struct {
-	protocol    string
-	rank        int
-	checksummed bool
-	stats       indicator.Stats
-	last        indicator.Reading
-	n           int // bytes seen
+	protocol indicator.Protocol
+	stats    indicator.Stats
+	last     indicator.Reading
+	n        int // bytes seen
 }
 
 // judge decodes data with every protocol and returns those that explain it, best first.
@@ -146,7 +144,7 @@ func judge(data []byte, protocols []indicator.Protocol) []verdict {
 		if st.DiscardedBytes*3 > uint64(len(data)) || st.BadFrames*3 > st.Frames+1 {
 			continue
 		}
-		out = append(out, verdict{protocol: p.Name, rank: p.Rank, checksummed: p.Checksummed, stats: st, last: last, n: len(data)})
+		out = append(out, verdict{protocol: p, stats: st, last: last, n: len(data)})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -161,10 +159,10 @@ func judge(data []byte, protocols []indicator.Protocol) []verdict {
 		if ka, kb := math.Abs(a.last.Kg), math.Abs(b.last.Kg); ka != kb {
 			return ka < kb
 		}
-		if a.rank != b.rank {
-			return a.rank < b.rank
+		if a.protocol.Rank != b.protocol.Rank {
+			return a.protocol.Rank < b.protocol.Rank
 		}
-		return a.protocol < b.protocol
+		return a.protocol.Name < b.protocol.Name
 	})
 	return out
 }
@@ -270,17 +268,17 @@ func scaleDetect(ctx context.Context, args []string, stdout, stderr io.Writer) i
 				continue
 			}
 			best := vs[0]
-			fmt.Fprintf(stdout, "match: %s at %s (backend %s)\n", best.protocol, setting, *backend)
+			fmt.Fprintf(stdout, "match: %s at %s (backend %s)\n", best.protocol.Name, setting, *backend)
 			check := "the format has no checksum"
-			if best.checksummed {
+			if best.protocol.Checksummed {
 				check = fmt.Sprintf("%d checksums passed", best.stats.Frames)
 			}
 			fmt.Fprintf(stdout, "evidence: %d frames decoded from %d bytes, %s, %d bad frames, %d bytes skipped; last reading %s\n",
 				best.stats.Frames, best.n, check, best.stats.BadFrames, best.stats.DiscardedBytes, readingText(best.last))
 			for _, v := range vs[1:] {
-				fmt.Fprintf(stdout, "also decodes as: %s (%d frames, last %s)\n", v.protocol, v.stats.Frames, readingText(v.last))
+				fmt.Fprintf(stdout, "also decodes as: %s (%d frames, last %s)\n", v.protocol.Name, v.stats.Frames, readingText(v.last))
 			}
-			fmt.Fprintf(stdout, "config: scale: {protocol: %s, baud: %d, framing: %s}\n", best.protocol, baud, framing)
+			fmt.Fprintf(stdout, "config: scale: {protocol: %s, baud: %d, framing: %s}\n", best.protocol.Name, baud, framing)
 			fmt.Fprintf(stdout, "took %.2fs\n", time.Since(start).Seconds())
 			return ExitOK
 		}
