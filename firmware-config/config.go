@@ -104,21 +104,13 @@ type Scale struct {
 	Indicator string `yaml:"indicator"`
 	// Backend is the serial library: bugst (go.bug.st/serial) or tarm (github.com/tarm/serial).
 	Backend string `yaml:"backend"`
-	// Address, PollInterval and ReplyTimeout drive polled protocols (yaohua-cmd, mt-sics).
+	// Address, PollInterval and ReplyTimeout drive polled protocols.
 	Address      string   `yaml:"address"`
 	PollInterval Duration `yaml:"poll_interval"`
 	ReplyTimeout Duration `yaml:"reply_timeout"`
-	// ASCII is the line profile of the ascii protocol.
-	ASCII ASCIIProfile `yaml:"ascii"`
-}
-
-// ASCIIProfile describes a text-line indicator output for the ascii protocol.
-type ASCIIProfile struct {
-	Pattern    string  `yaml:"pattern"`    // regular expression with a group (?P<w>...) around the weight
-	Reverse    bool    `yaml:"reverse"`    // the weight is sent least significant character first
-	Scale      float64 `yaml:"scale"`      // multiplies the value
-	Unit       string  `yaml:"unit"`       // kg, g, t or lb, when the line has no (?P<unit>...)
-	Terminator string  `yaml:"terminator"` // ends each line
+	// ProtocolProfiles are the protocols' own blocks (the ascii protocol's `ascii:`), keys
+	// of the scale like the others.
+	ProtocolProfiles ProtocolProfiles `yaml:",inline"`
 }
 
 // Plate is the lane's plate-camera push listener.

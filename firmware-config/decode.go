@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"strconv"
@@ -158,6 +159,22 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, ps *problems) {
 			return
 		}
 		fields := fieldsByKey(v.Type())
+		// A struct with a ProtocolProfiles field also takes the registered protocols' blocks.
+		blocks := inlineProfiles(v)
+		var defaults map[string]any
+		known := fields
+		if blocks.IsValid() {
+			defaults = protocolProfileDefaults()
+			blocks.Set(reflect.MakeMapWithSize(protocolProfilesType, len(defaults)))
+			known = maps.Clone(fields)
+			for key := range defaults {
+				if _, clash := known[key]; clash { // a protocol's mistake; its test says so
+					delete(defaults, key)
+					continue
+				}
+				known[key] = -1
+			}
+		}
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
@@ -167,12 +184,21 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, ps *problems) {
 				continue
 			}
 			seen[k.Value] = true
-			idx, ok := fields[k.Value]
+			idx, ok := known[k.Value]
 			if !ok {
-				ps.add(kp, "unknown key%s", suggest(k.Value, fields))
+				ps.add(kp, "unknown key%s", suggest(k.Value, known))
+				continue
+			}
+			if idx < 0 {
+				blocks.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(decodeProfile(val, defaults[k.Value], kp, ps)))
 				continue
 			}
 			decodeNode(val, v.Field(idx), kp, ps)
+		}
+		for key, def := range defaults {
+			if !seen[key] {
+				blocks.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(def))
+			}
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {

@@ -3,5 +3,6 @@
 // every mistake with its path.
 //
 // Loading never touches hardware or the network. It may import sitegate/drivers registries (to
-// know the protocol names) but never sitegate/models or sitegate/agent.
+// know the protocol names, and to decode and check each indicator protocol's own settings
+// through its registration) but never sitegate/models or sitegate/agent.
 package config

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	_ "sitegate/drivers/indicator/all"
+	"sitegate/drivers/indicator/ascii"
 )
 
 const laneBase = `site: s
@@ -50,10 +51,10 @@ func TestIndicatorProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := cfg.Lanes[0].Scale.ASCII; a.Terminator != "=" || !a.Reverse || a.Pattern == "" {
+	if a, _ := cfg.Lanes[0].Scale.ProtocolProfiles["ascii"].(ascii.Profile); a.Terminator != "=" || !a.Reverse || a.Pattern == "" {
 		t.Errorf("xk3118t1 ascii profile = %+v", a)
 	}
-	if o := cfg.Lanes[0].Scale.IndicatorOptions(); o.ASCII.Terminator != "=" || o.PollInterval != 200*time.Millisecond {
+	if o := cfg.Lanes[0].Scale.IndicatorOptions(); o.Profile != cfg.Lanes[0].Scale.ProtocolProfiles["ascii"] || o.PollInterval != 200*time.Millisecond {
 		t.Errorf("IndicatorOptions = %+v", o)
 	}
 	for _, p := range IndicatorProfiles() {

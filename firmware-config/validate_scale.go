@@ -1,7 +1,6 @@
 package config
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -9,7 +8,8 @@ import (
 	"sitegate/drivers/serialport"
 )
 
-// validateIndicator checks the serial backend and the settings of polled and ascii protocols.
+// validateIndicator checks the serial backend, the poll timing, and the protocol's own settings
+// through its Validate.
 func validateIndicator(s Scale, sp string, ps *problems) {
 	if !slices.Contains(serialport.Backends, s.Backend) {
 		ps.add(sp+".backend", "%q is not %s", s.Backend, strings.Join(serialport.Backends, " or "))
@@ -24,42 +24,16 @@ func validateIndicator(s Scale, sp string, ps *problems) {
 	if s.ReplyTimeout.D() < 10e6 {
 		ps.add(sp+".reply_timeout", "%s is too short (at least 10ms)", s.ReplyTimeout)
 	}
-	if indicator.About(s.Protocol).Polled {
-		if s.Protocol == "yaohua-cmd" && (len(s.Address) != 1 || s.Address[0] < 'A' || s.Address[0] > 'Z') {
-			ps.add(sp+".address", "%q is not an address A to Z", s.Address)
-		}
-		if s.SilenceTimeout.D() > 0 && s.ReplyTimeout.D() >= s.SilenceTimeout.D() {
-			ps.add(sp+".reply_timeout", "%s must be shorter than silence_timeout (%s)", s.ReplyTimeout, s.SilenceTimeout)
+	p, ok := indicator.Get(s.Protocol)
+	if !ok {
+		return // reported with the protocol
+	}
+	if p.Validate != nil { // the protocol's own settings: its address, its block
+		for _, pr := range p.Validate(s.IndicatorOptions()) {
+			ps.add(joinPath(sp, pr.Path), "%s", pr.Msg)
 		}
 	}
-	if s.Protocol == "ascii" {
-		a := s.ASCII
-		ap := sp + ".ascii"
-		if a.Pattern == "" {
-			ps.add(ap+".pattern", "must be set for protocol ascii (a regular expression with (?P<w>...) around the weight)")
-		} else if re, err := regexp.Compile(a.Pattern); err != nil {
-			ps.add(ap+".pattern", "%v", err)
-		} else if re.SubexpIndex("w") < 0 {
-			ps.add(ap+".pattern", "%q has no group named w, as in (?P<w>[0-9.]+)", a.Pattern)
-		}
-		if a.Scale <= 0 {
-			ps.add(ap+".scale", "%g must be above 0", a.Scale)
-		}
-		if _, ok := indicator.UnitKg(a.Unit); !ok {
-			ps.add(ap+".unit", "%q is not kg, g, t or lb", a.Unit)
-		}
-		if a.Terminator == "" {
-			ps.add(ap+".terminator", "must not be empty")
-		}
-	}
-}
-
-// IndicatorOptions turns a lane's scale settings into the decoder options of its protocol
-// (everything but the clock and the port's writer).
-func (s Scale) IndicatorOptions() indicator.Options {
-	return indicator.Options{
-		Address: s.Address, PollInterval: s.PollInterval.D(), ReplyTimeout: s.ReplyTimeout.D(),
-		ASCII: indicator.ASCII{Pattern: s.ASCII.Pattern, Reverse: s.ASCII.Reverse, Scale: s.ASCII.Scale,
-			Unit: s.ASCII.Unit, Terminator: s.ASCII.Terminator},
+	if p.Polled && s.SilenceTimeout.D() > 0 && s.ReplyTimeout.D() >= s.SilenceTimeout.D() {
+		ps.add(sp+".reply_timeout", "%s must be shorter than silence_timeout (%s)", s.ReplyTimeout, s.SilenceTimeout)
 	}
 }

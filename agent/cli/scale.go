@@ -16,9 +16,6 @@ import (
 	"time"
 
 	"sitegate/drivers/indicator"
-	"sitegate/drivers/indicator/ascii"
-	"sitegate/drivers/indicator/mtsics"
-	"sitegate/drivers/indicator/yaohua"
 	"sitegate/drivers/serialport"
 	"sitegate/drivers/serialport/capture"
 	config "sitegate/firmware-config"
@@ -118,32 +115,18 @@ var (
 	detectFramings = []string{"8N1", "7E1", "8E1", "7O1"}
 )
 
-// pollRequests are what detect sends to a silent line: a gross-weight request to address A,
-// and an MT-SICS SI.
-var pollRequests = map[string][]byte{
-	yaohua.ProtocolCmd: yaohua.EncodeCmdRequest(yaohua.DefaultAddress, yaohua.CmdGross),
-	mtsics.Protocol:    mtsics.RequestImmediate,
-}
-
-// checksummed are the protocols whose frames carry a checksum.
-var checksummed = map[string]bool{"yaohua-tf0": true, "yaohua-a12e": true, "yaohua-cmd": true, "toledo-cont": true}
-
-// preference breaks ties between protocols that decode the same bytes equally well.
-var preference = []string{"yaohua-tf0", "yaohua-a12e", "toledo-cont", "yaohua-cmd", "mt-sics", "yaohua-eq", "yaohua-eq-fwd", "ascii"}
-
 type verdict struct {
-	protocol string
+	protocol indicator.Protocol
 	stats    indicator.Stats
 	last     indicator.Reading
 	n        int // bytes seen
 }
 
 // judge decodes data with every protocol and returns those that explain it, best first.
-func judge(data []byte, protocols []string) []verdict {
+func judge(data []byte, protocols []indicator.Protocol) []verdict {
 	var out []verdict
-	for _, name := range protocols {
-		f, _ := indicator.Lookup(name)
-		d := f(bytes.NewReader(data), indicator.Options{ASCII: ascii.KeliXK3118T1})
+	for _, p := range protocols {
+		d := p.New(bytes.NewReader(data), indicator.Options{Profile: p.Example})
 		var last indicator.Reading
 		for {
 			r, err := d.Next()
@@ -152,6 +135,7 @@ func judge(data []byte, protocols []string) []verdict {
 			}
 			last = r
 		}
+		d.Close()
 		st := d.Stats()
 		if st.Frames == 0 {
 			continue
@@ -160,15 +144,7 @@ func judge(data []byte, protocols []string) []verdict {
 		if st.DiscardedBytes*3 > uint64(len(data)) || st.BadFrames*3 > st.Frames+1 {
 			continue
 		}
-		out = append(out, verdict{protocol: name, stats: st, last: last, n: len(data)})
-	}
-	rank := func(p string) int {
-		for i, q := range preference {
-			if q == p {
-				return i
-			}
-		}
-		return len(preference)
+		out = append(out, verdict{protocol: p, stats: st, last: last, n: len(data)})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -183,7 +159,10 @@ func judge(data []byte, protocols []string) []verdict {
 		if ka, kb := math.Abs(a.last.Kg), math.Abs(b.last.Kg); ka != kb {
 			return ka < kb
 		}
-		return rank(a.protocol) < rank(b.protocol)
+		if a.protocol.Rank != b.protocol.Rank {
+			return a.protocol.Rank < b.protocol.Rank
+		}
+		return a.protocol.Name < b.protocol.Name
 	})
 	return out
 }
@@ -241,12 +220,12 @@ func scaleDetect(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var continuous, polled []string
-	for _, n := range indicator.Names() {
-		if indicator.About(n).Polled {
-			polled = append(polled, n)
+	var continuous, polled []indicator.Protocol
+	for _, p := range indicator.Protocols() {
+		if p.Polled {
+			polled = append(polled, p)
 		} else {
-			continuous = append(continuous, n) // ascii is tried with its example profile
+			continuous = append(continuous, p) // a protocol with a profile is tried with its example
 		}
 	}
 	type seen struct {
@@ -272,13 +251,12 @@ func scaleDetect(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			}
 			vs := judge(data, continuous)
 			if len(data) == 0 { // a silent line: ask, one polled protocol at a time
-				for _, name := range polled {
-					req, ok := pollRequests[name]
-					if !ok || ctx.Err() != nil {
+				for _, p := range polled {
+					if p.Probe == nil || ctx.Err() != nil {
 						continue
 					}
-					data, _ = listen(ctx, open, path, m, *window, [][]byte{req})
-					if vs = judge(data, []string{name}); len(vs) > 0 {
+					data, _ = listen(ctx, open, path, m, *window, [][]byte{p.Probe})
+					if vs = judge(data, []indicator.Protocol{p}); len(vs) > 0 {
 						break
 					}
 				}
@@ -290,17 +268,17 @@ func scaleDetect(ctx context.Context, args []string, stdout, stderr io.Writer) i
 				continue
 			}
 			best := vs[0]
-			fmt.Fprintf(stdout, "match: %s at %s (backend %s)\n", best.protocol, setting, *backend)
+			fmt.Fprintf(stdout, "match: %s at %s (backend %s)\n", best.protocol.Name, setting, *backend)
 			check := "the format has no checksum"
-			if checksummed[best.protocol] {
+			if best.protocol.Checksummed {
 				check = fmt.Sprintf("%d checksums passed", best.stats.Frames)
 			}
 			fmt.Fprintf(stdout, "evidence: %d frames decoded from %d bytes, %s, %d bad frames, %d bytes skipped; last reading %s\n",
 				best.stats.Frames, best.n, check, best.stats.BadFrames, best.stats.DiscardedBytes, readingText(best.last))
 			for _, v := range vs[1:] {
-				fmt.Fprintf(stdout, "also decodes as: %s (%d frames, last %s)\n", v.protocol, v.stats.Frames, readingText(v.last))
+				fmt.Fprintf(stdout, "also decodes as: %s (%d frames, last %s)\n", v.protocol.Name, v.stats.Frames, readingText(v.last))
 			}
-			fmt.Fprintf(stdout, "config: scale: {protocol: %s, baud: %d, framing: %s}\n", best.protocol, baud, framing)
+			fmt.Fprintf(stdout, "config: scale: {protocol: %s, baud: %d, framing: %s}\n", best.protocol.Name, baud, framing)
 			fmt.Fprintf(stdout, "took %.2fs\n", time.Since(start).Seconds())
 			return ExitOK
 		}
@@ -389,15 +367,18 @@ func scaleWatch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "sitegate scale watch:", err)
 			return ExitUsage
 		}
-		opts = indicator.Options{Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply, ASCII: ascii.KeliXK3118T1}
+		opts = indicator.Options{Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply}
 	default:
 		fmt.Fprintln(stderr, "usage: sitegate scale watch PORT --protocol P [--baud N --framing 8N1] | --config FILE --lane ID")
 		return ExitUsage
 	}
-	factory, ok := indicator.Lookup(proto)
+	p, ok := indicator.Get(proto)
 	if !ok {
 		fmt.Fprintf(stderr, "sitegate scale watch: unknown protocol %q (%s)\n", proto, strings.Join(indicator.Names(), ", "))
 		return ExitUsage
+	}
+	if opts.Profile == nil {
+		opts.Profile = p.Example // --protocol without a config: the protocol's example profile
 	}
 	fmt.Fprintf(stdout, "watching %s: %s at %s\n", path, proto, mode)
 	ctx, cancel := context.WithCancel(ctx)
@@ -408,10 +389,8 @@ func scaleWatch(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	link.Run(ctx, func(sctx context.Context, r io.Reader, w io.Writer) error {
 		o := opts
 		o.Writer = w
-		d := factory(r, o)
-		if c, ok := d.(io.Closer); ok {
-			defer c.Close()
-		}
+		d := p.New(r, o)
+		defer d.Close()
 		for {
 			rd, err := d.Next()
 			if err != nil {
@@ -456,14 +435,16 @@ func scaleRecord(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "sitegate scale record:", err)
 		return ExitUsage
 	}
-	var factory indicator.Factory
+	var polled *indicator.Protocol // the protocol to poll with while recording, if polled
 	if *lf.proto != "" {
-		f, ok := indicator.Lookup(*lf.proto)
+		p, ok := indicator.Get(*lf.proto)
 		if !ok {
 			fmt.Fprintf(stderr, "sitegate scale record: unknown protocol %q\n", *lf.proto)
 			return ExitUsage
 		}
-		factory = f
+		if p.Polled {
+			polled = &p
+		}
 	}
 	file, err := os.Create(*out)
 	if err != nil {
@@ -482,12 +463,10 @@ func scaleRecord(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	link := serialport.NewLink("scale record", pos[0], mode, open, serialport.LinkOptions{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	link.Run(ctx, func(sctx context.Context, r io.Reader, w io.Writer) error {
 		src := rec.Reader(r)
-		if factory != nil && indicator.About(*lf.proto).Polled {
+		if polled != nil {
 			// Poll as the lane would, and record the requests too.
-			d := factory(src, indicator.Options{Writer: recWriter{rec, w}, Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply})
-			if c, ok := d.(io.Closer); ok {
-				defer c.Close()
-			}
+			d := polled.New(src, indicator.Options{Writer: recWriter{rec, w}, Address: *lf.address, PollInterval: *lf.poll, ReplyTimeout: *lf.reply})
+			defer d.Close()
 			for {
 				if _, err := d.Next(); err != nil {
 					return err

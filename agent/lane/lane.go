@@ -201,9 +201,7 @@ func (l *Lane) session(ctx context.Context, r io.Reader, w io.Writer, out chan<-
 	opts := l.o.Indicator
 	opts.Now, opts.Writer = l.o.Now, w
 	dec := l.o.Decoder(r, opts)
-	if c, ok := dec.(io.Closer); ok { // a polled decoder's poller ends with the session
-		defer c.Close()
-	}
+	defer dec.Close() // a polled decoder's poller ends with the session
 	l.mu.Lock()
 	l.curDecoder = dec
 	l.mu.Unlock()

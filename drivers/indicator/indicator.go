@@ -1,14 +1,7 @@
-// Package indicator defines what every weighbridge indicator driver produces, and the registry
-// of wire protocols by their `scale.protocol` name.
-//
-// A protocol lives in its own sub-package and registers itself in init; sitegate/drivers/indicator/all
-// imports every one of them. This package must not import sitegate/models or sitegate/agent.
 package indicator
 
 import (
 	"io"
-	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -77,15 +70,24 @@ func (s Stats) Add(o Stats) Stats {
 }
 
 // Decoder turns a byte stream from an indicator into readings.
+//
+// Stopping is part of the interface, as periph.io's Halt is: whoever builds a decoder closes it,
+// whatever the protocol, and a closed decoder leaves no goroutine behind.
 type Decoder interface {
 	// Next blocks until the next valid reading, or returns the reader's error (io.EOF, a port
 	// error). A bad frame is counted and skipped, never returned as a reading.
 	Next() (Reading, error)
 	// Stats reports the decoder's counters; safe to call concurrently with Next.
 	Stats() Stats
+	// Close stops what the decoder runs by itself (a polled decoder's poller) and waits for it
+	// to end; a continuous decoder has nothing to stop. It does not close the reader, which
+	// belongs to the caller. Close is idempotent and may be called from another goroutine than
+	// Next's.
+	Close() error
 }
 
-// Options are what every decoder may be told. A continuous protocol uses Now only.
+// Options are what every decoder may be told. A continuous protocol uses Now (and its Profile,
+// if it has one) only.
 type Options struct {
 	// Now stamps readings; nil means time.Now.
 	Now func() time.Time
@@ -102,25 +104,12 @@ type Options struct {
 	// and polls again; 0 means DefaultReplyTimeout.
 	ReplyTimeout time.Duration
 
-	// ASCII configures the "ascii" line protocol.
-	ASCII ASCII
-}
-
-// ASCII is the profile of the configurable "ascii" line protocol.
-type ASCII struct {
-	// Pattern is a regular expression with a named group "w" that captures the weight; it is
-	// matched against each line without its terminator. Optional named groups: "unit" (kg, g,
-	// t, lb), "motion" (non-empty means in motion), "net" (non-empty means net weight).
-	Pattern string
-	// Reverse reverses the captured weight's characters first (indicators that send the least
-	// significant digit first).
-	Reverse bool
-	// Scale multiplies the value; 0 means 1.
-	Scale float64
-	// Unit is the unit when the line carries none: kg (default), g, t or lb.
-	Unit string
-	// Terminator ends each line; empty means "\r\n" (a lone "\n" is accepted too).
-	Terminator string
+	// Profile is the protocol's own settings, of the type its package declares (for ascii an
+	// ascii.Profile, the layout of a line): what a lane's config gives in the protocol's
+	// block (Protocol.ProfileKey) over Protocol.DefaultProfile, or Protocol.Example in a
+	// tool that has no config. Nil for protocols without one. It is opaque here so that the
+	// options every decoder shares name no single protocol.
+	Profile any
 }
 
 // Defaults of polled protocols.
@@ -147,68 +136,4 @@ func (o Options) Clock() func() time.Time {
 		return o.Now
 	}
 	return time.Now
-}
-
-// Factory builds a decoder reading from r.
-type Factory func(r io.Reader, opts Options) Decoder
-
-// Info describes a protocol for tools (detect, config checks).
-type Info struct {
-	// Polled: the indicator answers requests and sends nothing by itself.
-	Polled bool
-	// Summary is one line for help texts, e.g. "Yaohua XK3190 continuous tF=0".
-	Summary string
-	// NeedsProfile: the protocol decodes nothing without Options.ASCII (it cannot be detected).
-	NeedsProfile bool
-}
-
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-	infos    = map[string]Info{}
-)
-
-// Describe records what a registered protocol is; protocols call it from init after Register.
-func Describe(name string, i Info) {
-	mu.Lock()
-	defer mu.Unlock()
-	infos[name] = i
-}
-
-// About returns what Describe recorded for a protocol (the zero Info if nothing).
-func About(name string) Info {
-	mu.RLock()
-	defer mu.RUnlock()
-	return infos[name]
-}
-
-// Register adds a protocol under its scale.protocol name. It panics on a duplicate name, which is
-// a programming error.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic("indicator: protocol registered twice: " + name)
-	}
-	registry[name] = f
-}
-
-// Lookup returns the factory of a protocol.
-func Lookup(name string) (Factory, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	f, ok := registry[name]
-	return f, ok
-}
-
-// Names lists the registered protocols, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,8 +3,9 @@
 // plays weight profiles such as a truck crossing the deck. A test or the demo runs it on the
 // master side of a pty (sitegate/testbench/pty) or on any io.Writer.
 //
-// It belongs to the test bench; it may import drivers (for frame encoders) but must not import
-// sitegate/models or sitegate/agent.
+// It speaks every registered indicator protocol with the protocol's own encoder or responder
+// (indicator.Protocol.Emulate), so a new protocol needs nothing here. It belongs to the test
+// bench; it may import drivers but must not import sitegate/models or sitegate/agent.
 package indicatoremu
 
 import (

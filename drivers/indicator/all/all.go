@@ -1,5 +1,7 @@
 // Package all registers every weighbridge indicator protocol with sitegate/drivers/indicator;
-// a program that reads scales imports it for its side effects.
+// a program that reads scales imports it for its side effects. It is the one place that names
+// every protocol package: one import line each, its comment the scale.protocol names it
+// registers. Adding a protocol adds a line here and nothing elsewhere.
 //
 // It imports protocol packages only, and must not import sitegate/models or sitegate/agent.
 package all

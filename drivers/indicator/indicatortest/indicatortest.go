@@ -27,16 +27,14 @@ type Case struct {
 	Bad  uint64              // bad frames expected
 }
 
-// Decode reads d until its reader's error and returns the readings (Time zeroed), the stats
-// and that error.
+// Decode reads d until its reader's error, closes it and returns the readings (Time zeroed),
+// the stats and that error.
 func Decode(d indicator.Decoder) ([]indicator.Reading, indicator.Stats, error) {
 	var out []indicator.Reading
 	for {
 		r, err := d.Next()
 		if err != nil {
-			if c, ok := d.(io.Closer); ok {
-				c.Close()
-			}
+			d.Close()
 			return out, d.Stats(), err
 		}
 		r.Time = time.Time{}

@@ -18,8 +18,15 @@ import (
 const Protocol = "mt-sics"
 
 func init() {
-	indicator.Register(Protocol, func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) })
-	indicator.Describe(Protocol, indicator.Info{Polled: true, Summary: "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)"})
+	indicator.Register(indicator.Protocol{
+		Name:    Protocol,
+		Summary: "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)",
+		Polled:  true,
+		Rank:    50, // no checksum, but a reply to our own request
+		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
+		Probe:   RequestImmediate,
+		Emulate: func(byte) indicator.Speaker { return indicator.Speaker{Answer: Answer} },
+	})
 }
 
 // Requests.
@@ -132,6 +139,36 @@ func field(b []byte) (f, rest []byte) {
 		return b, nil
 	}
 	return b[:i], b[i:]
+}
+
+// Answer is a balance's side of MT-SICS, for emulators: SI gets the current weight (S D while it
+// moves), S a stable weight or "S I" while it moves, an empty line nothing, anything else
+// "ES". It is in the shape of indicator.Speaker.Answer.
+func Answer(buf []byte, kg float64, motion bool) (reply []byte, used int) {
+	i := bytes.IndexByte(buf, '\n')
+	if i < 0 {
+		if len(buf) > maxLine {
+			return nil, len(buf)
+		}
+		return nil, 0
+	}
+	cmd := string(bytes.TrimSpace(buf[:i]))
+	var flags indicator.Flags
+	if motion {
+		flags = indicator.Motion
+	}
+	switch cmd {
+	case "SI":
+		return EncodeReply(kg, 0, flags), i + 1
+	case "S":
+		if motion {
+			return []byte("S I\r\n"), i + 1
+		}
+		return EncodeReply(kg, 0, 0), i + 1
+	case "":
+		return nil, i + 1
+	}
+	return []byte("ES\r\n"), i + 1
 }
 
 // EncodeReply returns the reply line of a balance to SI: "S S" (or "S D" in motion), the value

@@ -72,3 +72,27 @@ func FuzzSICS(f *testing.F) {
 func BenchmarkDecode(b *testing.B) {
 	indicatortest.Bench(b, func(r io.Reader) indicator.Decoder { return New(r, indicator.Options{}) }, bytes.Repeat(EncodeReply(31200, 0, 0), 256))
 }
+
+func TestAnswer(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		in     string
+		motion bool
+		reply  string
+		used   int
+	}{
+		{"SI stable", "SI\r\n", false, "S S      31200 kg\r\n", 4},
+		{"SI in motion", "SI\r\n", true, "S D      31200 kg\r\n", 4},
+		{"S stable", "S\r\nSI\r\n", false, "S S      31200 kg\r\n", 3},
+		{"S in motion is busy", "S\r\n", true, "S I\r\n", 3},
+		{"unknown command", "Z\r\n", false, "ES\r\n", 3},
+		{"empty line", "\r\n", false, "", 2},
+		{"partial line waits", "S", false, "", 0},
+		{"a long line without end is dropped", string(bytes.Repeat([]byte("x"), 65)), false, "", 65},
+	} {
+		reply, used := Answer([]byte(c.in), 31200, c.motion)
+		if string(reply) != c.reply || used != c.used {
+			t.Errorf("%s: Answer(%q) = %q, %d; want %q, %d", c.name, c.in, reply, used, c.reply, c.used)
+		}
+	}
+}

@@ -15,8 +15,22 @@ import (
 const Protocol = "toledo-cont"
 
 func init() {
-	indicator.Register(Protocol, func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) })
-	indicator.Describe(Protocol, indicator.Info{Summary: "Mettler Toledo standard continuous output (STX SWA SWB SWC weight tare CR CHK), often 7E1"})
+	indicator.Register(indicator.Protocol{
+		Name:        Protocol,
+		Summary:     "Mettler Toledo standard continuous output (STX SWA SWB SWC weight tare CR CHK), often 7E1",
+		Checksummed: true,
+		Rank:        30,
+		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, motion bool) []byte {
+				f := Frame{Kg: kg, Increment: 2}
+				if motion {
+					f.Flags = indicator.Motion
+				}
+				return EncodeFrame(f)
+			}}
+		},
+	})
 }
 
 // The frame: STX SWA SWB SWC, six characters of displayed weight and six of tare (digits,

@@ -12,8 +12,16 @@ import (
 const ProtocolA12E = "yaohua-a12e"
 
 func init() {
-	indicator.Register(ProtocolA12E, func(r io.Reader, o indicator.Options) indicator.Decoder { return NewA12E(r, o) })
-	indicator.Describe(ProtocolA12E, indicator.Info{Summary: "Yaohua XK3190-A12(E) 15-byte continuous \"WG004.139kg\" with XOR"})
+	indicator.Register(indicator.Protocol{
+		Name:        ProtocolA12E,
+		Summary:     "Yaohua XK3190-A12(E) 15-byte continuous \"WG004.139kg\" with XOR",
+		Checksummed: true,
+		Rank:        20,
+		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewA12E(r, o) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeA12E(kg, 0, 0) }}
+		},
+	})
 }
 
 // The A12(E) frame: 'W', 'G' or 'N', seven characters of value (point included, '-' first when

@@ -2,6 +2,7 @@ package yaohua
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 
 	"sitegate/drivers/indicator"
@@ -12,8 +13,22 @@ import (
 const ProtocolCmd = "yaohua-cmd"
 
 func init() {
-	indicator.Register(ProtocolCmd, func(r io.Reader, o indicator.Options) indicator.Decoder { return NewCmd(r, o) })
-	indicator.Describe(ProtocolCmd, indicator.Info{Polled: true, Summary: "Yaohua XK3190 / Keli XK3118K9 polled command mode (STX addr cmd ... XOR ETX)"})
+	indicator.Register(indicator.Protocol{
+		Name:        ProtocolCmd,
+		Summary:     "Yaohua XK3190 / Keli XK3118K9 polled command mode (STX addr cmd ... XOR ETX)",
+		Polled:      true,
+		Checksummed: true,
+		Rank:        40,
+		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewCmd(r, o) },
+		Probe:       EncodeCmdRequest(DefaultAddress, CmdGross),
+		Validate:    validateCmd,
+		Emulate: func(addr byte) indicator.Speaker {
+			if addr == 0 {
+				addr = DefaultAddress
+			}
+			return indicator.Speaker{Answer: AnswerCmd(addr)}
+		},
+	})
 }
 
 // Commands of the command mode.
@@ -66,6 +81,47 @@ func EncodeCmdReply(addr, cmd byte, kg float64, dp int) []byte {
 	x := checksum(f[1:11])
 	f[11], f[12], f[13] = hexUpper[x>>4], hexUpper[x&0x0f], etx
 	return f
+}
+
+// validateCmd checks a lane's settings for the command mode: an address of one letter A to Z.
+func validateCmd(o indicator.Options) []indicator.Problem {
+	if a := o.Address; len(a) != 1 || a[0] < 'A' || a[0] > 'Z' {
+		return []indicator.Problem{{Path: "address", Msg: fmt.Sprintf("%q is not an address A to Z", a)}}
+	}
+	return nil
+}
+
+// AnswerCmd returns an indicator's side of the command mode, for emulators: it answers the
+// requests addressed to addr with B gross, D net (no tare, so the same), C tare (0) and the A
+// handshake; requests to other addresses get no answer, as on a bus. The reply is in the
+// shape of indicator.Speaker.Answer.
+func AnswerCmd(addr byte) func(buf []byte, kg float64, motion bool) (reply []byte, used int) {
+	return func(buf []byte, kg float64, _ bool) ([]byte, int) {
+		if buf[0] != stx {
+			i := bytes.IndexByte(buf, stx)
+			if i < 0 {
+				i = len(buf)
+			}
+			return nil, i
+		}
+		a, cmd, n, ok := ParseCmdRequest(buf)
+		if !ok {
+			if len(buf) < cmdReqLen {
+				return nil, 0
+			}
+			return nil, 1
+		}
+		if a != addr {
+			return nil, n
+		}
+		switch cmd {
+		case CmdGross, CmdNet, CmdHandshake:
+			return EncodeCmdReply(a, cmd, kg, 0), n
+		case CmdTare:
+			return EncodeCmdReply(a, cmd, 0, 0), n
+		}
+		return nil, n
+	}
 }
 
 // NewCmd returns a decoder of command-mode replies. With opts.Writer it polls the gross weight

@@ -18,10 +18,25 @@ const (
 )
 
 func init() {
-	indicator.Register(ProtocolEq, func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, true) })
-	indicator.Describe(ProtocolEq, indicator.Info{Summary: "Yaohua XK3190 \"=\" continuous, least significant digit first (A26 format 1, A22)"})
-	indicator.Register(ProtocolEqForward, func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, false) })
-	indicator.Describe(ProtocolEqForward, indicator.Info{Summary: "Yaohua XK3190 \"=\" continuous in display order (A26 format 2)"})
+	// No checksum: these come after every checksummed format in scale detect.
+	indicator.Register(indicator.Protocol{
+		Name:    ProtocolEq,
+		Summary: "Yaohua XK3190 \"=\" continuous, least significant digit first (A26 format 1, A22)",
+		Rank:    60,
+		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, true) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeEq(kg, 0, true) }}
+		},
+	})
+	indicator.Register(indicator.Protocol{
+		Name:    ProtocolEqForward,
+		Summary: "Yaohua XK3190 \"=\" continuous in display order (A26 format 2)",
+		Rank:    70,
+		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return NewEq(r, o, false) },
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeEq(kg, 0, false) }}
+		},
+	})
 }
 
 const eqLen = 9 // '=' and 8 characters

@@ -3,6 +3,7 @@ package yaohua
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -263,4 +264,41 @@ func BenchmarkDecodeA12E(b *testing.B) {
 
 func BenchmarkDecodeCmd(b *testing.B) {
 	indicatortest.Bench(b, func(r io.Reader) indicator.Decoder { return NewCmd(r, indicator.Options{}) }, repeat(EncodeCmdReply('A', 'B', 31200, 0), 256))
+}
+
+func TestAnswerCmd(t *testing.T) {
+	answer := AnswerCmd('C')
+	for _, c := range []struct {
+		name  string
+		in    []byte
+		reply []byte
+		used  int
+	}{
+		{"gross", EncodeCmdRequest('C', CmdGross), EncodeCmdReply('C', CmdGross, 31200, 0), 6},
+		{"net is the gross", EncodeCmdRequest('C', CmdNet), EncodeCmdReply('C', CmdNet, 31200, 0), 6},
+		{"tare is 0", EncodeCmdRequest('C', CmdTare), EncodeCmdReply('C', CmdTare, 0, 0), 6},
+		{"handshake", EncodeCmdRequest('C', CmdHandshake), EncodeCmdRequest('C', CmdHandshake), 6},
+		{"another address", EncodeCmdRequest('A', CmdGross), nil, 6},
+		{"a request cut short waits", EncodeCmdRequest('C', CmdGross)[:4], nil, 0},
+		{"bytes before STX are skipped", s("xy\x02"), nil, 2},
+		{"a damaged request skips its STX", s("\x02CB00\x03"), nil, 1},
+	} {
+		reply, used := answer(c.in, 31200, false)
+		if !bytes.Equal(reply, c.reply) || used != c.used {
+			t.Errorf("%s: answer(%q) = %q, %d; want %q, %d", c.name, c.in, reply, used, c.reply, c.used)
+		}
+	}
+}
+
+func TestValidateCmd(t *testing.T) {
+	p, _ := indicator.Get(ProtocolCmd)
+	for addr, ok := range map[string]bool{"A": true, "Z": true, "": false, "a": false, "AB": false, "1": false} {
+		got := p.Validate(indicator.Options{Address: addr})
+		if ok != (len(got) == 0) {
+			t.Errorf("address %q: problems %v", addr, got)
+		}
+		if !ok && (len(got) != 1 || got[0].Path != "address" || got[0].Msg != fmt.Sprintf("%q is not an address A to Z", addr)) {
+			t.Errorf("address %q: problems %v, want one at address", addr, got)
+		}
+	}
 }

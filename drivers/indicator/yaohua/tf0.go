@@ -19,10 +19,16 @@ import (
 const ProtocolTF0 = "yaohua-tf0"
 
 func init() {
-	indicator.Register(ProtocolTF0, func(r io.Reader, opts indicator.Options) indicator.Decoder {
-		return NewTF0(r, opts)
+	indicator.Register(indicator.Protocol{
+		Name:        ProtocolTF0,
+		Summary:     "Yaohua XK3190 continuous tF=0 (STX sign 6 digits dp XOR ETX)",
+		Checksummed: true,
+		Rank:        10, // the contract's default protocol, and the most common indicator
+		New:         NewTF0,
+		Emulate: func(byte) indicator.Speaker {
+			return indicator.Speaker{Encode: func(kg float64, _ bool) []byte { return EncodeTF0(kg, 0) }}
+		},
 	})
-	indicator.Describe(ProtocolTF0, indicator.Info{Summary: "Yaohua XK3190 continuous tF=0 (STX sign 6 digits dp XOR ETX)"})
 }
 
 // The tF=0 frame: STX sign d5 d4 d3 d2 d1 d0 dp XORh XORl ETX, where XOR covers sign, digits and
@@ -93,6 +99,9 @@ func (d *tf0) Next() (indicator.Reading, error) {
 		d.fill()
 	}
 }
+
+// Close does nothing: tF=0 is continuous, the decoder runs nothing by itself.
+func (d *tf0) Close() error { return nil }
 
 func (d *tf0) discard(n int) {
 	d.AddDiscarded(n)
