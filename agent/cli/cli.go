@@ -15,6 +15,7 @@ import (
 
 	"sitegate/agent/gateway"
 	_ "sitegate/drivers/indicator/all"
+	_ "sitegate/drivers/plate/all"
 	config "sitegate/firmware-config"
 	"sitegate/testbench/demo"
 )

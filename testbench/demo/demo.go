@@ -24,6 +24,7 @@ import (
 
 	"sitegate/agent/gateway"
 	"sitegate/agent/lane"
+	_ "sitegate/drivers/plate/all" // the agent it runs takes every plate format, as sitegate run does
 	config "sitegate/firmware-config"
 	mudmodel "sitegate/models/mud/model"
 	"sitegate/testbench/broker"
