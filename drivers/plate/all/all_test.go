@@ -14,7 +14,7 @@ func TestEveryVendorRegistered(t *testing.T) {
 			t.Errorf("push format %q is not registered; registered: %v", name, plate.PushVendors())
 		}
 	}
-	if !slices.IsSorted(plate.PushVendors()) {
-		t.Errorf("PushVendors() = %v, not sorted", plate.PushVendors())
+	if !slices.IsSorted(plate.PushVendors()) || !slices.IsSorted(plate.PullVendors()) {
+		t.Errorf("vendors not sorted: push %v, pull %v", plate.PushVendors(), plate.PullVendors())
 	}
 }
