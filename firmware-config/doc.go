@@ -2,6 +2,8 @@
 // defaults (defaults.yaml), a commented example (example.yaml) and the strict loader that reports
 // every mistake with its path.
 //
-// Loading never touches hardware or the network. It may import sitegate/drivers registries (to
-// know the protocol names) but never sitegate/models or sitegate/agent.
+// Loading never touches hardware or the network. It may import sitegate/drivers registries and
+// the scorer registries of sitegate/models/vision (to know the protocol and scorer names), but
+// no other sitegate/models package and never sitegate/agent. A program fills those registries
+// by importing the protocol and scorer packages.
 package config
