@@ -8,6 +8,7 @@ import (
 	"time"
 
 	_ "sitegate/drivers/indicator/all"
+	_ "sitegate/models/mud" // registers the mud scorers that cameras[].mud.scorer names
 )
 
 const minimal = `
@@ -73,6 +74,10 @@ func TestProblemsHavePaths(t *testing.T) {
 		{"unknown key with suggestion", strings.Replace(minimal, "scale: {port: /dev/ttyUSB0}", "scale: {port: /dev/ttyUSB0, on_dek_kg: 3}", 1),
 			[]string{`lanes[0].scale.on_dek_kg: unknown key (did you mean "on_deck_kg"?)`}},
 		{"key given twice", minimal + "    scale: {port: /dev/ttyUSB0}\n", []string{"lanes[0].scale: key given twice"}},
+		{"unknown mud scorer", minimal + "        mud: {scorer: magic}\n",
+			[]string{`lanes[0].cameras[0].mud.scorer: "magic" is not classic or onnx`}},
+		{"onnx without a model", minimal + "        mud: {scorer: onnx}\n",
+			[]string{"lanes[0].cameras[0].mud.model: must be set for scorer onnx"}},
 		{"unknown top-level key", minimal + "sitee: x\n", []string{"sitee: unknown key"}},
 		{"wrong types", strings.Replace(minimal, "scale: {port: /dev/ttyUSB0}", "scale: {port: /dev/ttyUSB0, baud: fast, off_deck_hold: 3 seconds, stable_band_kg: [1]}", 1),
 			[]string{`lanes[0].scale.baud: "fast" is not a whole number`, `lanes[0].scale.off_deck_hold: "3 seconds" is not a duration`, "lanes[0].scale.stable_band_kg: expected a single value"}},

@@ -4,5 +4,7 @@
 //
 // Loading never touches hardware or the network. It may import sitegate/drivers registries (to
 // know the protocol names, and to decode and check each indicator protocol's own settings
-// through its registration) but never sitegate/models or sitegate/agent.
+// through its registration) and the scorer registries of sitegate/models/vision (to know the
+// scorer names), but no other sitegate/models package and never sitegate/agent. A program fills
+// those registries by importing the protocol and scorer packages.
 package config

@@ -12,6 +12,7 @@ import (
 
 	"sitegate/drivers/indicator"
 	"sitegate/drivers/serialport"
+	"sitegate/models/vision"
 )
 
 var (
@@ -179,14 +180,10 @@ func validateLane(l Lane, p string, ps *problems) {
 			}
 		}
 		validateROIs(c.ROIs, cp+".rois", ps)
-		switch c.Mud.Scorer {
-		case "classic":
-		case "onnx":
-			if c.Mud.Model == "" {
-				ps.add(cp+".mud.model", "must be set for scorer onnx")
-			}
-		default:
-			ps.add(cp+".mud.scorer", "%q is not classic or onnx", c.Mud.Scorer)
+		if info, ok := vision.About("mud", c.Mud.Scorer); !ok {
+			ps.add(cp+".mud.scorer", "%q is not %s", c.Mud.Scorer, strings.Join(vision.Scorers("mud"), " or "))
+		} else if info.NeedsModel && c.Mud.Model == "" {
+			ps.add(cp+".mud.model", "must be set for scorer %s", c.Mud.Scorer)
 		}
 		if c.Mud.Threshold < 0 || c.Mud.Threshold > 1 {
 			ps.add(cp+".mud.threshold", "%g is outside 0..1", c.Mud.Threshold)

@@ -29,6 +29,7 @@ import (
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/drivers/indicator"
+	_ "sitegate/drivers/plate/all" // every plate-camera format the listeners take
 	config "sitegate/firmware-config"
 	"sitegate/models/deck"
 	"sitegate/models/registry"

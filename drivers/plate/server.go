@@ -1,24 +1,19 @@
 package plate
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
-	"mime"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
 
-// Path is where plate cameras push reads.
+// Path is where plate cameras push reads in the generic JSON; a vendor's format is pushed to
+// Path/{vendor}/{lane}.
 const Path = "/v1/plate"
 
 // DefaultMaxBody is the largest request body accepted when Options.MaxBody is zero.
@@ -32,6 +27,7 @@ type Read struct {
 	Confidence float64 // 0..1; 0 when not given
 	Time       time.Time
 	ImageJPEG  []byte // nil when not given
+	Vendor     string // the format it came in: Generic or a registered vendor's name
 }
 
 // Options configures a Server.
@@ -64,9 +60,9 @@ const (
 	ReasonConfidence  = "confidence"
 	ReasonTime        = "time"
 	ReasonImage       = "image"
+	ReasonVendor      = "vendor"    // no format is registered under the path's vendor
+	ReasonMalformed   = "malformed" // a vendor's format could not be read
 )
-
-var colors = map[string]bool{"blue": true, "yellow": true, "green": true, "white": true, "black": true}
 
 // Server is the HTTP listener for one or more lanes' plate cameras.
 type Server struct {
@@ -78,7 +74,7 @@ type Server struct {
 	ln       net.Listener
 	ready    chan struct{}
 	accepted uint64
-	rejected map[string]uint64
+	rejects  map[string]uint64
 }
 
 // NewServer returns a server for opts; nothing listens until Listen or Run.
@@ -93,11 +89,11 @@ func NewServer(opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	return &Server{
-		opts:     opts,
-		lanes:    maps.Clone(opts.Lanes),
-		log:      opts.Logger.With("plate_listen", opts.Addr),
-		ready:    make(chan struct{}),
-		rejected: map[string]uint64{},
+		opts:    opts,
+		lanes:   maps.Clone(opts.Lanes),
+		log:     opts.Logger.With("plate_listen", opts.Addr),
+		ready:   make(chan struct{}),
+		rejects: map[string]uint64{},
 	}
 }
 
@@ -177,156 +173,89 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Accepted: s.accepted, Rejected: maps.Clone(s.rejected)}
+	return Stats{Accepted: s.accepted, Rejected: maps.Clone(s.rejects)}
 }
 
-// Handler serves POST /v1/plate.
+// Handler serves POST /v1/plate (the generic JSON) and POST /v1/plate/{vendor}/{lane} (a
+// vendor's format, for a lane of this listener).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc(Path, s.servePlate)
+	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) { s.servePush(w, r, Generic, "") })
+	mux.HandleFunc(Path+"/{vendor}/{lane}", func(w http.ResponseWriter, r *http.Request) {
+		s.servePush(w, r, r.PathValue("vendor"), r.PathValue("lane"))
+	})
 	return mux
 }
 
-// pushBody is the JSON of a push. Pointers tell a missing field from a zero one; unknown
-// (vendor) fields are ignored.
-type pushBody struct {
-	Lane            *string  `json:"lane"`
-	Plate           *string  `json:"plate"`
-	Color           *string  `json:"color"`
-	Confidence      *float64 `json:"confidence"`
-	Time            *string  `json:"time"`
-	ImageJPEGBase64 *string  `json:"image_jpeg_base64"`
+// serves reports whether lane is one of this listener's.
+func (s *Server) serves(lane string) bool {
+	_, ok := s.lanes[lane]
+	return ok
 }
 
-// rejection is a push refused with an HTTP status and a counted reason.
-type rejection struct {
-	status int
-	reason string
-	msg    string
-}
-
-func reject(status int, reason, format string, args ...any) *rejection {
-	return &rejection{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
-}
-
-func (s *Server) servePlate(w http.ResponseWriter, r *http.Request) {
-	rd, rej := s.parse(w, r)
-	if rej != nil {
-		s.mu.Lock()
-		s.rejected[rej.reason]++
-		s.mu.Unlock()
-		s.log.Warn("plate push rejected", "remote", r.RemoteAddr, "status", rej.status, "reason", rej.reason, "err", rej.msg)
-		if rej.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", http.MethodPost)
-		}
-		writeJSON(w, rej.status, map[string]string{"error": rej.msg})
+// servePush decodes a push in vendor's format, hands its reads to their lanes and lets the vendor
+// answer. lane is the path's lane, "" at the generic endpoint.
+func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane string) {
+	received := s.opts.Now()
+	d, ok := LookupPush(vendor)
+	if !ok {
+		rej := Reject(http.StatusNotFound, ReasonVendor, "unknown plate-camera vendor %q (known: %s)", vendor, list(PushVendors()))
+		s.rejected(r, vendor, rej)
+		WriteJSON(w, rej.Status, map[string]string{"error": rej.Msg})
 		return
 	}
-	if sink := s.lanes[rd.Lane]; sink != nil {
-		sink(rd)
+	reads, err := s.decode(w, r, d, vendor, lane, received)
+	if err != nil {
+		rej := rejection(err)
+		s.rejected(r, vendor, rej)
+		if rej.Status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		d.Reply(w, nil, rej)
+		return
+	}
+	for _, rd := range reads {
+		if sink := s.lanes[rd.Lane]; sink != nil {
+			sink(rd)
+		}
+		s.log.Debug("plate push", "vendor", vendor, "lane", rd.Lane, "plate", rd.Plate, "color", rd.Color, "confidence", rd.Confidence)
 	}
 	s.mu.Lock()
 	s.accepted++
 	s.mu.Unlock()
-	s.log.Debug("plate push", "lane", rd.Lane, "plate", rd.Plate, "color", rd.Color, "confidence", rd.Confidence)
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	d.Reply(w, reads, nil)
 }
 
-func (s *Server) parse(w http.ResponseWriter, r *http.Request) (Read, *rejection) {
-	received := s.opts.Now()
+// decode checks what every format shares (method, path lane, body limit), lets d decode the push
+// and checks that every read names a lane of this listener.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, d PushDecoder, vendor, lane string, received time.Time) ([]Read, error) {
 	if r.Method != http.MethodPost {
-		return Read{}, reject(http.StatusMethodNotAllowed, ReasonMethod, "method %s not allowed, use POST", r.Method)
+		return nil, Reject(http.StatusMethodNotAllowed, ReasonMethod, "method %s not allowed, use POST", r.Method)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return Read{}, reject(http.StatusUnsupportedMediaType, ReasonContentType, "content type %q is not application/json", ct)
-		}
+	if lane != "" && !s.serves(lane) {
+		return nil, Reject(http.StatusBadRequest, ReasonLane, "unknown lane %q", lane)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+	reads, err := d.Decode(Push{Request: r, Lane: lane, Received: received, Serves: s.serves})
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return Read{}, reject(http.StatusRequestEntityTooLarge, ReasonTooLarge, "body over %d bytes", mbe.Limit)
+		return nil, err
+	}
+	for i := range reads {
+		if reads[i].Lane == "" {
+			reads[i].Lane = lane
 		}
-		return Read{}, reject(http.StatusBadRequest, ReasonBody, "reading body: %v", err)
+		if !s.serves(reads[i].Lane) {
+			return nil, Reject(http.StatusBadRequest, ReasonLane, "unknown lane %q", reads[i].Lane)
+		}
+		reads[i].Vendor = vendor
 	}
-	var p pushBody
-	if err := json.Unmarshal(body, &p); err != nil {
-		return Read{}, reject(http.StatusBadRequest, ReasonJSON, "malformed JSON: %v", err)
-	}
-	return s.validate(p, received)
+	return reads, nil
 }
 
-// validate checks a decoded push and turns it into a Read.
-func (s *Server) validate(p pushBody, received time.Time) (Read, *rejection) {
-	var rd Read
-	if p.Lane == nil || *p.Lane == "" {
-		return Read{}, reject(http.StatusBadRequest, ReasonLane, "lane is required")
-	}
-	if _, ok := s.lanes[*p.Lane]; !ok {
-		return Read{}, reject(http.StatusBadRequest, ReasonLane, "unknown lane %q", *p.Lane)
-	}
-	rd.Lane = *p.Lane
-	if p.Plate == nil || strings.TrimSpace(*p.Plate) == "" {
-		return Read{}, reject(http.StatusBadRequest, ReasonPlate, "plate is required")
-	}
-	plate, err := NormalizePlate(*p.Plate)
-	if err != nil {
-		return Read{}, reject(http.StatusBadRequest, ReasonPlate, "%v", err)
-	}
-	rd.Plate = plate
-	if p.Color != nil && *p.Color != "" {
-		c := strings.ToLower(strings.TrimSpace(*p.Color))
-		if !colors[c] {
-			return Read{}, reject(http.StatusBadRequest, ReasonColor, "color %q is not one of blue, yellow, green, white, black", *p.Color)
-		}
-		rd.Color = c
-	}
-	if p.Confidence != nil {
-		c := *p.Confidence
-		if !(c >= 0 && c <= 1) {
-			return Read{}, reject(http.StatusBadRequest, ReasonConfidence, "confidence %v is outside 0..1", c)
-		}
-		rd.Confidence = c
-	}
-	rd.Time = received
-	if p.Time != nil && *p.Time != "" {
-		t, err := time.Parse(time.RFC3339Nano, *p.Time)
-		if err != nil {
-			return Read{}, reject(http.StatusBadRequest, ReasonTime, "time %q is not RFC 3339", *p.Time)
-		}
-		rd.Time = t
-	}
-	if p.ImageJPEGBase64 != nil && *p.ImageJPEGBase64 != "" {
-		img, err := decodeBase64(*p.ImageJPEGBase64)
-		if err != nil {
-			return Read{}, reject(http.StatusBadRequest, ReasonImage, "image_jpeg_base64: %v", err)
-		}
-		if len(img) < 3 || img[0] != 0xFF || img[1] != 0xD8 {
-			return Read{}, reject(http.StatusBadRequest, ReasonImage, "image_jpeg_base64 is not a JPEG")
-		}
-		rd.ImageJPEG = img
-	}
-	return rd, nil
-}
-
-// decodeBase64 takes standard base64, padded or not; MIME line breaks are ignored.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimRight(s, "\r\n")
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return b, nil
-	}
-	b, err := base64.RawStdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errors.New("invalid base64")
-	}
-	return b, nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+// rejected counts and logs a refused push.
+func (s *Server) rejected(r *http.Request, vendor string, rej *Rejection) {
+	s.mu.Lock()
+	s.rejects[rej.Reason]++
+	s.mu.Unlock()
+	s.log.Warn("plate push rejected", "remote", r.RemoteAddr, "vendor", vendor, "status", rej.Status, "reason", rej.Reason, "err", rej.Msg)
 }

@@ -1,239 +1,209 @@
-package plate
+package plate_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"image"
-	"image/color"
-	"image/jpeg"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"sitegate/drivers/plate"
+	_ "sitegate/drivers/plate/generic"
 )
 
 var (
 	quiet    = slog.New(slog.DiscardHandler)
 	received = time.Date(2026, 11, 27, 21, 14, 5, 0, time.FixedZone("CST", 8*3600))
-	jpegB64  = base64.StdEncoding.EncodeToString(tinyJPEG())
-	pngB64   = base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n0000"))
 )
 
-func tinyJPEG() []byte {
-	img := image.NewGray(image.Rect(0, 0, 8, 8))
-	img.Set(3, 3, color.White)
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, nil); err != nil {
-		panic(err)
+// fakePush is a vendor format for testing the server's routing: one read per line of the body,
+// "PLATE" for the path's lane or "LANE PLATE"; "!" starts a line that is a plain error and
+// "?" one that is a rejection with the vendor's own status. Its answers are plain text.
+type fakePush struct{}
+
+func (fakePush) Decode(p plate.Push) ([]plate.Read, error) {
+	body, err := plate.ReadBody(p.Request)
+	if err != nil {
+		return nil, err
 	}
-	return b.Bytes()
+	var reads []plate.Read
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		switch {
+		case line == "":
+			continue
+		case strings.HasPrefix(line, "!"):
+			return nil, errors.New("fake: " + line[1:])
+		case strings.HasPrefix(line, "?"):
+			return nil, plate.Reject(http.StatusUnprocessableEntity, plate.ReasonPlate, "fake: %s", line[1:])
+		}
+		rd := plate.Read{Time: p.Received}
+		if lane, text, ok := strings.Cut(line, " "); ok {
+			rd.Lane, line = lane, text
+		}
+		if rd.Plate, err = plate.NormalizePlate(line); err != nil {
+			return nil, plate.Reject(http.StatusBadRequest, plate.ReasonPlate, "%v", err)
+		}
+		reads = append(reads, rd)
+	}
+	return reads, nil
 }
 
-// sink collects the reads handed to a lane.
+func (fakePush) Reply(w http.ResponseWriter, reads []plate.Read, rej *plate.Rejection) {
+	w.Header().Set("Content-Type", "text/plain")
+	if rej != nil {
+		w.WriteHeader(rej.Status)
+		fmt.Fprintf(w, "fake error: %s", rej.Msg)
+		return
+	}
+	fmt.Fprintf(w, "fake ok %d", len(reads))
+}
+
+func init() { plate.RegisterPush("fake", fakePush{}) }
+
+// sink collects the reads handed to the lanes.
 type sink struct {
 	mu    sync.Mutex
-	reads []Read
+	reads []plate.Read
 }
 
-func (s *sink) take(r Read) {
+func (s *sink) take(r plate.Read) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads = append(s.reads, r)
 }
 
-func (s *sink) all() []Read {
+func (s *sink) all() []plate.Read {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Read(nil), s.reads...)
+	return append([]plate.Read(nil), s.reads...)
 }
 
-func newTestServer(maxBody int64) (*Server, *sink) {
+func newTestServer(maxBody int64) (*plate.Server, *sink) {
 	sk := &sink{}
-	s := NewServer(Options{
+	s := plate.NewServer(plate.Options{
 		Addr:    "127.0.0.1:0",
 		MaxBody: maxBody,
-		Lanes:   map[string]func(Read){"exit-1": sk.take, "entry-1": sk.take},
+		Lanes:   map[string]func(plate.Read){"exit-1": sk.take, "entry-1": sk.take},
 		Logger:  quiet,
 		Now:     func() time.Time { return received },
 	})
 	return s, sk
 }
 
-type pushCase struct {
-	name   string
-	method string // default POST
-	ctype  string // default application/json; "-" for none
-	body   string
-	status int
-	reason string // Stats.Rejected key, for rejections
-	errHas string // part of the error message
-	want   *Read  // the read handed to the sink, for 200
-}
-
-var pushCases = []pushCase{
-	{name: "contract example", body: `{"lane":"exit-1","plate":"浙F12345","color":"yellow","confidence":0.97,"time":"2026-11-27T21:14:03.120+08:00","image_jpeg_base64":"` + jpegB64 + `"}`,
-		status: 200, want: &Read{Lane: "exit-1", Plate: "浙F12345", Color: "yellow", Confidence: 0.97,
-			Time: time.Date(2026, 11, 27, 21, 14, 3, 120e6, time.FixedZone("", 8*3600)), ImageJPEG: tinyJPEG()}},
-	{name: "minimal", body: `{"lane":"exit-1","plate":"浙F12345"}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received}},
-	{name: "normalized plate and color", body: `{"lane":"entry-1","plate":"粤b·f1234 5","color":"Green"}`, status: 200,
-		want: &Read{Lane: "entry-1", Plate: "粤BF12345", Color: "green", Time: received}},
-	{name: "vendor fields ignored", body: `{"lane":"exit-1","plate":"浙F12345","vendor":{"x":[1,2]},"speed_kmh":7}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received}},
-	{name: "no content type", ctype: "-", body: `{"lane":"exit-1","plate":"浙F12345"}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received}},
-	{name: "json with charset", ctype: "application/json; charset=utf-8", body: `{"lane":"exit-1","plate":"浙F12345"}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received}},
-	{name: "confidence bounds", body: `{"lane":"exit-1","plate":"浙F12345","confidence":1}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Confidence: 1, Time: received}},
-	{name: "unpadded base64", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + strings.TrimRight(jpegB64, "=") + `"}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received, ImageJPEG: tinyJPEG()}},
-	{name: "empty optional strings", body: `{"lane":"exit-1","plate":"浙F12345","color":"","time":"","image_jpeg_base64":""}`, status: 200,
-		want: &Read{Lane: "exit-1", Plate: "浙F12345", Time: received}},
-
-	{name: "GET", method: http.MethodGet, status: 405, reason: ReasonMethod, errHas: "POST"},
-	{name: "PUT", method: http.MethodPut, body: `{"lane":"exit-1","plate":"浙F12345"}`, status: 405, reason: ReasonMethod, errHas: "PUT"},
-	{name: "form content type", ctype: "application/x-www-form-urlencoded", body: `lane=exit-1`, status: 415, reason: ReasonContentType, errHas: "application/json"},
-	{name: "bad content type", ctype: "application/json; =", body: `{}`, status: 415, reason: ReasonContentType, errHas: "content type"},
-	{name: "too large", body: `{"lane":"exit-1","plate":"浙F12345","pad":"` + strings.Repeat("x", 2048) + `"}`, status: 413, reason: ReasonTooLarge, errHas: "over"},
-	{name: "malformed", body: `{"lane":"exit-1",`, status: 400, reason: ReasonJSON, errHas: "malformed JSON"},
-	{name: "not an object", body: `[1,2]`, status: 400, reason: ReasonJSON, errHas: "malformed JSON"},
-	{name: "trailing garbage", body: `{"lane":"exit-1","plate":"浙F12345"} x`, status: 400, reason: ReasonJSON, errHas: "malformed JSON"},
-	{name: "empty body", body: ``, status: 400, reason: ReasonJSON, errHas: "malformed JSON"},
-	{name: "wrong type", body: `{"lane":"exit-1","plate":"浙F12345","confidence":"high"}`, status: 400, reason: ReasonJSON, errHas: "malformed JSON"},
-	{name: "null", body: `null`, status: 400, reason: ReasonLane, errHas: "lane is required"},
-	{name: "missing lane", body: `{"plate":"浙F12345"}`, status: 400, reason: ReasonLane, errHas: "lane is required"},
-	{name: "unknown lane", body: `{"lane":"exit-9","plate":"浙F12345"}`, status: 400, reason: ReasonLane, errHas: `unknown lane "exit-9"`},
-	{name: "missing plate", body: `{"lane":"exit-1"}`, status: 400, reason: ReasonPlate, errHas: "plate is required"},
-	{name: "blank plate", body: `{"lane":"exit-1","plate":"  "}`, status: 400, reason: ReasonPlate, errHas: "plate is required"},
-	{name: "invalid plate", body: `{"lane":"exit-1","plate":"ABC123"}`, status: 400, reason: ReasonPlate, errHas: "invalid plate"},
-	{name: "bad color", body: `{"lane":"exit-1","plate":"浙F12345","color":"red"}`, status: 400, reason: ReasonColor, errHas: `"red"`},
-	{name: "negative confidence", body: `{"lane":"exit-1","plate":"浙F12345","confidence":-0.1}`, status: 400, reason: ReasonConfidence, errHas: "0..1"},
-	{name: "percent confidence", body: `{"lane":"exit-1","plate":"浙F12345","confidence":97}`, status: 400, reason: ReasonConfidence, errHas: "0..1"},
-	{name: "bad time", body: `{"lane":"exit-1","plate":"浙F12345","time":"2026-11-27 21:14:03"}`, status: 400, reason: ReasonTime, errHas: "RFC 3339"},
-	{name: "bad base64", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"!!!"}`, status: 400, reason: ReasonImage, errHas: "base64"},
-	{name: "png image", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + pngB64 + `"}`, status: 400, reason: ReasonImage, errHas: "not a JPEG"},
-}
-
-func do(h http.Handler, c pushCase) *httptest.ResponseRecorder {
-	method := c.method
-	if method == "" {
-		method = http.MethodPost
+func TestVendorRouting(t *testing.T) {
+	cases := []struct {
+		name   string
+		method string // default POST
+		path   string
+		body   string
+		status int
+		answer string   // the whole answer, trimmed
+		reason string   // Stats.Rejected key, for rejections
+		reads  []string // "lane plate vendor" of each read handed to a lane
+	}{
+		{name: "one read, path lane", path: "/v1/plate/fake/exit-1", body: "浙F12345", status: 200, answer: "fake ok 1",
+			reads: []string{"exit-1 浙F12345 fake"}},
+		{name: "two reads, one naming its lane", path: "/v1/plate/fake/exit-1", body: "浙F12345\nentry-1 京AD12345", status: 200,
+			answer: "fake ok 2", reads: []string{"exit-1 浙F12345 fake", "entry-1 京AD12345 fake"}},
+		{name: "heartbeat", path: "/v1/plate/fake/exit-1", body: "", status: 200, answer: "fake ok 0"},
+		{name: "GET", method: http.MethodGet, path: "/v1/plate/fake/exit-1", status: 405, reason: plate.ReasonMethod,
+			answer: "fake error: method GET not allowed, use POST"},
+		{name: "unknown path lane", path: "/v1/plate/fake/exit-9", body: "浙F12345", status: 400, reason: plate.ReasonLane,
+			answer: `fake error: unknown lane "exit-9"`},
+		{name: "read for another lane", path: "/v1/plate/fake/exit-1", body: "浙F12345\nexit-2 京AD12345", status: 400,
+			reason: plate.ReasonLane, answer: `fake error: unknown lane "exit-2"`},
+		{name: "vendor rejection", path: "/v1/plate/fake/exit-1", body: "?no plate here", status: 422, reason: plate.ReasonPlate,
+			answer: "fake error: fake: no plate here"},
+		{name: "plain error", path: "/v1/plate/fake/exit-1", body: "!garbled", status: 400, reason: plate.ReasonMalformed,
+			answer: "fake error: fake: garbled"},
+		{name: "too large", path: "/v1/plate/fake/exit-1", body: strings.Repeat("浙F12345\n", 200), status: 413,
+			reason: plate.ReasonTooLarge, answer: "fake error: body over 1024 bytes"},
+		{name: "unknown vendor", path: "/v1/plate/nope/exit-1", body: "浙F12345", status: 404, reason: plate.ReasonVendor,
+			answer: `{"error":"unknown plate-camera vendor \"nope\" (known: fake, generic)"}`},
+		{name: "generic", path: "/v1/plate", body: `{"lane":"entry-1","plate":"浙F12345"}`, status: 200, answer: `{"ok":true}`,
+			reads: []string{"entry-1 浙F12345 generic"}},
+		{name: "generic, lane in the path", path: "/v1/plate/generic/exit-1", body: `{"plate":"浙F12345"}`, status: 200,
+			answer: `{"ok":true}`, reads: []string{"exit-1 浙F12345 generic"}},
+		{name: "generic, lanes disagree", path: "/v1/plate/generic/exit-1", body: `{"lane":"entry-1","plate":"浙F12345"}`,
+			status: 400, reason: plate.ReasonLane, answer: `{"error":"lane \"entry-1\" is not the path's lane \"exit-1\""}`},
 	}
-	req := httptest.NewRequest(method, Path, strings.NewReader(c.body))
-	switch c.ctype {
-	case "":
-		req.Header.Set("Content-Type", "application/json")
-	case "-":
-	default:
-		req.Header.Set("Content-Type", c.ctype)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-func TestHandler(t *testing.T) {
-	for _, c := range pushCases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			s, sk := newTestServer(1024)
-			rec := do(s.Handler(), c)
-			if rec.Code != c.status {
-				t.Fatalf("status %d, want %d; body %s", rec.Code, c.status, rec.Body)
+			method := tc.method
+			if method == "" {
+				method = http.MethodPost
 			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("answer Content-Type %q", ct)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, httptest.NewRequest(method, tc.path, strings.NewReader(tc.body)))
+			if rec.Code != tc.status || strings.TrimSpace(rec.Body.String()) != tc.answer {
+				t.Fatalf("answer %d %q, want %d %q", rec.Code, rec.Body, tc.status, tc.answer)
 			}
-			var ans map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &ans); err != nil {
-				t.Fatalf("answer %q is not JSON: %v", rec.Body, err)
+			var got []string
+			for _, r := range sk.all() {
+				got = append(got, r.Lane+" "+r.Plate+" "+r.Vendor)
+				if !r.Time.Equal(received) {
+					t.Errorf("read time %v, want the time received", r.Time)
+				}
+			}
+			if !slices.Equal(got, tc.reads) {
+				t.Errorf("reads %q, want %q", got, tc.reads)
 			}
 			st := s.Stats()
-			reads := sk.all()
-			if c.status == 200 {
-				if len(ans) != 1 || ans["ok"] != true {
-					t.Errorf("answer %s, want {\"ok\":true}", rec.Body)
-				}
+			if tc.status == 200 {
 				if st.Accepted != 1 || len(st.Rejected) != 0 {
-					t.Errorf("stats %+v", st)
-				}
-				if len(reads) != 1 {
-					t.Fatalf("sink got %d reads", len(reads))
-				}
-				got, want := reads[0], *c.want
-				if got.Lane != want.Lane || got.Plate != want.Plate || got.Color != want.Color ||
-					got.Confidence != want.Confidence || !got.Time.Equal(want.Time) || !bytes.Equal(got.ImageJPEG, want.ImageJPEG) {
-					t.Errorf("read %+v, want %+v", got, want)
+					t.Errorf("stats %+v, want one accepted push", st)
 				}
 				return
 			}
-			msg, _ := ans["error"].(string)
-			if len(ans) != 1 || !strings.Contains(msg, c.errHas) {
-				t.Errorf("answer %s, want an error mentioning %q", rec.Body, c.errHas)
+			if st.Accepted != 0 || st.Rejected[tc.reason] != 1 || len(st.Rejected) != 1 {
+				t.Errorf("stats %+v, want one rejection for %q", st, tc.reason)
 			}
-			if st.Accepted != 0 || st.Rejected[c.reason] != 1 {
-				t.Errorf("stats %+v, want one rejection for %q", st, c.reason)
-			}
-			if len(reads) != 0 {
-				t.Errorf("sink got %d reads from a rejected push", len(reads))
-			}
-			if c.status == 405 && rec.Header().Get("Allow") != http.MethodPost {
+			if tc.status == 405 && rec.Header().Get("Allow") != http.MethodPost {
 				t.Errorf("405 without Allow: POST")
 			}
 		})
 	}
 }
 
-func TestDefaultMaxBody(t *testing.T) {
-	pad := strings.Repeat("x", DefaultMaxBody)
-	cases := []struct {
-		name   string
-		body   string
-		status int
-	}{
-		{"just under", `{"lane":"exit-1","plate":"浙F12345","p":"` + pad[:DefaultMaxBody-100] + `"}`, 200},
-		{"over", `{"lane":"exit-1","plate":"浙F12345","p":"` + pad + `"}`, 413},
+func TestPathsOutsideTheRoutes(t *testing.T) {
+	s, sk := newTestServer(0)
+	for _, path := range []string{"/v1/plate/", "/v1/plate/fake", "/v1/plate/fake/exit-1/x", "/v2/plate"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("浙F12345")))
+		if rec.Code != 404 {
+			t.Errorf("POST %s: status %d, want 404", path, rec.Code)
+		}
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, _ := newTestServer(0)
-			if rec := do(s.Handler(), pushCase{body: tc.body}); rec.Code != tc.status {
-				t.Fatalf("status %d, want %d", rec.Code, tc.status)
-			}
-		})
+	if len(sk.all()) != 0 {
+		t.Errorf("reads from unrouted paths: %+v", sk.all())
 	}
 }
 
-func TestStatsJSON(t *testing.T) {
-	s, _ := newTestServer(1024)
-	h := s.Handler()
-	want := Stats{Rejected: map[string]uint64{}}
-	for _, c := range pushCases {
-		do(h, c)
-		if c.status == 200 {
-			want.Accepted++
-		} else {
-			want.Rejected[c.reason]++
-		}
+func TestRegisterPush(t *testing.T) {
+	if vs := plate.PushVendors(); !slices.Contains(vs, "fake") || !slices.Contains(vs, plate.Generic) || !slices.IsSorted(vs) {
+		t.Errorf("PushVendors() = %v", vs)
 	}
-	got, err := json.Marshal(s.Stats())
-	if err != nil {
-		t.Fatal(err)
+	if _, ok := plate.LookupPush("nope"); ok {
+		t.Error("LookupPush found an unregistered vendor")
 	}
-	wantJSON, _ := json.Marshal(want)
-	if !bytes.Equal(got, wantJSON) {
-		t.Errorf("stats %s, want %s", got, wantJSON)
-	}
-	if !bytes.Contains(got, []byte(`"malformed_json":5`)) {
-		t.Errorf("stats %s are not keyed by snake_case reason", got)
+	for _, name := range []string{"fake", "", "Hik", "hik/vision", strings.Repeat("x", 33)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RegisterPush(%q) did not panic", name)
+				}
+			}()
+			plate.RegisterPush(name, fakePush{})
+		}()
 	}
 }
 
@@ -246,7 +216,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if strings.HasSuffix(s.Addr(), ":0") {
 		t.Fatalf("Addr %q is not the bound address", s.Addr())
 	}
-	resp, err := http.Post("http://"+s.Addr()+Path, "application/json", strings.NewReader(`{"lane":"exit-1","plate":"浙F12345"}`))
+	resp, err := http.Post("http://"+s.Addr()+plate.Path, "application/json", strings.NewReader(`{"lane":"exit-1","plate":"浙F12345"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +232,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Run after cancel: %v", err)
 	}
-	if _, err := http.Post("http://"+s.Addr()+Path, "application/json", strings.NewReader(`{}`)); err == nil {
+	if _, err := http.Post("http://"+s.Addr()+plate.Path, "application/json", strings.NewReader(`{}`)); err == nil {
 		t.Fatal("server still answers after Run returned")
 	}
 }
@@ -273,7 +243,7 @@ func TestRunAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s := NewServer(Options{Addr: ln.Addr().String(), Lanes: map[string]func(Read){"exit-1": func(Read) {}}, Logger: quiet})
+	s := plate.NewServer(plate.Options{Addr: ln.Addr().String(), Lanes: map[string]func(plate.Read){"exit-1": func(plate.Read) {}}, Logger: quiet})
 	err = s.Run(context.Background()) // must return at once, not serve
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Run = %v, want a listen error naming %s", err, ln.Addr())
@@ -282,48 +252,4 @@ func TestRunAddressInUse(t *testing.T) {
 	if !errors.As(err, &opErr) {
 		t.Errorf("error %v does not wrap the *net.OpError", err)
 	}
-}
-
-func FuzzHandler(f *testing.F) {
-	for _, c := range pushCases {
-		f.Add(c.body)
-	}
-	f.Fuzz(func(t *testing.T, body string) {
-		s, sk := newTestServer(4096)
-		rec := do(s.Handler(), pushCase{body: body})
-		switch rec.Code {
-		case 200, 400, 413:
-		default:
-			t.Fatalf("status %d for %q", rec.Code, body)
-		}
-		if !json.Valid(rec.Body.Bytes()) {
-			t.Fatalf("answer %q is not JSON", rec.Body)
-		}
-		reads := sk.all()
-		if rec.Code != 200 {
-			if len(reads) != 0 {
-				t.Fatalf("rejected push reached the sink: %q", body)
-			}
-			return
-		}
-		if !json.Valid([]byte(body)) || len(reads) != 1 {
-			t.Fatalf("accepted %q (%d reads)", body, len(reads))
-		}
-		r := reads[0]
-		if p, err := NormalizePlate(r.Plate); err != nil || p != r.Plate {
-			t.Fatalf("accepted plate %q: %v", r.Plate, err)
-		}
-		if r.Lane != "exit-1" && r.Lane != "entry-1" {
-			t.Fatalf("accepted lane %q", r.Lane)
-		}
-		if r.Color != "" && !colors[r.Color] {
-			t.Fatalf("accepted color %q", r.Color)
-		}
-		if r.Confidence < 0 || r.Confidence > 1 || r.Time.IsZero() {
-			t.Fatalf("accepted confidence %v time %v", r.Confidence, r.Time)
-		}
-		if r.ImageJPEG != nil && (len(r.ImageJPEG) < 3 || r.ImageJPEG[0] != 0xFF || r.ImageJPEG[1] != 0xD8) {
-			t.Fatalf("accepted image % x", r.ImageJPEG[:min(4, len(r.ImageJPEG))])
-		}
-	})
 }

@@ -10,7 +10,12 @@ type Scorer interface {
 	Close() error
 }
 
-// New always fails in builds without OpenCV.
-func New(cfg Config) (Scorer, error) {
+// newClassic fails in builds without OpenCV.
+func newClassic(cfg Config) (Scorer, error) {
+	return nil, fmt.Errorf("scorer %q: %w", cfg.Scorer, ErrNoVision)
+}
+
+// newONNX fails in builds without OpenCV.
+func newONNX(cfg Config) (Scorer, error) {
 	return nil, fmt.Errorf("scorer %q: %w", cfg.Scorer, ErrNoVision)
 }

@@ -11,52 +11,31 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"sitegate/models/vision/frames"
 )
 
 // Scorer scores the regions of a frame. Implementations are safe for concurrent use.
 type Scorer interface {
-	// Name is "classic" or "onnx".
+	// Name is the scorer's name in Scorers: "classic" or "onnx".
 	Name() string
 	// Score judges frame (BGR, BGRA or greyscale 8-bit); it neither keeps nor modifies frame.
 	Score(frame gocv.Mat, regions []Region) (Result, error)
 	Close() error
 }
 
-// New builds the scorer cfg names.
-func New(cfg Config) (Scorer, error) {
-	switch cfg.Scorer {
-	case Classic, "":
-		return NewClassic(DefaultModel), nil
-	case ONNX:
-		return NewONNX(cfg.Model)
-	}
-	return nil, fmt.Errorf("mud: unknown scorer %q", cfg.Scorer)
-}
+func newClassic(Config) (Scorer, error) { return NewClassic(DefaultModel), nil }
 
-// maxSide bounds the frames accepted; anything larger is a decoder fault.
-const maxSide = 16384
+func newONNX(cfg Config) (Scorer, error) { return NewONNX(cfg.Model) }
 
-// asBGR returns frame as 8-bit BGR: frame itself (owned=false) or a converted copy to Close.
-func asBGR(frame gocv.Mat) (m gocv.Mat, owned bool, err error) {
-	if frame.Empty() {
-		return frame, false, errors.New("mud: empty frame")
+// asBGR returns frame as 8-bit BGR (frames.BGR), with the function that releases what
+// conversion made.
+func asBGR(frame gocv.Mat) (gocv.Mat, func(), error) {
+	bgr, release, err := frames.BGR(frame)
+	if err != nil {
+		return frame, nil, fmt.Errorf("mud: %w", err)
 	}
-	if w, h := frame.Cols(), frame.Rows(); w < 8 || h < 8 || w > maxSide || h > maxSide {
-		return frame, false, fmt.Errorf("mud: frame size %dx%d out of range", w, h)
-	}
-	switch frame.Type() {
-	case gocv.MatTypeCV8UC3:
-		return frame, false, nil
-	case gocv.MatTypeCV8UC1:
-		out := gocv.NewMat()
-		gocv.CvtColor(frame, &out, gocv.ColorGrayToBGR)
-		return out, true, nil
-	case gocv.MatTypeCV8UC4:
-		out := gocv.NewMat()
-		gocv.CvtColor(frame, &out, gocv.ColorBGRAToBGR)
-		return out, true, nil
-	}
-	return frame, false, fmt.Errorf("mud: unsupported frame type %v", frame.Type())
+	return bgr, release, nil
 }
 
 // prepare checks that there are regions to score and returns frame as 8-bit BGR, with the
@@ -65,14 +44,7 @@ func prepare(frame gocv.Mat, regions []Region) (gocv.Mat, func(), error) {
 	if len(regions) == 0 {
 		return frame, nil, errors.New("mud: no regions to score")
 	}
-	bgr, owned, err := asBGR(frame)
-	if err != nil {
-		return frame, nil, err
-	}
-	if owned {
-		return bgr, func() { bgr.Close() }, nil
-	}
-	return bgr, func() {}, nil
+	return asBGR(frame)
 }
 
 // resized cuts region r's bounding box out of bgr and scales it to w×h (area interpolation, so
@@ -117,13 +89,11 @@ func cutPatch(bgr gocv.Mat, r Region, w, h int) (patch, error) {
 // Features returns the classic feature vector of each region of frame, for fitting the
 // classic model to labelled frames.
 func Features(frame gocv.Mat, regions []Region) ([][]float64, error) {
-	bgr, owned, err := asBGR(frame)
+	bgr, release, err := asBGR(frame)
 	if err != nil {
 		return nil, err
 	}
-	if owned {
-		defer bgr.Close()
-	}
+	defer release()
 	out := make([][]float64, len(regions))
 	for i, r := range regions {
 		box := r.Bounds(bgr.Cols(), bgr.Rows())
@@ -143,13 +113,11 @@ func Features(frame gocv.Mat, regions []Region) ([][]float64, error) {
 // Patches returns each region of frame scaled to w×h as packed BGR bytes: what the ONNX scorer
 // feeds its model, for building training sets.
 func Patches(frame gocv.Mat, regions []Region, w, h int) ([][]byte, error) {
-	bgr, owned, err := asBGR(frame)
+	bgr, release, err := asBGR(frame)
 	if err != nil {
 		return nil, err
 	}
-	if owned {
-		defer bgr.Close()
-	}
+	defer release()
 	out := make([][]byte, len(regions))
 	for i, r := range regions {
 		m, _, err := resized(bgr, r, w, h)

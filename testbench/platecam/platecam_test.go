@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sitegate/drivers/plate"
+	_ "sitegate/drivers/plate/generic"
 )
 
 func TestPush(t *testing.T) {

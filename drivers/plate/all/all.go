@@ -1,0 +1,9 @@
+// Package all registers every plate-camera vendor with sitegate/drivers/plate; a program that
+// takes plate reads imports it for its side effects.
+//
+// It imports vendor packages only, and must not import sitegate/models or sitegate/agent.
+package all
+
+import (
+	_ "sitegate/drivers/plate/generic" // generic: POST /v1/plate, CONTRACT section 3
+)
