@@ -5,23 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"sitegate/drivers/plate"
 	_ "sitegate/drivers/plate/generic"
+	"sitegate/drivers/plate/platetest"
 )
 
 var (
-	quiet    = slog.New(slog.DiscardHandler)
-	received = time.Date(2026, 11, 27, 21, 14, 5, 0, time.FixedZone("CST", 8*3600))
+	quiet    = platetest.Quiet
+	received = platetest.Received
 )
 
 // fakePush is a vendor format for testing the server's routing: one read per line of the body,
@@ -68,36 +66,6 @@ func (fakePush) Reply(w http.ResponseWriter, reads []plate.Read, rej *plate.Reje
 
 func init() { plate.RegisterPush("fake", fakePush{}) }
 
-// sink collects the reads handed to the lanes.
-type sink struct {
-	mu    sync.Mutex
-	reads []plate.Read
-}
-
-func (s *sink) take(r plate.Read) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reads = append(s.reads, r)
-}
-
-func (s *sink) all() []plate.Read {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]plate.Read(nil), s.reads...)
-}
-
-func newTestServer(maxBody int64) (*plate.Server, *sink) {
-	sk := &sink{}
-	s := plate.NewServer(plate.Options{
-		Addr:    "127.0.0.1:0",
-		MaxBody: maxBody,
-		Lanes:   map[string]func(plate.Read){"exit-1": sk.take, "entry-1": sk.take},
-		Logger:  quiet,
-		Now:     func() time.Time { return received },
-	})
-	return s, sk
-}
-
 func TestVendorRouting(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -137,7 +105,7 @@ func TestVendorRouting(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, sk := newTestServer(1024)
+			s, sk := platetest.NewServer(1024)
 			method := tc.method
 			if method == "" {
 				method = http.MethodPost
@@ -148,7 +116,7 @@ func TestVendorRouting(t *testing.T) {
 				t.Fatalf("answer %d %q, want %d %q", rec.Code, rec.Body, tc.status, tc.answer)
 			}
 			var got []string
-			for _, r := range sk.all() {
+			for _, r := range sk.All() {
 				got = append(got, r.Lane+" "+r.Plate+" "+r.Vendor)
 				if !r.Time.Equal(received) {
 					t.Errorf("read time %v, want the time received", r.Time)
@@ -175,7 +143,7 @@ func TestVendorRouting(t *testing.T) {
 }
 
 func TestPathsOutsideTheRoutes(t *testing.T) {
-	s, sk := newTestServer(0)
+	s, sk := platetest.NewServer(0)
 	for _, path := range []string{"/v1/plate/", "/v1/plate/fake", "/v1/plate/fake/exit-1/x", "/v2/plate"} {
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader("浙F12345")))
@@ -183,8 +151,8 @@ func TestPathsOutsideTheRoutes(t *testing.T) {
 			t.Errorf("POST %s: status %d, want 404", path, rec.Code)
 		}
 	}
-	if len(sk.all()) != 0 {
-		t.Errorf("reads from unrouted paths: %+v", sk.all())
+	if len(sk.All()) != 0 {
+		t.Errorf("reads from unrouted paths: %+v", sk.All())
 	}
 }
 
@@ -208,7 +176,7 @@ func TestRegisterPush(t *testing.T) {
 }
 
 func TestRunServesAndShutsDown(t *testing.T) {
-	s, sk := newTestServer(0)
+	s, sk := platetest.NewServer(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- s.Run(ctx) }()
@@ -225,8 +193,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"ok":true}` {
 		t.Fatalf("answer %d %s", resp.StatusCode, body)
 	}
-	if len(sk.all()) != 1 {
-		t.Fatalf("sink got %d reads", len(sk.all()))
+	if len(sk.All()) != 1 {
+		t.Fatalf("sink got %d reads", len(sk.All()))
 	}
 	cancel()
 	if err := <-errc; err != nil {

@@ -7,20 +7,19 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sitegate/drivers/plate"
+	"sitegate/drivers/plate/platetest"
 )
 
 var (
-	quiet    = slog.New(slog.DiscardHandler)
-	received = time.Date(2026, 11, 27, 21, 14, 5, 0, time.FixedZone("CST", 8*3600))
+	quiet    = platetest.Quiet
+	received = platetest.Received
 	jpegB64  = base64.StdEncoding.EncodeToString(tinyJPEG())
 	pngB64   = base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n0000"))
 )
@@ -33,36 +32,6 @@ func tinyJPEG() []byte {
 		panic(err)
 	}
 	return b.Bytes()
-}
-
-// sink collects the reads handed to a lane.
-type sink struct {
-	mu    sync.Mutex
-	reads []plate.Read
-}
-
-func (s *sink) take(r plate.Read) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reads = append(s.reads, r)
-}
-
-func (s *sink) all() []plate.Read {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]plate.Read(nil), s.reads...)
-}
-
-func newTestServer(maxBody int64) (*plate.Server, *sink) {
-	sk := &sink{}
-	s := plate.NewServer(plate.Options{
-		Addr:    "127.0.0.1:0",
-		MaxBody: maxBody,
-		Lanes:   map[string]func(plate.Read){"exit-1": sk.take, "entry-1": sk.take},
-		Logger:  quiet,
-		Now:     func() time.Time { return received },
-	})
-	return s, sk
 }
 
 type pushCase struct {
@@ -142,7 +111,7 @@ func do(h http.Handler, c pushCase) *httptest.ResponseRecorder {
 func TestHandler(t *testing.T) {
 	for _, c := range pushCases {
 		t.Run(c.name, func(t *testing.T) {
-			s, sk := newTestServer(1024)
+			s, sk := platetest.NewServer(1024)
 			rec := do(s.Handler(), c)
 			if rec.Code != c.status {
 				t.Fatalf("status %d, want %d; body %s", rec.Code, c.status, rec.Body)
@@ -155,7 +124,7 @@ func TestHandler(t *testing.T) {
 				t.Fatalf("answer %q is not JSON: %v", rec.Body, err)
 			}
 			st := s.Stats()
-			reads := sk.all()
+			reads := sk.All()
 			if c.status == 200 {
 				if len(ans) != 1 || ans["ok"] != true {
 					t.Errorf("answer %s, want {\"ok\":true}", rec.Body)
@@ -202,7 +171,7 @@ func TestDefaultMaxBody(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := newTestServer(0)
+			s, _ := platetest.NewServer(0)
 			if rec := do(s.Handler(), pushCase{body: tc.body}); rec.Code != tc.status {
 				t.Fatalf("status %d, want %d", rec.Code, tc.status)
 			}
@@ -211,7 +180,7 @@ func TestDefaultMaxBody(t *testing.T) {
 }
 
 func TestStatsJSON(t *testing.T) {
-	s, _ := newTestServer(1024)
+	s, _ := platetest.NewServer(1024)
 	h := s.Handler()
 	want := plate.Stats{Rejected: map[string]uint64{}}
 	for _, c := range pushCases {
@@ -240,7 +209,7 @@ func FuzzHandler(f *testing.F) {
 		f.Add(c.body)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		s, sk := newTestServer(4096)
+		s, sk := platetest.NewServer(4096)
 		rec := do(s.Handler(), pushCase{body: body})
 		switch rec.Code {
 		case 200, 400, 413:
@@ -250,7 +219,7 @@ func FuzzHandler(f *testing.F) {
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("answer %q is not JSON", rec.Body)
 		}
-		reads := sk.all()
+		reads := sk.All()
 		if rec.Code != 200 {
 			if len(reads) != 0 {
 				t.Fatalf("rejected push reached the sink: %q", body)
