@@ -313,6 +313,68 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// TestReplayPersists: a signed command run before a restart is refused after it, with the
+// reason; expired ids are dropped from the file, and a full file is bounded.
+func TestReplayPersists(t *testing.T) {
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	pub, priv := keys(t)
+	tr, _ := NewTrust([]string{base64.StdEncoding.EncodeToString(pub)}, clock)
+	st := Store{Dir: filepath.Join(t.TempDir(), "control")}
+	ran := 0
+	start := func() *Commands {
+		t.Helper()
+		r, err := OpenReplay(st, 3, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Commands{Now: clock, Verify: tr.Verify, Replay: r}
+		c.Handle("restart", func(context.Context, Request) (any, error) { ran++; return nil, nil })
+		return c
+	}
+	sign := func(id string, valid time.Duration) []byte {
+		t.Helper()
+		b, err := Sign(priv, "cmd/restart", fmt.Appendf(nil, `{"id":%q}`, id), now.Add(valid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	ctx := context.Background()
+	first := sign("r1", time.Hour)
+	if r := start().Execute(ctx, "restart", "cmd/restart", first); !r.OK {
+		t.Fatalf("first: %+v", r)
+	}
+	r := start().Execute(ctx, "restart", "cmd/restart", first) // a restart, then the capture again
+	if r.OK || !strings.Contains(r.Error, "replayed") || !strings.Contains(r.Error, `"restart/r1" was already run`) || ran != 1 {
+		t.Fatalf("replay after restart: %+v, ran %d", r, ran)
+	}
+	// Once r1 has expired it is pruned from the file at the next signed command.
+	now = now.Add(2 * time.Hour)
+	c := start()
+	for _, id := range []string{"r2", "r3", "r4"} {
+		if r := c.Execute(ctx, "restart", "cmd/restart", sign(id, time.Hour)); !r.OK {
+			t.Fatalf("%s: %+v", id, r)
+		}
+	}
+	b, err := st.Load(ReplayFile)
+	if err != nil || strings.Contains(string(b), "r1") || !strings.Contains(string(b), "r4") {
+		t.Fatalf("replay file %s, %v", b, err)
+	}
+	// Bounded: a fourth live id is refused rather than one forgotten, across restarts too.
+	if r := start().Execute(ctx, "restart", "cmd/restart", sign("r5", time.Hour)); r.OK || !strings.Contains(r.Error, "too many") {
+		t.Fatalf("over the bound: %+v", r)
+	}
+	// A broken file is reported, and the cache still works.
+	if err := st.Save(ReplayFile, []byte("{")); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := OpenReplay(st, 3, now)
+	if err == nil || rp == nil || rp.Check("x", now.Add(time.Minute), now) != nil {
+		t.Fatalf("broken file: %v", err)
+	}
+}
+
 var requestCases = []struct {
 	name    string
 	payload string

@@ -87,7 +87,13 @@ func New(o Options) (*Plane, *config.Config, error) {
 	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
 		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
 		desired: make(chan []byte, 1), registry: make(chan []byte, 1)}
-	p.cmds = &control.Commands{Verify: tr.Verify, Logger: o.Logger, Reply: func(name string, b []byte) {
+	// Signed command ids are kept in the control store until they expire: a command captured
+	// before a restart is refused after it too.
+	replay, err := control.OpenReplay(p.store, control.DefaultReplayMax, time.Now())
+	if err != nil {
+		p.log.Error("replay cache not read: signed commands run before this start are not recognised as replays", "err", err)
+	}
+	p.cmds = &control.Commands{Verify: tr.Verify, Logger: o.Logger, Replay: replay, Reply: func(name string, b []byte) {
 		if err := o.Publish(p.t.CmdReply(name), 1, false, b); err != nil {
 			o.Logger.Warn("command reply not sent", "cmd", name, "err", err)
 		}

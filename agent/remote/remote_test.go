@@ -2,12 +2,15 @@ package remote
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,5 +189,47 @@ func TestApplyAndRollback(t *testing.T) {
 	}
 	if c := p.Counts(); c.Applied != 1 || c.RolledBack != 1 || c.Rejected != 1 || c.Version != 2 {
 		t.Errorf("counts %+v", c)
+	}
+}
+
+// TestCommandReplayAfterRestart: a signed command is run once, and a plane started again on the
+// same store (the agent restarted) refuses the same message as a replay.
+func TestCommandReplayAfterRestart(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(`site: r
+gateway: gw-01
+store: {dir: data}
+control: {trusted_keys: ["`+base64.StdEncoding.EncodeToString(pub)+`"]}
+lanes: [{id: exit-1, scale: {port: /dev/ttyUSB0}}]
+`), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := wire.Topics(cfg.Site, cfg.Gateway).CmdPrefix() + "restart"
+	signed, err := control.Sign(priv, topic, []byte(`{"id":"r-1"}`), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := 0
+	start := func() *Plane {
+		p, _, err := New(Options{Local: cfg, Runner: &fakeRunner{}, Publish: discard, Registry: &registry.Current{}, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Commands().Handle("restart", func(context.Context, control.Request) (any, error) {
+			restarts++
+			return map[string]bool{"restarting": true}, nil
+		})
+		return p
+	}
+	if r := start().Commands().Execute(context.Background(), "restart", topic, signed); !r.OK {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	r := start().Commands().Execute(context.Background(), "restart", topic, signed)
+	if r.OK || !strings.Contains(r.Error, "replayed") || restarts != 1 {
+		t.Fatalf("after a restart the same command: %+v (ran %d times)", r, restarts)
 	}
 }
