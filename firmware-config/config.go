@@ -98,6 +98,9 @@ type Scale struct {
 	StableWindow   Duration `yaml:"stable_window"`
 	StableBandKg   float64  `yaml:"stable_band_kg"`
 	SilenceTimeout Duration `yaml:"silence_timeout"`
+	// Unit is what the indicator displays, kg or t, for protocols whose frames carry no unit
+	// (yaohua-tf0, yaohua-eq, yaohua-eq-fwd, yaohua-cmd): 031200 with dp 3 is 31.2 of it.
+	Unit string `yaml:"unit"`
 
 	// Indicator names a device profile (indicators.yaml) that supplies protocol, baud, framing
 	// and the rest for a known indicator model; keys set in the file still win.

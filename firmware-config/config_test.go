@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"sitegate/drivers/indicator"
 	_ "sitegate/drivers/indicator/all"
 	_ "sitegate/models/mud" // registers the mud scorers that cameras[].mud.scorer names
 )
@@ -100,6 +101,10 @@ lanes:
 `, []string{"site:", "mqtt.url: scheme \"http\"", "store.max_bytes:", "lanes[0].direction:", "lanes[0].scale.protocol:",
 			"lanes[0].scale.off_deck_kg:", "lanes[0].scale.framing:", "lanes[0].cameras[0].rois[0].polygon[1]:",
 			"lanes[0].cameras[0].mud.scorer:", "lanes[0].cameras[0].mud.threshold:", "lanes[1].id:", "lanes[1].scale.port:"}},
+		{"unit lb", strings.Replace(minimal, "scale: {port: /dev/ttyUSB0}", "scale: {port: /dev/ttyUSB0, unit: lb}", 1),
+			[]string{`lanes[0].scale.unit: "lb" is not kg or t`}},
+		{"unit t where the frames say", strings.Replace(minimal, "scale: {port: /dev/ttyUSB0}", "scale: {port: /dev/ttyUSB0, protocol: yaohua-a12e, unit: t}", 1),
+			[]string{"lanes[0].scale.unit: yaohua-a12e frames say their own unit; unit applies only to yaohua-cmd, yaohua-eq, yaohua-eq-fwd, yaohua-tf0"}},
 		{"no lanes", "site: a\ngateway: b\n", []string{"lanes: at least one lane"}},
 		{"not yaml", "site: [", []string{"not valid YAML"}},
 		{"empty", "", []string{"the config is empty"}},
@@ -178,4 +183,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("empty Problems returned as an error")
 		}
 	})
+}
+
+// TestScaleUnit: unit defaults to kg, takes t, and reaches the decoder options only of the
+// protocols whose frames carry no unit.
+func TestScaleUnit(t *testing.T) {
+	cfg, err := Parse([]byte(minimal), "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Lanes[0].Scale; s.Unit != "kg" || s.IndicatorOptions().Unit != indicator.Kilogram {
+		t.Errorf("default unit %q, options %q", s.Unit, s.IndicatorOptions().Unit)
+	}
+	cfg, err = Parse([]byte(strings.Replace(minimal, "scale: {port: /dev/ttyUSB0}", "scale: {port: /dev/ttyUSB0, unit: t}", 1)), "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Lanes[0].Scale
+	if s.IndicatorOptions().Unit != indicator.Tonne {
+		t.Errorf("unit t: options %q", s.IndicatorOptions().Unit)
+	}
+	s.Protocol = "toledo-cont"
+	if u := s.IndicatorOptions().Unit; u != "" {
+		t.Errorf("a protocol whose frames say their unit got unit %q", u)
+	}
 }

@@ -60,11 +60,15 @@ func decodeProfile(n *yaml.Node, def any, path string, ps *problems) any {
 }
 
 // IndicatorOptions turns a lane's scale settings into the decoder options of its protocol
-// (everything but the clock and the port's writer): the address, the poll timing and the
-// protocol's own block, if it has one.
+// (everything but the clock and the port's writer): the address, the poll timing, the unit
+// (for a protocol whose frames carry none) and the protocol's own block, if it has one.
 func (s Scale) IndicatorOptions() indicator.Options {
 	o := indicator.Options{Address: s.Address, PollInterval: s.PollInterval.D(), ReplyTimeout: s.ReplyTimeout.D()}
-	if p, ok := indicator.Get(s.Protocol); ok && p.ProfileKey != "" {
+	p, ok := indicator.Get(s.Protocol)
+	if ok && !p.UnitInFrame {
+		o.Unit = indicator.Unit(s.Unit)
+	}
+	if ok && p.ProfileKey != "" {
 		o.Profile = s.ProtocolProfiles[p.ProfileKey]
 		if o.Profile == nil { // a Scale built in code rather than loaded
 			o.Profile = p.DefaultProfile

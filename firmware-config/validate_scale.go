@@ -24,9 +24,15 @@ func validateIndicator(s Scale, sp string, ps *problems) {
 	if s.ReplyTimeout.D() < 10e6 {
 		ps.add(sp+".reply_timeout", "%s is too short (at least 10ms)", s.ReplyTimeout)
 	}
+	if !slices.Contains(indicator.Units, indicator.Unit(s.Unit)) {
+		ps.add(sp+".unit", "%q is not kg or t", s.Unit)
+	}
 	p, ok := indicator.Get(s.Protocol)
 	if !ok {
 		return // reported with the protocol
+	}
+	if p.UnitInFrame && s.Unit != "" && s.Unit != string(indicator.Kilogram) && slices.Contains(indicator.Units, indicator.Unit(s.Unit)) {
+		ps.add(sp+".unit", "%s frames say their own unit; unit applies only to %s", s.Protocol, strings.Join(unitlessProtocols(), ", "))
 	}
 	if p.Validate != nil { // the protocol's own settings: its address, its block
 		for _, pr := range p.Validate(s.IndicatorOptions()) {
@@ -36,4 +42,15 @@ func validateIndicator(s Scale, sp string, ps *problems) {
 	if p.Polled && s.SilenceTimeout.D() > 0 && s.ReplyTimeout.D() >= s.SilenceTimeout.D() {
 		ps.add(sp+".reply_timeout", "%s must be shorter than silence_timeout (%s)", s.ReplyTimeout, s.SilenceTimeout)
 	}
+}
+
+// unitlessProtocols names the protocols whose frames carry no unit, which scale.unit applies to.
+func unitlessProtocols() []string {
+	var out []string
+	for _, p := range indicator.Protocols() {
+		if !p.UnitInFrame {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }

@@ -85,6 +85,9 @@ type Commands struct {
 	// Timeout bounds one handler (default 30s).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Replay remembers the signed requests run (nil: DefaultReplayMax in memory). The gateway
+	// gives one kept in its control store, so a restart does not forget them.
+	Replay *Replay
 
 	mu       sync.Mutex
 	handlers map[string]Handler
@@ -124,7 +127,10 @@ func (c *Commands) init() {
 	defer c.mu.Unlock()
 	if c.queue == nil {
 		c.queue = make(chan job, 32)
-		c.replay = NewReplay(4096)
+		c.replay = c.Replay
+		if c.replay == nil {
+			c.replay = NewReplay(DefaultReplayMax)
+		}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

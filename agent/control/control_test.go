@@ -45,6 +45,11 @@ var desiredCases = []struct {
 	{"no version", `{"config":{"lanes":[]}}`, []string{"version"}},
 	{"zero version", `{"version":0,"config":{"lanes":[]}}`, []string{"version"}},
 	{"string version", `{"version":"7","config":{"lanes":[]}}`, []string{"version"}},
+	{"highest version", `{"version":9007199254740991,"config":{"lanes":[]}}`, nil},
+	{"version above 2^53-1", `{"version":9007199254740992,"config":{"lanes":[]}}`, []string{"version"}},
+	{"int64 max version", `{"version":9223372036854775807,"config":{"lanes":[]}}`, []string{"version"}},
+	{"version beyond int64", `{"version":1e30,"config":{"lanes":[]}}`, []string{"version"}},
+	{"fractional version", `{"version":2.5,"config":{"lanes":[]}}`, []string{"version"}},
 	{"no config", `{"version":2}`, []string{"config"}},
 	{"config not object", `{"version":2,"config":[1]}`, []string{"config"}},
 	{"refused keys", `{"version":2,"config":{"mqtt":{"url":"tcp://evil:1883"},"store":{"dir":"/"},"lanes":[],"control":{}}}`, []string{"control", "mqtt", "store"}},
@@ -79,6 +84,29 @@ func TestParseDesired(t *testing.T) {
 				t.Fatalf("paths %q, want %q (%v)", got, c.paths, ps)
 			}
 		})
+	}
+}
+
+// TestParseDesiredVersionBound: the message of an out-of-range version says the bound.
+func TestParseDesiredVersionBound(t *testing.T) {
+	_, err := ParseDesired([]byte(`{"version":9223372036854775807,"config":{}}`))
+	var ps config.Problems
+	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Path != "version" || !strings.Contains(ps[0].Msg, "9007199254740991 (2^53-1)") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCut(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"short", "short"},
+		{"0123456789", "0123456789"},
+		{"0123456789ab", "0123456789 ... (2 more bytes cut)"},
+		{"012345678浙", "012345678 ... (3 more bytes cut)"}, // never half a character
+	}
+	for _, c := range cases {
+		if got := Cut(c.in, 10); got != c.want {
+			t.Errorf("Cut(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
 
@@ -257,10 +285,22 @@ func TestTrust(t *testing.T) {
 			}
 		})
 	}
-	// A signed message still parses as a desired config, with its large version intact.
-	d, err := ParseDesired(good)
-	if err != nil || d.Version != 12345678901234567 {
+	// A signed message still parses as a desired config, with its large version intact; the
+	// version of good (kept exact by the signature, which float64 would not) is above MaxVersion,
+	// so it verifies but is refused as a version.
+	highest, err := Sign(priv, topic, []byte(`{"version":9007199254740991,"config":{"lanes":[{"id":"a"}]}}`), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Verify(topic, highest); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseDesired(highest)
+	if err != nil || d.Version != MaxVersion {
 		t.Fatalf("signed desired: %+v %v", d, err)
+	}
+	if _, err := ParseDesired(good); err == nil || !strings.Contains(err.Error(), "version: 12345678901234567 is above") {
+		t.Fatalf("signed desired above MaxVersion: %v", err)
 	}
 	// No keys: everything is accepted.
 	open, _ := NewTrust(nil, clock)
@@ -310,6 +350,68 @@ func TestReplay(t *testing.T) {
 		if got := errors.Is(err, ErrReplayed); got != s.replay {
 			t.Fatalf("step %d (%s): replayed %v, want %v (%v)", i, s.id, got, s.replay, err)
 		}
+	}
+}
+
+// TestReplayPersists: a signed command run before a restart is refused after it, with the
+// reason; expired ids are dropped from the file, and a full file is bounded.
+func TestReplayPersists(t *testing.T) {
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	pub, priv := keys(t)
+	tr, _ := NewTrust([]string{base64.StdEncoding.EncodeToString(pub)}, clock)
+	st := Store{Dir: filepath.Join(t.TempDir(), "control")}
+	ran := 0
+	start := func() *Commands {
+		t.Helper()
+		r, err := OpenReplay(st, 3, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Commands{Now: clock, Verify: tr.Verify, Replay: r}
+		c.Handle("restart", func(context.Context, Request) (any, error) { ran++; return nil, nil })
+		return c
+	}
+	sign := func(id string, valid time.Duration) []byte {
+		t.Helper()
+		b, err := Sign(priv, "cmd/restart", fmt.Appendf(nil, `{"id":%q}`, id), now.Add(valid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	ctx := context.Background()
+	first := sign("r1", time.Hour)
+	if r := start().Execute(ctx, "restart", "cmd/restart", first); !r.OK {
+		t.Fatalf("first: %+v", r)
+	}
+	r := start().Execute(ctx, "restart", "cmd/restart", first) // a restart, then the capture again
+	if r.OK || !strings.Contains(r.Error, "replayed") || !strings.Contains(r.Error, `"restart/r1" was already run`) || ran != 1 {
+		t.Fatalf("replay after restart: %+v, ran %d", r, ran)
+	}
+	// Once r1 has expired it is pruned from the file at the next signed command.
+	now = now.Add(2 * time.Hour)
+	c := start()
+	for _, id := range []string{"r2", "r3", "r4"} {
+		if r := c.Execute(ctx, "restart", "cmd/restart", sign(id, time.Hour)); !r.OK {
+			t.Fatalf("%s: %+v", id, r)
+		}
+	}
+	b, err := st.Load(ReplayFile)
+	if err != nil || strings.Contains(string(b), "r1") || !strings.Contains(string(b), "r4") {
+		t.Fatalf("replay file %s, %v", b, err)
+	}
+	// Bounded: a fourth live id is refused rather than one forgotten, across restarts too.
+	if r := start().Execute(ctx, "restart", "cmd/restart", sign("r5", time.Hour)); r.OK || !strings.Contains(r.Error, "too many") {
+		t.Fatalf("over the bound: %+v", r)
+	}
+	// A broken file is reported, and the cache still works.
+	if err := st.Save(ReplayFile, []byte("{")); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := OpenReplay(st, 3, now)
+	if err == nil || rp == nil || rp.Check("x", now.Add(time.Minute), now) != nil {
+		t.Fatalf("broken file: %v", err)
 	}
 }
 

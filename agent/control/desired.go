@@ -19,8 +19,8 @@ var RemoteKeys = []string{"lanes", "rules"}
 // Desired is a config/desired message.
 type Desired = wire.Desired
 
-// ParseDesired decodes a config/desired payload: a JSON object with a positive version and a
-// config object holding only RemoteKeys. Signature fields (sig, expires_at) are allowed and
+// ParseDesired decodes a config/desired payload: a JSON object with a version from 1 to MaxVersion
+// and a config object holding only RemoteKeys. Signature fields (sig, expires_at) are allowed and
 // checked elsewhere. Every problem is returned at once, with its path.
 func ParseDesired(payload []byte) (Desired, error) {
 	if err := CheckSize("config/desired", payload, MaxDesiredBytes); err != nil {
@@ -40,7 +40,9 @@ func ParseDesired(payload []byte) (Desired, error) {
 	if v, ok := raw["version"]; !ok {
 		ps = append(ps, config.Problem{Path: "version", Msg: "must be set"})
 	} else if err := json.Unmarshal(v, &d.Version); err != nil || d.Version <= 0 {
-		ps = append(ps, config.Problem{Path: "version", Msg: "must be a positive integer"})
+		ps = append(ps, config.Problem{Path: "version", Msg: fmt.Sprintf("must be a positive integer, at most %d", MaxVersion)})
+	} else if d.Version > MaxVersion {
+		ps = append(ps, config.Problem{Path: "version", Msg: fmt.Sprintf("%d is above %d (2^53-1), the largest integer JSON consumers keep exact", d.Version, MaxVersion)})
 	}
 	c, ok := raw["config"]
 	var keys map[string]json.RawMessage

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -168,33 +169,102 @@ func (t *Trust) Verify(topic string, payload []byte) (time.Time, error) {
 }
 
 // Replay remembers request ids until they expire and refuses one seen before. It is bounded:
-// when full, the request is refused rather than an unexpired id forgotten.
+// when full, the request is refused rather than an unexpired id forgotten. A cache opened on a
+// Store (OpenReplay) keeps its ids there, so a request captured before a restart is still
+// refused after it.
 type Replay struct {
-	mu   sync.Mutex
-	max  int
-	seen map[string]time.Time
+	mu    sync.Mutex
+	max   int
+	seen  map[string]time.Time
+	store *Store
 }
 
-// NewReplay returns a cache of at most max ids.
+// ReplayFile is the Store file of the replay cache.
+const ReplayFile = "replay.json"
+
+// DefaultReplayMax is how many live signed request ids a gateway remembers.
+const DefaultReplayMax = 4096
+
+// replayState is ReplayFile: each remembered id and its expiry.
+type replayState struct {
+	IDs map[string]time.Time `json:"ids"`
+}
+
+// NewReplay returns a cache of at most max ids, in memory only.
 func NewReplay(max int) *Replay { return &Replay{max: max, seen: map[string]time.Time{}} }
 
-// Check records id until expires and reports ErrReplayed if it was seen before.
+// OpenReplay returns a cache of at most max ids kept in s: the ids a previous run recorded that
+// have not expired at now are refused again. An unreadable file is returned as the error with
+// a working, empty cache (that still saves to s), for the caller to log.
+func OpenReplay(s Store, max int, now time.Time) (*Replay, error) {
+	r := NewReplay(max)
+	r.store = &s
+	b, err := s.Load(ReplayFile)
+	if err != nil || b == nil {
+		return r, err
+	}
+	var st replayState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return r, fmt.Errorf("control store %s: %w", ReplayFile, err)
+	}
+	for id, e := range st.IDs {
+		if now.Before(e) {
+			r.seen[id] = e
+		}
+	}
+	r.trim()
+	return r, nil
+}
+
+// trim keeps the max ids that expire last, should a file hold more (a smaller max than the
+// run that wrote it).
+func (r *Replay) trim() {
+	if len(r.seen) <= r.max {
+		return
+	}
+	ids := make([]string, 0, len(r.seen))
+	for id := range r.seen {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return r.seen[ids[i]].After(r.seen[ids[j]]) })
+	for _, id := range ids[r.max:] {
+		delete(r.seen, id)
+	}
+}
+
+// Check records id until expires and reports ErrReplayed if it was seen before. A cache on a
+// Store writes the id down before it reports it new, pruning the expired ones; when that
+// fails the request is refused, since running it would let it be replayed after a restart.
 func (r *Replay) Check(id string, expires, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e, ok := r.seen[id]; ok && now.Before(e) {
-		return fmt.Errorf("%w: request %q", ErrReplayed, id)
+		return fmt.Errorf("%w: request %q was already run (remembered until %s)", ErrReplayed, id, e.UTC().Format(time.RFC3339))
 	}
-	if len(r.seen) >= r.max {
-		for k, e := range r.seen {
-			if !now.Before(e) {
-				delete(r.seen, k)
-			}
-		}
+	if len(r.seen) >= r.max || r.store != nil {
+		r.prune(now)
 		if len(r.seen) >= r.max {
 			return fmt.Errorf("%w: too many live signed requests", ErrReplayed)
 		}
 	}
 	r.seen[id] = expires
+	if r.store == nil {
+		return nil
+	}
+	b, err := json.Marshal(replayState{IDs: r.seen})
+	if err == nil {
+		err = r.store.Save(ReplayFile, b)
+	}
+	if err != nil {
+		return fmt.Errorf("replay cache not saved, so the request is not run: %w", err)
+	}
 	return nil
+}
+
+func (r *Replay) prune(now time.Time) {
+	for k, e := range r.seen {
+		if !now.Before(e) {
+			delete(r.seen, k)
+		}
+	}
 }

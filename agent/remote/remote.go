@@ -10,6 +10,7 @@ package remote
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,8 +67,11 @@ type Plane struct {
 
 	mu       sync.Mutex
 	applied  control.AppliedState // the running desired config (version 0: the local file)
-	handled  int64                // highest desired version applied, rejected or rolled back
+	handled  int64                // the floor: highest desired version applied or rolled back
 	reported *wire.Reported
+	// rejected is the digest of the last payload rejected since the last apply or rollback, so
+	// that the retained message arriving again on a reconnect is reported, not counted, again.
+	rejected [sha256.Size]byte
 
 	applies, rollbacks, rejects atomic.Uint64
 }
@@ -87,7 +91,13 @@ func New(o Options) (*Plane, *config.Config, error) {
 	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
 		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
 		desired: make(chan []byte, 1), registry: make(chan []byte, 1)}
-	p.cmds = &control.Commands{Verify: tr.Verify, Logger: o.Logger, Reply: func(name string, b []byte) {
+	// Signed command ids are kept in the control store until they expire: a command captured
+	// before a restart is refused after it too.
+	replay, err := control.OpenReplay(p.store, control.DefaultReplayMax, time.Now())
+	if err != nil {
+		p.log.Error("replay cache not read: signed commands run before this start are not recognised as replays", "err", err)
+	}
+	p.cmds = &control.Commands{Verify: tr.Verify, Logger: o.Logger, Replay: replay, Reply: func(name string, b []byte) {
 		if err := o.Publish(p.t.CmdReply(name), 1, false, b); err != nil {
 			o.Logger.Warn("command reply not sent", "cmd", name, "err", err)
 		}
@@ -207,14 +217,27 @@ func (p *Plane) Run(ctx context.Context) {
 func now() string { return time.Now().Format(wire.TimeLayout) }
 
 // OnDesired validates, applies and reports one desired config.
+//
+// Only a version that was applied or rolled back raises the floor that later versions must be
+// above. A rejected one (malformed, out of range, badly signed or invalid) changes nothing, so
+// it cannot block the valid configs that follow it, whatever its number: anyone able to
+// publish on the topic could otherwise stop remote configuration with one unsigned message.
 func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 	if len(payload) == 0 { // a cleared retained message
 		return
 	}
+	sum := sha256.Sum256(payload)
+	p.mu.Lock()
+	if last := p.reported; last != nil && last.Status == wire.Rejected && sum == p.rejected {
+		rep := *last
+		p.mu.Unlock()
+		p.report(rep)
+		return
+	}
+	p.mu.Unlock()
 	d, err := control.ParseDesired(payload)
 	if err != nil {
-		p.rejects.Add(1)
-		p.report(wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: problems(err)})
+		p.reject(sum, wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: problems(err)})
 		return
 	}
 	p.mu.Lock()
@@ -237,15 +260,13 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 		return
 	}
 	if _, err := p.trust.Verify(p.t.ConfigDesired(), payload); err != nil {
-		p.rejects.Add(1)
-		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Rejected,
+		p.reject(sum, wire.Reported{Version: d.Version, Status: wire.Rejected,
 			Errors: config.Problems{{Path: control.SigField, Msg: err.Error()}}})
 		return
 	}
 	next, err := control.Candidate(p.o.Local, d.Config)
 	if err != nil {
-		p.rejects.Add(1)
-		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Rejected, Errors: problems(err)})
+		p.reject(sum, wire.Reported{Version: d.Version, Status: wire.Rejected, Errors: problems(err)})
 		return
 	}
 	if err := p.store.Save(control.CandidateFile, payload); err != nil {
@@ -276,9 +297,21 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 	p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Applied})
 }
 
+// finish raises the floor to an applied or rolled-back version and reports it.
 func (p *Plane) finish(version int64, rep wire.Reported) {
 	p.mu.Lock()
 	p.handled = max(p.handled, version)
+	p.rejected = [sha256.Size]byte{}
+	p.mu.Unlock()
+	p.report(rep)
+}
+
+// reject counts and reports a rejected desired config, leaving the floor where it is.
+func (p *Plane) reject(sum [sha256.Size]byte, rep wire.Reported) {
+	p.rejects.Add(1)
+	p.log.Warn("desired config rejected", "version", rep.Version, "errors", len(rep.Errors))
+	p.mu.Lock()
+	p.rejected = sum
 	p.mu.Unlock()
 	p.report(rep)
 }
@@ -320,6 +353,10 @@ func (p *Plane) OnRegistry(payload []byte) {
 	}
 	rep := wire.RegistryReported{Schema: wire.RegistryReportedSchema, Status: wire.Rejected}
 	defer func() {
+		if rep.Status == wire.Rejected {
+			p.log.Warn("registry rejected", "version", rep.Version, "err", control.Cut(rep.Error, maxLoggedError))
+			rep.Error = control.Cut(rep.Error, control.MaxReportError)
+		}
 		rep.Time = now()
 		if r := p.o.Registry.Load(); r != nil {
 			rep.RunningVersion = r.Version
@@ -384,11 +421,20 @@ func stripSig(payload []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// maxLoggedError bounds the error text of a rejection in the local log.
+const maxLoggedError = 64 << 10
+
+// peekVersion is the version of a message that did not parse, for its report: 0 when it is
+// missing or outside 1..MaxVersion, so that a report never carries a number JSON consumers
+// cannot keep exact.
 func peekVersion(payload []byte) int64 {
 	var v struct {
 		Version int64 `json:"version"`
 	}
 	_ = json.Unmarshal(payload, &v)
+	if v.Version < 1 || v.Version > control.MaxVersion {
+		return 0
+	}
 	return v.Version
 }
 

@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"io"
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -104,12 +105,44 @@ type Options struct {
 	// and polls again; 0 means DefaultReplyTimeout.
 	ReplyTimeout time.Duration
 
+	// Unit is what the values in the frames are in, for a protocol whose frames do not say
+	// (Protocol.UnitInFrame false: tF=0, the "=" formats, command mode); empty means kg. A
+	// protocol whose frames carry or fix their unit ignores it.
+	Unit Unit
+
 	// Profile is the protocol's own settings, of the type its package declares (for ascii an
 	// ascii.Profile, the layout of a line): what a lane's config gives in the protocol's
 	// block (Protocol.ProfileKey) over Protocol.DefaultProfile, or Protocol.Example in a
 	// tool that has no config. Nil for protocols without one. It is opaque here so that the
 	// options every decoder shares name no single protocol.
 	Profile any
+}
+
+// Unit is the unit an indicator displays, for the protocols whose frames carry only digits and
+// a decimal point: the same frame 031200 with dp 3 is 31.2 kg or 31.2 t depending on how the
+// indicator is set up.
+type Unit string
+
+// Units of Options.Unit (scale.unit).
+const (
+	Kilogram Unit = "kg"
+	Tonne    Unit = "t"
+)
+
+// Units lists the units a protocol without its own unit may be set to, in config order.
+var Units = []Unit{Kilogram, Tonne}
+
+// Kg converts v, a value in u, to kilograms; the empty unit is kg. Tonnes are rounded to the
+// gram, so that 31.2 t is 31200 kg rather than 31200.000000000004.
+func (u Unit) Kg(v float64) float64 {
+	if u == Tonne {
+		kg := math.Round(v*1e6) / 1e3
+		if kg == 0 {
+			return 0 // no -0
+		}
+		return kg
+	}
+	return v
 }
 
 // Defaults of polled protocols.

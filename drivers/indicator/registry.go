@@ -24,6 +24,11 @@ type Protocol struct {
 	// Checksummed: every frame carries a checksum, so a decoded frame is strong evidence.
 	// scale detect says "N checksums passed" rather than "the format has no checksum".
 	Checksummed bool
+	// UnitInFrame: the frames carry their unit (a unit field, unit bits) or fix it (a literal
+	// "kg"), or the protocol's own block sets it (ascii.unit), so Options.Unit does not apply
+	// and config validation refuses a scale.unit other than kg. A protocol without it
+	// converts its values with Options.Unit.Kg after the decimal point.
+	UnitInFrame bool
 	// Rank orders the protocols that explain the same bytes equally well in scale detect:
 	// lower first. Checksummed formats come before unchecked ones, and a configurable format
 	// (ascii) last, since it explains anything its example profile matches. It must be above

@@ -27,7 +27,9 @@ func init() {
 		Name:    Protocol,
 		Summary: "a text line per reading, described by a profile (regular expression, reversal, scale, unit, terminator)",
 		Rank:    80, // last: a loose profile explains bytes that a real format explains better
-		New:     New,
+		// The line's unit group, or else the profile's unit (scale.ascii.unit), says the unit.
+		UnitInFrame: true,
+		New:         New,
 		// The profile is the lane's scale.ascii block.
 		ProfileKey:     Protocol,
 		DefaultProfile: Profile{Scale: 1, Unit: "kg", Terminator: "\r\n"},

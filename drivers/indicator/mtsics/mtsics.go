@@ -19,13 +19,14 @@ const Protocol = "mt-sics"
 
 func init() {
 	indicator.Register(indicator.Protocol{
-		Name:    Protocol,
-		Summary: "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)",
-		Polled:  true,
-		Rank:    50, // no checksum, but a reply to our own request
-		New:     func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
-		Probe:   RequestImmediate,
-		Emulate: func(byte) indicator.Speaker { return indicator.Speaker{Answer: Answer} },
+		Name:        Protocol,
+		Summary:     "Mettler Toledo MT-SICS, polled with SI (S S / S D replies)",
+		Polled:      true,
+		UnitInFrame: true, // each reply ends in its unit
+		Rank:        50,   // no checksum, but a reply to our own request
+		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
+		Probe:       RequestImmediate,
+		Emulate:     func(byte) indicator.Speaker { return indicator.Speaker{Answer: Answer} },
 	})
 }
 

@@ -19,6 +19,7 @@ func init() {
 		Name:        Protocol,
 		Summary:     "Mettler Toledo standard continuous output (STX SWA SWB SWC weight tare CR CHK), often 7E1",
 		Checksummed: true,
+		UnitInFrame: true, // SWB/SWC unit bits (kg, lb, g, t)
 		Rank:        30,
 		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return New(r, o) },
 		Emulate: func(byte) indicator.Speaker {

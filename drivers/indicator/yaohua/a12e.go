@@ -16,6 +16,7 @@ func init() {
 		Name:        ProtocolA12E,
 		Summary:     "Yaohua XK3190-A12(E) 15-byte continuous \"WG004.139kg\" with XOR",
 		Checksummed: true,
+		UnitInFrame: true, // every frame says "kg"
 		Rank:        20,
 		New:         func(r io.Reader, o indicator.Options) indicator.Decoder { return NewA12E(r, o) },
 		Emulate: func(byte) indicator.Speaker {

@@ -129,7 +129,7 @@ func AnswerCmd(addr byte) func(buf []byte, kg float64, motion bool) (reply []byt
 // only. Replies to B give gross readings, to D net readings (Net flag); tare and handshake
 // replies, and replies from another address when one is configured, give none. The value is
 // either six digits and a decimal-places digit (Yaohua) or seven characters with the point in
-// place (Keli). No motion flag.
+// place (Keli). No motion flag, and no unit: the value is in opts.Unit (kg by default).
 func NewCmd(r io.Reader, opts indicator.Options) *indicator.Stream {
 	addr := byte(DefaultAddress)
 	only := byte(0)
@@ -137,7 +137,7 @@ func NewCmd(r io.Reader, opts indicator.Options) *indicator.Stream {
 		addr, only = opts.Address[0], opts.Address[0]
 	}
 	return indicator.NewStream(r, opts, indicator.StreamConfig{
-		Parse:    func(b []byte) (int, indicator.Reading, indicator.Verdict) { return parseCmd(b, only) },
+		Parse:    inUnit(opts.Unit, func(b []byte) (int, indicator.Reading, indicator.Verdict) { return parseCmd(b, only) }),
 		Poll:     EncodeCmdRequest(addr, CmdGross),
 		MaxFrame: cmdReplyLen,
 	})

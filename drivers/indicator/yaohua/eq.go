@@ -44,10 +44,11 @@ const eqLen = 9 // '=' and 8 characters
 // NewEq returns a decoder of the "=" continuous format; reversed selects the least significant
 // first order. The frame has no checksum: a frame is accepted when its eight characters are a
 // displayed value (an optional '-' in the sign position, digits, at most one '.'), and a '='
-// inside it makes it bad. Readings carry no flags.
+// inside it makes it bad. Readings carry no flags. The frame has no unit: the value is in
+// opts.Unit (kg by default).
 func NewEq(r io.Reader, opts indicator.Options, reversed bool) *indicator.Stream {
 	return indicator.NewStream(r, opts, indicator.StreamConfig{
-		Parse:    func(b []byte) (int, indicator.Reading, indicator.Verdict) { return parseEq(b, reversed) },
+		Parse:    inUnit(opts.Unit, func(b []byte) (int, indicator.Reading, indicator.Verdict) { return parseEq(b, reversed) }),
 		MaxFrame: eqLen,
 	})
 }
@@ -123,4 +124,16 @@ func EncodeEq(kg float64, dp int, reversed bool) []byte {
 		}
 	}
 	return f
+}
+
+// inUnit converts the readings of parse, whose frames carry no unit, from u to kilograms.
+func inUnit(u indicator.Unit, parse indicator.Parser) indicator.Parser {
+	if u == "" || u == indicator.Kilogram {
+		return parse
+	}
+	return func(b []byte) (int, indicator.Reading, indicator.Verdict) {
+		n, r, v := parse(b)
+		r.Kg = u.Kg(r.Kg)
+		return n, r, v
+	}
 }

@@ -49,8 +49,9 @@ var pow10 = [maxDP + 1]float64{1, 10, 100, 1000, 10000}
 // as discarded, so at the end of a stream Frames*12 + DiscardedBytes is the stream's length.
 type tf0 struct {
 	indicator.Counters
-	r   io.Reader
-	now func() time.Time
+	r    io.Reader
+	now  func() time.Time
+	unit indicator.Unit
 
 	store [256]byte
 	buf   []byte // bytes read and not yet consumed, a window of store
@@ -63,9 +64,11 @@ type tf0 struct {
 // that fails is counted in BadFrames and the search restarts at the byte after its STX, since a
 // real frame may start inside a damaged one; bytes skipped on the way count as DiscardedBytes
 // (the STX of a bad frame among them). A frame cut off by the end of the stream counts as bad.
-// Readings carry no flags: tF=0 has no motion, net or range indication.
+// Readings carry no flags: tF=0 has no motion, net or range indication. Nor has it a unit: the
+// value, after dp, is in opts.Unit (kg by default; an indicator set to tonnes sends 031200 dp 3
+// for 31.2 t, which becomes 31200 kg).
 func NewTF0(r io.Reader, opts indicator.Options) indicator.Decoder {
-	d := &tf0{r: r, now: opts.Clock()}
+	d := &tf0{r: r, now: opts.Clock(), unit: opts.Unit}
 	d.buf = d.store[:0]
 	return d
 }
@@ -83,7 +86,7 @@ func (d *tf0) Next() (indicator.Reading, error) {
 			if kg, ok := parseTF0(d.buf[:frameLen]); ok {
 				d.buf = d.buf[frameLen:]
 				d.AddFrame()
-				return indicator.Reading{Time: d.now(), Kg: kg}, nil
+				return indicator.Reading{Time: d.now(), Kg: d.unit.Kg(kg)}, nil
 			}
 			d.AddBadFrame()
 			d.discard(1)
