@@ -13,6 +13,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"sitegate/agent/mqttconn"
 	"sitegate/agent/outbox"
 )
 
@@ -123,28 +124,19 @@ func (s *session) connect() error {
 // clientOptions are the MQTT client's options for one connection: d dials it, lost learns of
 // its end.
 func (u *Uplink) clientOptions(d *dialer, lost *lostSignal) *paho.ClientOptions {
-	o := paho.NewClientOptions().
-		AddBroker(u.opts.URL).
-		SetClientID(u.opts.ClientID).
-		SetProtocolVersion(4).
-		SetCleanSession(true).
-		SetOrderMatters(false).
-		SetAutoReconnect(false).
-		SetConnectRetry(false).
-		SetResumeSubs(false).
-		SetKeepAlive(u.opts.KeepAlive).
-		SetPingTimeout(u.opts.ConnectTimeout).
-		SetConnectTimeout(u.opts.ConnectTimeout).
-		SetWriteTimeout(u.opts.ConnectTimeout).
-		SetStore(paho.NewMemoryStore()).
+	// Not Ordered: paho hands each message to deliverTo on a goroutine of its own, so a full
+	// dispatcher queue does not stall the client. No AutoReconnect: Run reconnects.
+	o := mqttconn.ClientOptions(mqttconn.Params{
+		URL:            u.opts.URL,
+		ClientID:       u.opts.ClientID,
+		Username:       u.opts.Username,
+		Password:       u.opts.Password,
+		TLS:            u.opts.TLS,
+		KeepAlive:      u.opts.KeepAlive,
+		ConnectTimeout: u.opts.ConnectTimeout,
+	}).
 		SetCustomOpenConnectionFn(d.open).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { lost.fire(err) })
-	if u.opts.Username != "" {
-		o.SetUsername(u.opts.Username).SetPassword(u.opts.Password)
-	}
-	if u.opts.TLS != nil {
-		o.SetTLSConfig(u.opts.TLS)
-	}
 	if u.opts.StatusTopic != "" {
 		o.SetBinaryWill(u.opts.StatusTopic, u.opts.OfflinePayload, 1, true)
 	}
