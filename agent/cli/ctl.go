@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"sitegate/agent/control"
+	"sitegate/agent/mqttconn"
 	"sitegate/agent/uplink"
 	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
@@ -141,26 +142,23 @@ func (f ctlFlags) connect(subs []string, on func(topic string, payload []byte, r
 	if u.Scheme == "tcp" && !f.allowInsecure && !uplink.IsLoopback(u.Hostname()) {
 		return nil, usageError("--broker: plain tcp:// to another host is refused; use ssl:// or --allow-insecure")
 	}
-	o := paho.NewClientOptions().AddBroker(f.broker).SetClientID("sitegate-ctl-" + uuid.NewString()[:8]).
-		SetCleanSession(true).SetAutoReconnect(false).SetConnectTimeout(10 * time.Second).SetOrderMatters(true)
-	if f.username != "" {
-		o.SetUsername(f.username)
-		if f.passwordFile != "" {
-			pw, err := os.ReadFile(f.passwordFile)
-			if err != nil {
-				return nil, err
-			}
-			o.SetPassword(strings.TrimRight(string(pw), "\r\n"))
-		}
-	}
-	if u.Scheme == "ssl" {
-		tc, err := uplink.TLSConfig(f.ca, f.cert, f.keyFile, u.Hostname())
+	p := mqttconn.Params{URL: f.broker, ClientID: "sitegate-ctl-" + uuid.NewString()[:8], Username: f.username,
+		ConnectTimeout: 10 * time.Second, Ordered: true}
+	if f.username != "" && f.passwordFile != "" {
+		pw, err := mqttconn.ReadPasswordFile(f.passwordFile)
 		if err != nil {
 			return nil, err
 		}
-		o.SetTLSConfig(tc)
+		p.Password = pw
 	}
-	c := paho.NewClient(o)
+	if u.Scheme == "ssl" {
+		tc, err := mqttconn.LoadTLS(f.ca, f.cert, f.keyFile, u.Hostname())
+		if err != nil {
+			return nil, err
+		}
+		p.TLS = tc
+	}
+	c := paho.NewClient(mqttconn.ClientOptions(p))
 	if t := c.Connect(); !t.WaitTimeout(15*time.Second) || t.Error() != nil {
 		return nil, fmt.Errorf("connect %s: %v", f.broker, t.Error())
 	}

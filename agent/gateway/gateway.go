@@ -15,11 +15,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	_ "sitegate/agent/checks/all" // every passage check
+	"sitegate/agent/mqttconn"
 	"sitegate/agent/outbox"
 	"sitegate/agent/parts"
 	"sitegate/agent/remote"
@@ -265,14 +265,14 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 		Logger:         g.log,
 	}
 	if m.PasswordFile != "" {
-		pw, err := os.ReadFile(m.PasswordFile)
+		pw, err := mqttconn.ReadPasswordFile(m.PasswordFile)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt.password_file: %w", err)
 		}
-		opts.Password = strings.TrimRight(string(pw), "\r\n")
+		opts.Password = pw
 	}
 	if u, err := url.Parse(m.URL); err == nil && u.Scheme == "ssl" {
-		tc, err := uplink.TLSConfig(m.TLS.CAFile, m.TLS.CertFile, m.TLS.KeyFile, u.Hostname())
+		tc, err := mqttconn.LoadTLS(m.TLS.CAFile, m.TLS.CertFile, m.TLS.KeyFile, u.Hostname())
 		if err != nil {
 			return nil, err
 		}

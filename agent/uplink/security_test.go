@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sitegate/agent/mqttconn"
 	"sitegate/testbench/broker"
 )
 
@@ -54,7 +55,7 @@ func TestTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { p.Stop() })
-			tc, err := TLSConfig(c.ca, c.cert, c.key, "127.0.0.1")
+			tc, err := mqttconn.LoadTLS(c.ca, c.cert, c.key, "127.0.0.1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +93,7 @@ func TestTLSConfigErrors(t *testing.T) {
 		{"missing cert", "", filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem"), "cert_file"},
 	}
 	for _, c := range cases {
-		if _, err := TLSConfig(c.ca, c.cert, c.key, "h"); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := mqttconn.LoadTLS(c.ca, c.cert, c.key, "h"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"sitegate/agent/gateway"
+	"sitegate/agent/mqttconn"
 	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 	mudmodel "sitegate/models/mud/model"
@@ -271,9 +272,7 @@ func newViewer(out io.Writer, dir string) *viewer {
 }
 
 func (v *viewer) connect(url, topic string) (mqtt.Client, error) {
-	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID("sitegate-demo-view").SetCleanSession(true)
-	opts.SetOrderMatters(true)
-	c := mqtt.NewClient(opts)
+	c := mqtt.NewClient(mqttconn.ClientOptions(mqttconn.Params{URL: url, ClientID: "sitegate-demo-view", Ordered: true, AutoReconnect: true}))
 	if t := c.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
 		return nil, fmt.Errorf("demo view: connect %s: %v", url, t.Error())
 	}
