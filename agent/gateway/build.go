@@ -137,7 +137,7 @@ func (u *laneUnit) StopDevices() {
 	u.camsDone.Wait()
 }
 
-func (u *laneUnit) Plate(r plate.Read) { u.lane.Plate(r) }
+func (u *laneUnit) Plate(r plate.Read) error { return u.lane.Plate(r) }
 
 // Up reports whether the lane's devices came up: the scale's port is open.
 func (u *laneUnit) Up() (bool, string) {
@@ -159,10 +159,10 @@ type plateUnit struct {
 }
 
 // Listener builds the listener on addr for lanes.
-func (b builder) Listener(addr string, lanes []string, maxBody int64, sink func(string, plate.Read)) *plateUnit {
-	handlers := map[string]func(plate.Read){}
+func (b builder) Listener(addr string, lanes []string, maxBody int64, sink func(string, plate.Read) error) *plateUnit {
+	handlers := map[string]func(plate.Read) error{}
 	for _, id := range lanes {
-		handlers[id] = func(r plate.Read) { sink(id, r) }
+		handlers[id] = func(r plate.Read) error { return sink(id, r) }
 	}
 	return &plateUnit{addr: addr, g: b.g,
 		srv: plate.NewServer(plate.Options{Addr: addr, MaxBody: maxBody, Lanes: handlers, Logger: b.g.log})}

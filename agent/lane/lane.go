@@ -8,6 +8,7 @@ package lane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,13 +105,31 @@ func New(o Options) *Lane {
 // ID is the lane's id.
 func (l *Lane) ID() string { return l.o.ID }
 
-// Plate hands the lane a plate read; it never blocks (a plate server calls it).
-func (l *Lane) Plate(r plate.Read) {
+// PlateWait is how long Plate waits for room in the lane's queue before it refuses a read.
+const PlateWait = 2 * time.Second
+
+// ErrBusy is returned by Plate when the lane's queue stayed full: the camera is told to try
+// again (503), so a read answered 200 is one the lane took.
+var ErrBusy = errors.New("the lane's plate queue is full")
+
+// Plate hands the lane a plate read, waiting up to PlateWait for room in its queue (a plate
+// server calls it, on the camera's request).
+func (l *Lane) Plate(r plate.Read) error {
+	in := plateIn{read: r, received: l.o.Now()}
 	select {
-	case l.plates <- plateIn{read: r, received: l.o.Now()}:
+	case l.plates <- in:
+		return nil
 	default:
+	}
+	t := time.NewTimer(PlateWait)
+	defer t.Stop()
+	select {
+	case l.plates <- in:
+		return nil
+	case <-t.C:
 		l.platesDropped.Add(1)
-		l.log.Warn("plate queue full, plate dropped", "plate", r.Plate)
+		l.log.Warn("plate queue full, plate refused (the camera is told to try again)", "plate", r.Plate)
+		return ErrBusy
 	}
 }
 

@@ -10,6 +10,7 @@ package parts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -30,8 +31,8 @@ type Unit interface {
 	StopLane()
 	// StopDevices stops the lane's cameras and their checks and waits; called after StopLane.
 	StopDevices()
-	// Plate hands the lane a plate read; it must not block.
-	Plate(r plate.Read)
+	// Plate hands the lane a plate read, or says why it cannot take it now.
+	Plate(r plate.Read) error
 	// Up reports whether the lane's devices came up, or why not.
 	Up() (bool, string)
 }
@@ -46,7 +47,7 @@ type Listener interface {
 type Builder[U Unit, L Listener] interface {
 	Unit(lc config.Lane) U
 	// Listener builds the listener on addr for lanes; it hands each read to sink with its lane.
-	Listener(addr string, lanes []string, maxBody int64, sink func(lane string, r plate.Read)) L
+	Listener(addr string, lanes []string, maxBody int64, sink func(lane string, r plate.Read) error) L
 }
 
 // MaxPending bounds the plates kept for a lane that is being restarted.
@@ -132,23 +133,27 @@ func (p *Parts[U, L]) Stop() {
 	wg.Wait()
 }
 
+// ErrRestarting is returned by PlateTo when a lane being restarted has MaxPending plates
+// waiting already.
+var ErrRestarting = errors.New("lane restarting and its plate queue is full")
+
 // PlateTo hands a plate to lane id; while that lane is being restarted, the plate waits (up to
 // MaxPending a lane) and is handed to the new lane.
-func (p *Parts[U, L]) PlateTo(id string, r plate.Read) {
+func (p *Parts[U, L]) PlateTo(id string, r plate.Read) error {
 	p.mu.Lock()
 	u := p.units[id]
 	if u == nil {
+		defer p.mu.Unlock()
 		if len(p.pending[id]) < MaxPending {
 			p.pending[id] = append(p.pending[id], r)
-		} else {
-			p.dropped++
-			p.log.Warn("lane restarting and its plate queue is full, plate dropped", "lane", id, "plate", r.Plate)
+			return nil
 		}
+		p.dropped++
+		p.log.Warn("lane restarting and its plate queue is full, plate refused", "lane", id, "plate", r.Plate)
+		return ErrRestarting
 	}
 	p.mu.Unlock()
-	if u != nil {
-		u.u.Plate(r)
-	}
+	return u.u.Plate(r)
 }
 
 // Units are the running units in config order.
@@ -186,7 +191,7 @@ func (p *Parts[U, L]) Listeners() []L {
 	return out
 }
 
-// PlatesDropped counts plates dropped because a restarting lane's queue was full.
+// PlatesDropped counts plates refused because a restarting lane's queue was full.
 func (p *Parts[U, L]) PlatesDropped() uint64 {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -243,7 +248,9 @@ func (p *Parts[U, L]) Swap(next *config.Config) []U {
 	for id, reads := range p.pending {
 		if u := p.units[id]; u != nil {
 			for _, r := range reads {
-				u.u.Plate(r)
+				if err := u.u.Plate(r); err != nil {
+					p.log.Warn("plate kept during a restart not taken", "lane", id, "plate", r.Plate, "err", err)
+				}
 			}
 		} else {
 			p.log.Warn("plates for a lane that is gone dropped", "lane", id, "plates", len(reads))

@@ -30,10 +30,11 @@ func (u *fakeUnit) log(e string) { u.mu.Lock(); u.events = append(u.events, e); 
 func (u *fakeUnit) Start()       { u.log("start") }
 func (u *fakeUnit) StopLane()    { u.log("stop-lane") }
 func (u *fakeUnit) StopDevices() { u.log("stop-devices") }
-func (u *fakeUnit) Plate(r plate.Read) {
+func (u *fakeUnit) Plate(r plate.Read) error {
 	u.mu.Lock()
 	u.plates = append(u.plates, r.Plate)
 	u.mu.Unlock()
+	return nil
 }
 func (u *fakeUnit) Up() (bool, string) {
 	if u.up {
@@ -50,7 +51,7 @@ func (u *fakeUnit) got() ([]string, []string) {
 type fakeListener struct {
 	addr  string
 	lanes []string
-	sink  func(string, plate.Read)
+	sink  func(string, plate.Read) error
 	mu    sync.Mutex
 	state string
 }
@@ -78,7 +79,7 @@ func (b *fakeBuilder) Unit(lc config.Lane) *fakeUnit {
 	return u
 }
 
-func (b *fakeBuilder) Listener(addr string, lanes []string, _ int64, sink func(string, plate.Read)) *fakeListener {
+func (b *fakeBuilder) Listener(addr string, lanes []string, _ int64, sink func(string, plate.Read) error) *fakeListener {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l := &fakeListener{addr: addr, lanes: lanes, sink: sink}
@@ -153,8 +154,14 @@ func TestPlatesWaitForARestartingLane(t *testing.T) {
 	old := p.units["a"]
 	delete(p.units, "a")
 	p.mu.Unlock()
+	refused := 0
 	for i := range MaxPending + 3 {
-		sink("a", plate.Read{Plate: fmt.Sprintf("浙F%05d", i+2)})
+		if err := sink("a", plate.Read{Plate: fmt.Sprintf("浙F%05d", i+2)}); err != nil {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Errorf("%d plates refused, want the 3 over MaxPending (the camera is told to try again)", refused)
 	}
 	sink("gone", plate.Read{Plate: "苏A00000"})
 	p.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -23,11 +24,36 @@ const DefaultMaxBody = 4 << 20
 type Read struct {
 	Lane       string
 	Plate      string  // normalized, e.g. "浙F12345"
-	Color      string  // blue, yellow, green, white, black, or "" when not given
+	Color      string  // blue, yellow, green, white, black, yellow-green, or "" when not given
 	Confidence float64 // 0..1; 0 when not given
-	Time       time.Time
-	ImageJPEG  []byte // nil when not given
-	Vendor     string // the format it came in: Generic or a registered vendor's name
+	// Time is when the camera read the plate: its own clock where the format carries one, else
+	// when the read was received.
+	Time      time.Time
+	ImageJPEG []byte // the plate picture (evidence plate.jpg); nil when not given
+	Vendor    string // the format it came in: Generic or a registered vendor's name
+	// Camera is the id of the lane's plate camera that sent it (CONTRACT 7); "" when the format
+	// does not say and the lane has no plate camera of that vendor.
+	Camera string
+	// SceneJPEG is the camera's picture of the whole vehicle (evidence {camera}-scene.jpg).
+	SceneJPEG []byte
+	// Type is the plate's kind where the camera says it: "double" for the double-layer yellow
+	// truck plate, "new-energy", or "" for a plain single-layer plate.
+	Type string
+	// Late marks a read the camera stored while it could not push and sends again now (an
+	// offline resend): Time is then the camera's, and the truck is long gone.
+	Late bool
+	// Key is the camera's own id of the read (a Vzenith plateid, a Hikvision UUID), with which
+	// resends of one read are told apart from new reads; "" when the format has none.
+	Key string
+}
+
+// Camera is one plate camera of a lane, as the listener and the vendors' clients know it.
+type Camera struct {
+	ID, Lane, Vendor string
+	Mode             string // push | pull
+	URL              string // the camera itself: pull streams, snapshots, barrier commands
+	Username         string
+	Password         string // the secret itself, read from the camera's password_file
 }
 
 // Options configures a Server.
@@ -35,10 +61,14 @@ type Options struct {
 	Addr    string // listen address, e.g. 127.0.0.1:8088 (port 0 picks a free one)
 	MaxBody int64  // default 4 MiB
 	// Lanes maps each lane id this listener serves to the sink that takes its reads. Sinks are
-	// called on the request's goroutine and must not block long.
-	Lanes  map[string]func(Read)
-	Logger *slog.Logger
-	Now    func() time.Time // clock for reads without a time; default time.Now
+	// called on the request's goroutine; they return only once the read is taken, or an error
+	// when the lane cannot take it now, which the camera is answered as 503 (try again), so a
+	// push answered 200 was taken.
+	Lanes map[string]func(Read) error
+	// Cameras are the plate cameras of the lanes served, which tell a read's camera.
+	Cameras []Camera
+	Logger  *slog.Logger
+	Now     func() time.Time // clock for reads without a time; default time.Now
 }
 
 // Stats counts pushes since the server was created.
@@ -60,6 +90,7 @@ const (
 	ReasonConfidence  = "confidence"
 	ReasonTime        = "time"
 	ReasonImage       = "image"
+	ReasonBusy        = "busy"      // the lane could not take the read now: answered 503
 	ReasonVendor      = "vendor"    // no format is registered under the path's vendor
 	ReasonMalformed   = "malformed" // a vendor's format could not be read
 )
@@ -67,7 +98,7 @@ const (
 // Server is the HTTP listener for one or more lanes' plate cameras.
 type Server struct {
 	opts  Options
-	lanes map[string]func(Read)
+	lanes map[string]func(Read) error
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -214,11 +245,19 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane 
 		d.Reply(w, nil, rej)
 		return
 	}
-	for _, rd := range reads {
+	for i, rd := range reads {
 		if sink := s.lanes[rd.Lane]; sink != nil {
-			sink(rd)
+			if err := sink(rd); err != nil {
+				rej := Reject(http.StatusServiceUnavailable, ReasonBusy, "lane %s cannot take the read now (%v); try again", rd.Lane, err)
+				s.rejected(r, vendor, rej)
+				if i > 0 { // the reads before it were taken: say which
+					s.log.Warn("plate push taken in part", "vendor", vendor, "taken", i, "of", len(reads))
+				}
+				d.Reply(w, reads[:i], rej)
+				return
+			}
 		}
-		s.log.Debug("plate push", "vendor", vendor, "lane", rd.Lane, "plate", rd.Plate, "color", rd.Color, "confidence", rd.Confidence)
+		s.log.Debug("plate push", "vendor", vendor, "lane", rd.Lane, "camera", rd.Camera, "plate", rd.Plate, "color", rd.Color, "confidence", rd.Confidence)
 	}
 	s.mu.Lock()
 	s.accepted++
@@ -248,8 +287,34 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, d PushDecoder, v
 			return nil, Reject(http.StatusBadRequest, ReasonLane, "unknown lane %q", reads[i].Lane)
 		}
 		reads[i].Vendor = vendor
+		if reads[i].Camera == "" {
+			reads[i].Camera = s.cameraOf(reads[i].Lane, vendor, r.RemoteAddr)
+		}
 	}
 	return reads, nil
+}
+
+// cameraOf names the camera of lane and vendor a push came from: the one whose URL's host is
+// the request's remote address, else the lane's only camera of that vendor, else "".
+func (s *Server) cameraOf(lane, vendor, remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	var only []string
+	for _, c := range s.opts.Cameras {
+		if c.Lane != lane || c.Vendor != vendor {
+			continue
+		}
+		if u, err := url.Parse(c.URL); err == nil && u.Hostname() == host {
+			return c.ID
+		}
+		only = append(only, c.ID)
+	}
+	if len(only) == 1 {
+		return only[0]
+	}
+	return ""
 }
 
 // rejected counts and logs a refused push.

@@ -211,7 +211,7 @@ func TestRunAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s := plate.NewServer(plate.Options{Addr: ln.Addr().String(), Lanes: map[string]func(plate.Read){"exit-1": func(plate.Read) {}}, Logger: quiet})
+	s := plate.NewServer(plate.Options{Addr: ln.Addr().String(), Lanes: map[string]func(plate.Read) error{"exit-1": func(plate.Read) error { return nil }}, Logger: quiet})
 	err = s.Run(context.Background()) // must return at once, not serve
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Run = %v, want a listen error naming %s", err, ln.Addr())
@@ -219,5 +219,53 @@ func TestRunAddressInUse(t *testing.T) {
 	var opErr *net.OpError
 	if !errors.As(err, &opErr) {
 		t.Errorf("error %v does not wrap the *net.OpError", err)
+	}
+}
+
+// TestBusyLaneIsTryAgain: a read the lane cannot take is answered 503 and counted, never 200,
+// and the camera's next try is taken.
+func TestBusyLaneIsTryAgain(t *testing.T) {
+	s, sk := platetest.NewServer(1024)
+	sk.SetBusy(errors.New("queue full"))
+	push := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/plate", strings.NewReader(`{"lane":"exit-1","plate":"浙F12345"}`)))
+		return rec
+	}
+	if rec := push(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "try again") {
+		t.Fatalf("busy lane: %d %q", rec.Code, rec.Body)
+	}
+	if st := s.Stats(); st.Accepted != 0 || st.Rejected[plate.ReasonBusy] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+	sk.SetBusy(nil)
+	if rec := push(); rec.Code != 200 || len(sk.All()) != 1 {
+		t.Fatalf("after: %d %q, %d reads", rec.Code, rec.Body, len(sk.All()))
+	}
+}
+
+// TestCameraOfARead: a read is credited to the lane's camera whose URL host sent it, else to the
+// lane's only camera of that vendor.
+func TestCameraOfARead(t *testing.T) {
+	sk := &platetest.Sink{}
+	cams := []plate.Camera{
+		{ID: "front", Lane: "exit-1", Vendor: plate.Generic, URL: "http://192.0.2.10"},
+		{ID: "rear", Lane: "exit-1", Vendor: plate.Generic, URL: "http://192.0.2.11"},
+		{ID: "solo", Lane: "entry-1", Vendor: plate.Generic, URL: "http://192.0.2.20"},
+	}
+	s := plate.NewServer(plate.Options{Lanes: map[string]func(plate.Read) error{"exit-1": sk.Take, "entry-1": sk.Take}, Cameras: cams, Logger: platetest.Quiet})
+	for _, c := range []struct{ remote, lane, want string }{
+		{"192.0.2.11:4711", "exit-1", "rear"},
+		{"192.0.2.99:4711", "exit-1", ""},
+		{"192.0.2.99:4711", "entry-1", "solo"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/v1/plate", strings.NewReader(`{"lane":"`+c.lane+`","plate":"浙F12345"}`))
+		req.RemoteAddr = c.remote
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		reads := sk.All()
+		if rec.Code != 200 || reads[len(reads)-1].Camera != c.want {
+			t.Errorf("from %s on %s: %d, camera %q, want %q", c.remote, c.lane, rec.Code, reads[len(reads)-1].Camera, c.want)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func TestPush(t *testing.T) {
 		reads []plate.Read
 	)
 	srv := plate.NewServer(plate.Options{
-		Lanes:  map[string]func(plate.Read){"exit-1": func(r plate.Read) { mu.Lock(); reads = append(reads, r); mu.Unlock() }},
+		Lanes:  map[string]func(plate.Read) error{"exit-1": func(r plate.Read) error { mu.Lock(); reads = append(reads, r); mu.Unlock(); return nil }},
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	ts := httptest.NewServer(srv.Handler())

@@ -22,13 +22,25 @@ var Quiet = slog.New(slog.DiscardHandler)
 type Sink struct {
 	mu    sync.Mutex
 	reads []plate.Read
+	busy  error
 }
 
-// Take is a lane's read handler.
-func (s *Sink) Take(r plate.Read) {
+// Take is a lane's read handler: it keeps the read, or refuses it with the error SetBusy gave.
+func (s *Sink) Take(r plate.Read) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.busy != nil {
+		return s.busy
+	}
 	s.reads = append(s.reads, r)
+	return nil
+}
+
+// SetBusy makes Take refuse every read with err (nil: take them again).
+func (s *Sink) SetBusy(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.busy = err
 }
 
 // All returns the reads taken so far.
@@ -45,7 +57,7 @@ func NewServer(maxBody int64) (*plate.Server, *Sink) {
 	s := plate.NewServer(plate.Options{
 		Addr:    "127.0.0.1:0",
 		MaxBody: maxBody,
-		Lanes:   map[string]func(plate.Read){"exit-1": sk.Take, "entry-1": sk.Take},
+		Lanes:   map[string]func(plate.Read) error{"exit-1": sk.Take, "entry-1": sk.Take},
 		Logger:  Quiet,
 		Now:     func() time.Time { return Received },
 	})
