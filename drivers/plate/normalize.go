@@ -75,3 +75,61 @@ func NormalizePlate(s string) (string, error) {
 func serialChar(r rune) bool {
 	return (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z' && r != 'I' && r != 'O')
 }
+
+// colourWords are the colour words some firmwares (Hikvision's Chinese ones) put in front of the
+// plate, as in 蓝苏A8HK52; longest first, so 黄绿 is not read as 黄.
+var colourWords = []string{"黄绿", "渐变绿", "蓝", "黄", "绿", "白", "黑"}
+
+// placeholders are what cameras send instead of a plate when they saw none.
+var placeholders = []string{"_无_", "无车牌", "无牌", "无", "unknown", "none", "未识别", "车牌"}
+
+// ErrNoPlate is returned by VendorPlate for a camera's "no plate" placeholder: the camera saw
+// a vehicle without reading a plate. It wraps ErrInvalidPlate.
+var ErrNoPlate = fmt.Errorf("%w: the camera read no plate", ErrInvalidPlate)
+
+// VendorPlate normalises the plate text of a vendor's read (CONTRACT 7): a placeholder (`_无_`,
+// `无车牌`, `unknown`, empty) is ErrNoPlate; a colour word in front of a plate (`蓝苏A8HK52`) is
+// removed; the rest is NormalizePlate's. It returns the colour the word named (section 3's
+// names), or "".
+func VendorPlate(s string) (plate, colour string, err error) {
+	t := strings.TrimSpace(s)
+	for _, p := range placeholders {
+		if strings.EqualFold(t, p) {
+			return "", "", ErrNoPlate
+		}
+	}
+	if t == "" {
+		return "", "", ErrNoPlate
+	}
+	if p, err := NormalizePlate(t); err == nil {
+		return p, "", nil
+	}
+	for _, w := range colourWords {
+		if rest, ok := strings.CutPrefix(t, w); ok {
+			if p, err := NormalizePlate(rest); err == nil {
+				return p, ColourOfWord(w), nil
+			}
+		}
+	}
+	p, err := NormalizePlate(t)
+	return p, "", err
+}
+
+// ColourOfWord maps a Chinese colour word to section 3's colour names; "" when it is none.
+func ColourOfWord(w string) string {
+	switch w {
+	case "蓝":
+		return "blue"
+	case "黄":
+		return "yellow"
+	case "绿", "渐变绿":
+		return "green"
+	case "黄绿":
+		return "yellow-green"
+	case "白":
+		return "white"
+	case "黑":
+		return "black"
+	}
+	return ""
+}

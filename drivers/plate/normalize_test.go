@@ -86,3 +86,44 @@ func FuzzNormalizePlate(f *testing.F) {
 		}
 	})
 }
+
+func TestVendorPlate(t *testing.T) {
+	cases := []struct {
+		in, plate, colour string
+		none, bad         bool
+	}{
+		{in: "蓝苏A8HK52", plate: "苏A8HK52", colour: "blue"},
+		{in: "黄浙F12345", plate: "浙F12345", colour: "yellow"},
+		{in: "黄绿粤BD12345", plate: "粤BD12345", colour: "yellow-green"},
+		{in: "绿粤BD12345", plate: "粤BD12345", colour: "green"},
+		{in: "苏A8HK52", plate: "苏A8HK52"},
+		{in: "粤Z9065澳", plate: "粤Z9065澳"},
+		{in: "粤Z1234港", plate: "粤Z1234港"},
+		{in: "皖AD12345", plate: "皖AD12345"},
+		// 黑 is also Heilongjiang: a valid plate is never cut.
+		{in: "黑A12345", plate: "黑A12345"},
+		{in: "_无_", none: true},
+		{in: "无车牌", none: true},
+		{in: "unknown", none: true},
+		{in: "  ", none: true},
+		{in: "蓝XYZ", bad: true},
+		{in: "ABC1234", bad: true},
+	}
+	for _, c := range cases {
+		p, col, err := VendorPlate(c.in)
+		switch {
+		case c.none:
+			if !errors.Is(err, ErrNoPlate) || !errors.Is(err, ErrInvalidPlate) {
+				t.Errorf("%q: %q, %v; want no plate", c.in, p, err)
+			}
+		case c.bad:
+			if err == nil || errors.Is(err, ErrNoPlate) {
+				t.Errorf("%q: %q, %v; want an invalid plate", c.in, p, err)
+			}
+		default:
+			if err != nil || p != c.plate || col != c.colour {
+				t.Errorf("%q: %q %q %v; want %q %q", c.in, p, col, err, c.plate, c.colour)
+			}
+		}
+	}
+}
