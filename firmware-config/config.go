@@ -84,7 +84,26 @@ type Lane struct {
 	Scale            Scale    `yaml:"scale"`
 	Plate            Plate    `yaml:"plate"`
 	Cameras          []Camera `yaml:"cameras"`
+	Barrier          Barrier  `yaml:"barrier"`
 }
+
+// Barrier is how the lane drives its exit barrier (CONTRACT 8).
+type Barrier struct {
+	// Mode is off (no decision), advise (the decision is published) or enforce (published, and
+	// the barrier is opened through the camera only for a truck that may leave).
+	Mode string `yaml:"mode"`
+	// Via is the plate camera (plate.cameras[].id) whose output drives the barrier.
+	Via string `yaml:"via"`
+	// HoldOn are the checks whose alarm holds a truck at the exit.
+	HoldOn []string `yaml:"hold_on"`
+}
+
+// Barrier modes.
+const (
+	BarrierOff     = "off"
+	BarrierAdvise  = "advise"
+	BarrierEnforce = "enforce"
+)
 
 // Scale is the lane's weighbridge indicator and the deck's thresholds.
 type Scale struct {
@@ -120,6 +139,20 @@ type Scale struct {
 type Plate struct {
 	Listen  string `yaml:"listen"`
 	MaxBody Size   `yaml:"max_body"`
+	// Cameras are the lane's plate cameras, each speaking its vendor's protocol (CONTRACT 7).
+	Cameras []PlateCamera `yaml:"cameras"`
+}
+
+// PlateCamera is one plate camera of a lane.
+type PlateCamera struct {
+	ID     string `yaml:"id"`
+	Vendor string `yaml:"vendor"` // generic | hikvision | dahua | vzenith (drivers/plate/all)
+	// Mode is push (the camera posts to plate.listen) or pull (the agent holds its event stream).
+	Mode string `yaml:"mode"`
+	// URL is the camera itself, for pull streams, snapshots and barrier commands.
+	URL          string `yaml:"url"`
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Camera is one video source of a lane.

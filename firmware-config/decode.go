@@ -60,10 +60,10 @@ func merge(def, user *yaml.Node) *yaml.Node {
 		return user
 	}
 	if user == nil {
-		return def
+		return withoutTemplates(def)
 	}
 	if user.Kind == yaml.ScalarNode && user.Tag == "!!null" {
-		return def
+		return withoutTemplates(def)
 	}
 	switch {
 	case def.Kind == yaml.MappingNode && user.Kind == yaml.MappingNode:
@@ -76,10 +76,7 @@ func merge(def, user *yaml.Node) *yaml.Node {
 		}
 		for i := 0; i+1 < len(def.Content); i += 2 {
 			if k, v := def.Content[i], def.Content[i+1]; !seen[k.Value] {
-				if isTemplate(v) { // a list the file leaves out is empty, not the template
-					v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-				}
-				out.Content = append(out.Content, k, v)
+				out.Content = append(out.Content, k, withoutTemplates(v))
 			}
 		}
 		return out
@@ -91,6 +88,27 @@ func merge(def, user *yaml.Node) *yaml.Node {
 		return out
 	}
 	return user
+}
+
+// withoutTemplates is a defaults node as it applies where the file leaves it out: every list
+// template in it, at any depth, is an empty list (a list the file leaves out is empty, not the
+// template).
+func withoutTemplates(n *yaml.Node) *yaml.Node {
+	if isTemplate(n) {
+		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	}
+	if n.Kind != yaml.MappingNode {
+		return n
+	}
+	out := *n
+	out.Content = make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		if i%2 == 1 {
+			c = withoutTemplates(c)
+		}
+		out.Content[i] = c
+	}
+	return &out
 }
 
 // isTemplate reports whether a defaults node is a list template: a list of exactly one mapping.

@@ -127,6 +127,9 @@ func (c *Config) resolvePaths() {
 			}
 			abs(&cam.Mud.Model)
 		}
+		for j := range c.Lanes[i].Plate.Cameras {
+			abs(&c.Lanes[i].Plate.Cameras[j].PasswordFile)
+		}
 	}
 }
 

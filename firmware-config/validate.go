@@ -163,6 +163,7 @@ func validateLane(l Lane, p string, ps *problems) {
 	if l.Plate.MaxBody < 1024 {
 		ps.add(p+".plate.max_body", "%s is too small (at least 1KiB)", l.Plate.MaxBody)
 	}
+	validatePlateCameras(l, p, ps)
 	camIDs := map[string]bool{}
 	for j, c := range l.Cameras {
 		cp := indexPath(p+".cameras", j)

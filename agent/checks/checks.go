@@ -135,6 +135,7 @@ func Register(name string, rank int, f Factory) {
 		}
 	}
 	entries = append(entries, entry{name, rank, f})
+	config.RegisterCheck(name)
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].rank < entries[j].rank })
 }
 
