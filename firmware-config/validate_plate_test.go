@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	_ "sitegate/agent/checks/all"    // the check names hold_on may use
+	_ "sitegate/agent/checks/all" // the check names hold_on may use
 	_ "sitegate/drivers/indicator/all"
 	_ "sitegate/drivers/plate/all"
 	config "sitegate/firmware-config"
