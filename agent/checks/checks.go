@@ -50,6 +50,12 @@ type Facts struct {
 	Vehicle    registry.Vehicle
 	Registered bool
 
+	// Provisional facts are those of a truck still on the deck (the barrier's decision):
+	// checks judge what they have without taking it, and those still waiting for a judgement
+	// name themselves in Waiting.
+	Provisional bool
+	Waiting     []string
+
 	evidence []Evidence
 }
 

@@ -15,6 +15,9 @@ import (
 type VisionWatcher interface {
 	SetActive(on bool)
 	Take(c Caption) VisionOutcome
+	// Peek is the judgement so far, without taking it: whether a frame was judged yet, its
+	// score and the threshold (for the barrier's decision while the truck is still there).
+	Peek() (judged bool, score, threshold float64)
 }
 
 // Caption is what the annotated evidence image says of the passage.
@@ -65,12 +68,16 @@ func (v *Vision) SetActive(on bool) {
 	}
 }
 
-// Judge takes every camera's outcome.
+// Judge takes every camera's outcome; for provisional facts it only peeks, and names the
+// check in Facts.Waiting while a camera has judged nothing yet.
 func (v *Vision) Judge(f *Facts, out *wire.Checks) models.Verdict {
 	if len(v.watchers) == 0 {
 		r := wire.VisionResult{Verdict: models.Unknown, Reason: v.disabled}
 		v.set(out, r)
 		return r.Verdict
+	}
+	if f.Provisional {
+		return v.peek(f, out)
 	}
 	c := Caption{Plate: f.PlateText()}
 	if f.Stable {
@@ -82,6 +89,22 @@ func (v *Vision) Judge(f *Facts, out *wire.Checks) models.Verdict {
 	}
 	r, ev := v.Combine(outs)
 	f.AddEvidence(ev...)
+	v.set(out, r)
+	return r.Verdict
+}
+
+func (v *Vision) peek(f *Facts, out *wire.Checks) models.Verdict {
+	outs := make([]VisionOutcome, 0, len(v.watchers))
+	waiting := false
+	for _, w := range v.watchers {
+		judged, score, threshold := w.Peek()
+		waiting = waiting || !judged
+		outs = append(outs, VisionOutcome{Judged: judged, Score: score, Threshold: threshold, Reason: "not judged yet"})
+	}
+	if waiting {
+		f.Waiting = append(f.Waiting, v.name)
+	}
+	r, _ := v.Combine(outs)
 	v.set(out, r)
 	return r.Verdict
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"sitegate/agent/checks"
+	"sitegate/agent/wire"
 	"sitegate/drivers/plate"
 	"sitegate/models/deck"
 )
@@ -20,20 +21,38 @@ type draft struct {
 	weighed            bool // a weighing took place (deck visit), stable or not
 	evidence           []Evidence
 	endReason          string // "" when the truck left normally
+	// The plate's vote: how many reads the winner had, the runners-up, every read.
+	votes        int
+	alternatives []wire.PlateAlternative
+	ballot       *ballot
+	late         bool              // an offline resend
+	barrier      *wire.BarrierInfo // the exit barrier's decision
 }
 
 type pendingPlate struct {
-	read     plate.Read
-	received time.Time
+	ballot   *ballot
+	received time.Time // of its first read
 	evidence []Evidence
 }
 
 type visit struct {
 	start    time.Time
-	plate    *plate.Read
+	ballot   *ballot // nil: no plate read yet
 	evidence []Evidence
 	stable   bool
 	grossKg  float64
+	stableAt time.Time
+	barrier  *wire.BarrierInfo // the barrier's decision, once made
+	deciding bool              // an open is in progress
+}
+
+// plate is the visit's plate so far, or nil.
+func (v *visit) plate() *plate.Read {
+	if v.ballot == nil {
+		return nil
+	}
+	r, _, _ := v.ballot.winner()
+	return &r
 }
 
 // assembler pairs plates with deck visits. It is pure: callers give it the time and the
@@ -44,40 +63,29 @@ type assembler struct {
 	visit                         *visit
 }
 
-// onPlate takes a plate read received at now.
+// onPlate takes a plate read received at now: it votes for the truck on the deck when it may
+// be a read of that truck, else for a waiting truck it may be a read of, else it waits for its
+// own truck.
 func (a *assembler) onPlate(r plate.Read, now time.Time, ev []Evidence) {
 	if v := a.visit; v != nil {
-		if v.plate == nil {
-			v.plate = &r
+		if v.ballot == nil {
+			v.ballot = newBallot(r)
 			v.evidence = append(v.evidence, ev...)
 			return
 		}
-		if v.plate.Plate == r.Plate {
-			mergeRead(v.plate, r)
+		if cur := v.plate(); sameTruck(cur.Plate, r.Plate) {
+			v.ballot.add(r)
 			return
 		}
 	}
 	for i := range a.pending {
-		if p := &a.pending[i]; p.read.Plate == r.Plate {
-			mergeRead(&p.read, r) // the camera pushed the same truck again
+		p := &a.pending[i]
+		if w, _, _ := p.ballot.winner(); sameTruck(w.Plate, r.Plate) {
+			p.ballot.add(r) // the camera pushed the same truck again, or another camera read it
 			return
 		}
 	}
-	a.pending = append(a.pending, pendingPlate{read: r, received: now, evidence: ev})
-}
-
-// mergeRead folds a repeated read of the same plate into the first: best confidence, and an
-// image if the first had none.
-func mergeRead(into *plate.Read, r plate.Read) {
-	if r.Confidence > into.Confidence {
-		into.Confidence = r.Confidence
-		if r.Color != "" {
-			into.Color = r.Color
-		}
-	}
-	if len(into.ImageJPEG) == 0 {
-		into.ImageJPEG = r.ImageJPEG
-	}
+	a.pending = append(a.pending, pendingPlate{ballot: newBallot(r), received: now, evidence: ev})
 }
 
 // onDeck takes a deck event; ev is the evidence taken at that moment (Arrived, Stable).
@@ -94,14 +102,14 @@ func (a *assembler) onDeck(e deck.Event, ev []Evidence) []draft {
 		}
 		if best >= 0 {
 			p := a.pending[best]
-			v.plate = &p.read
+			v.ballot = p.ballot
 			v.evidence = append(v.evidence, p.evidence...)
 			a.pending = append(a.pending[:best], a.pending[best+1:]...)
 		}
 		a.visit = v
 	case deck.Stable:
 		if v := a.visit; v != nil {
-			v.stable, v.grossKg = true, e.GrossKg
+			v.stable, v.grossKg, v.stableAt = true, e.GrossKg, e.At
 			if len(ev) > 0 { // frames at the moment of weighing are the best evidence
 				v.evidence = replaceEvidence(v.evidence, ev)
 			}
@@ -112,10 +120,7 @@ func (a *assembler) onDeck(e deck.Event, ev []Evidence) []draft {
 			return nil
 		}
 		a.visit = nil
-		return []draft{{
-			startedAt: v.start, endedAt: e.At, plate: v.plate, weighed: true,
-			stable: v.stable, grossKg: v.grossKg, peakKg: e.PeakKg, evidence: v.evidence, endReason: e.Reason,
-		}}
+		return []draft{v.draft(e.At, e.PeakKg, e.Reason)}
 	}
 	return nil
 }
@@ -154,8 +159,7 @@ func (a *assembler) onTick(now time.Time) []draft {
 func (a *assembler) flush(now time.Time) []draft {
 	var out []draft
 	if v := a.visit; v != nil {
-		out = append(out, draft{startedAt: v.start, endedAt: now, plate: v.plate, weighed: true,
-			stable: v.stable, grossKg: v.grossKg, evidence: v.evidence, endReason: "shutdown"})
+		out = append(out, v.draft(now, 0, "shutdown"))
 		a.visit = nil
 	}
 	for _, p := range a.pending {
@@ -166,6 +170,24 @@ func (a *assembler) flush(now time.Time) []draft {
 }
 
 func plateOnly(p pendingPlate, now time.Time, reason string) draft {
-	r := p.read
-	return draft{startedAt: p.received, endedAt: now, plate: &r, evidence: p.evidence, endReason: reason}
+	d := draft{startedAt: p.received, endedAt: now, evidence: p.evidence, endReason: reason, ballot: p.ballot}
+	d.vote()
+	return d
+}
+
+// draft ends the visit at end.
+func (v *visit) draft(end time.Time, peakKg float64, reason string) draft {
+	d := draft{startedAt: v.start, endedAt: end, weighed: true, stable: v.stable, grossKg: v.grossKg, peakKg: peakKg,
+		evidence: v.evidence, endReason: reason, ballot: v.ballot, barrier: v.barrier}
+	d.vote()
+	return d
+}
+
+// vote sets the draft's plate from its ballot.
+func (d *draft) vote() {
+	if d.ballot == nil {
+		return
+	}
+	w, n, alts := d.ballot.winner()
+	d.plate, d.votes, d.alternatives = &w, n, alts
 }

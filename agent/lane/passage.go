@@ -7,6 +7,7 @@ import (
 
 	"sitegate/agent/checks"
 	"sitegate/agent/wire"
+	"sitegate/drivers/plate"
 	"sitegate/models/registry"
 )
 
@@ -30,11 +31,10 @@ func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Locatio
 		Weighed: d.weighed, Stable: d.stable, GrossKg: d.grossKg, PeakKg: d.peakKg}
 	havePlate := d.plate != nil
 	f.Lookup, f.Vehicle, f.Registered = reg.Check(f.PlateText(), havePlate)
+	p.Late, p.Barrier = d.late, d.barrier
 	if havePlate {
-		p.Plate = &wire.PlateInfo{Text: d.plate.Plate, Color: d.plate.Color, Confidence: d.plate.Confidence}
-		if !d.plate.Time.IsZero() {
-			p.Plate.Time = d.plate.Time.In(loc).Format(TimeLayout)
-		}
+		p.Plate = plateInfo(d.plate, loc)
+		p.Plate.Reads, p.Plate.Alternatives = d.votes, d.alternatives
 		p.Vehicle = &wire.VehicleInfo{Registered: f.Registered, Axles: f.Vehicle.Axles, MaxGrossKg: f.Vehicle.MaxGrossKg, RatedLoadKg: f.Vehicle.RatedLoadKg}
 	}
 	if d.stable {
@@ -47,7 +47,8 @@ func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Locatio
 	if !d.stable {
 		p.Alarms = append(p.Alarms, wire.AlarmNoWeight)
 	}
-	evidence := append(d.evidence[:len(d.evidence):len(d.evidence)], f.Evidence()...)
+	evidence := append(d.evidence[:len(d.evidence):len(d.evidence)], plateEvidence(d)...)
+	evidence = append(evidence, f.Evidence()...)
 	for _, e := range evidence {
 		sum := sha256.Sum256(e.JPEG)
 		info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
@@ -57,4 +58,52 @@ func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Locatio
 		p.Evidence = append(p.Evidence, info)
 	}
 	return p, evidence
+}
+
+// plateInfo is a read as a passage or a decision names it.
+func plateInfo(r *plate.Read, loc *time.Location) *wire.PlateInfo {
+	pi := &wire.PlateInfo{Text: r.Plate, Color: r.Color, Confidence: r.Confidence, Camera: r.Camera, Type: r.Type}
+	if r.Vendor != plate.Generic {
+		pi.Vendor = r.Vendor
+	}
+	if !r.Time.IsZero() {
+		pi.Time = r.Time.In(loc).Format(TimeLayout)
+	}
+	return pi
+}
+
+// plateEvidence are the winning read's pictures: plate.jpg, and the camera's scene as
+// {camera}-scene.jpg, unless the draft has images of those names already.
+func plateEvidence(d draft) []Evidence {
+	if d.plate == nil {
+		return nil
+	}
+	has := func(name string) bool {
+		for _, e := range d.evidence {
+			if e.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	var out []Evidence
+	at := d.plate.Time
+	if len(d.plate.ImageJPEG) > 0 && !has("plate.jpg") {
+		out = append(out, Evidence{Name: "plate.jpg", Camera: cameraName(d.plate), JPEG: d.plate.ImageJPEG, At: at})
+	}
+	if len(d.plate.SceneJPEG) > 0 {
+		name := cameraName(d.plate) + "-scene.jpg"
+		if !has(name) {
+			out = append(out, Evidence{Name: name, Camera: cameraName(d.plate), JPEG: d.plate.SceneJPEG, At: at})
+		}
+	}
+	return out
+}
+
+// cameraName is the plate camera's id, or "plate" when the read does not say.
+func cameraName(r *plate.Read) string {
+	if r.Camera != "" {
+		return r.Camera
+	}
+	return "plate"
 }

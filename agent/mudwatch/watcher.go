@@ -141,6 +141,13 @@ func (w *Watcher) analyse() {
 	w.best, w.hasBest, w.bestRes, w.bestAt = frame, true, res, at
 }
 
+// Peek reports whether a frame was judged since the last Take, its score and the threshold.
+func (w *Watcher) Peek() (judged bool, score, threshold float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.hasBest, w.bestRes.Score, w.o.Threshold
+}
+
 // Take returns the judgement of the best frame since the last Take, with its evidence, and
 // starts afresh. caption is written on the annotated image.
 func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {

@@ -421,6 +421,15 @@ func (b *Badger) runGC() {
 // in their own transactions); then the blobs are written and synced, and the messages, their
 // index, the counters and the batch number are committed, and synced, in one transaction.
 func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64, error) {
+	return b.appendBatch(build, true)
+}
+
+// Append stores msgs atomically and in order without a batch number (see Outbox.Append).
+func (b *Badger) Append(msgs ...Message) ([]uint64, error) {
+	return b.appendBatch(func(uint64) ([]Message, error) { return msgs, nil }, false)
+}
+
+func (b *Badger) appendBatch(build func(n uint64) ([]Message, error), numbered bool) ([]uint64, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {
@@ -432,7 +441,10 @@ func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 
-	n := b.st.batches + 1
+	n := uint64(0)
+	if numbered {
+		n = b.st.batches + 1
+	}
 	msgs, err := build(n)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: build batch %d: %w", n, err)
@@ -508,7 +520,9 @@ func (b *Badger) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 	var puts []put
 	seqs := make([]uint64, len(msgs))
 	st := b.st
-	st.batches = n
+	if numbered {
+		st.batches = n
+	}
 	for i, m := range msgs {
 		if !keep[i] {
 			continue

@@ -49,12 +49,24 @@ func NewMemoryWith(o MemoryOptions) *Memory {
 
 // AppendBatch implements Outbox.
 func (m *Memory) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64, error) {
+	return m.appendBatch(build, true)
+}
+
+// Append stores msgs atomically and in order without a batch number (see Outbox.Append).
+func (m *Memory) Append(msgs ...Message) ([]uint64, error) {
+	return m.appendBatch(func(uint64) ([]Message, error) { return msgs, nil }, false)
+}
+
+func (m *Memory) appendBatch(build func(n uint64) ([]Message, error), numbered bool) ([]uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, ErrClosed
 	}
-	n := m.batches + 1
+	n := uint64(0)
+	if numbered {
+		n = m.batches + 1
+	}
 	msgs, err := build(n)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: build batch %d: %w", n, err)
@@ -68,7 +80,9 @@ func (m *Memory) AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64,
 	}
 	m.enforce(incoming)
 	now := m.o.Now().UnixMilli()
-	m.batches = n
+	if numbered {
+		m.batches = n
+	}
 	if mx := m.o.Limits.MaxBytes; mx > 0 && m.bytes+incoming > mx {
 		var ds []Dropped
 		for _, msg := range msgs {

@@ -142,6 +142,9 @@ type Outbox interface {
 	// number is not consumed. When a bound leaves no room, messages of the batch may be dropped
 	// (and announced) instead of stored; their seqs are then 0.
 	AppendBatch(build func(n uint64) ([]Message, error)) ([]uint64, error)
+	// Append stores msgs like a batch that takes no batch number: for messages that are not
+	// passages (a barrier decision, an amendment), so passage seqs stay gap-free.
+	Append(msgs ...Message) ([]uint64, error)
 	// Peek returns up to max entries with Seq > after, oldest first.
 	Peek(after uint64, max int) ([]Entry, error)
 	// Delete removes delivered entries (in one transaction, or a few for many entries); a

@@ -110,6 +110,39 @@ func testOutbox(t *testing.T, open func(t *testing.T) Outbox) {
 		}
 	})
 
+	t.Run("append takes no batch number", func(t *testing.T) {
+		box := open(t)
+		var seen []uint64
+		batch := func() {
+			t.Helper()
+			if _, err := box.AppendBatch(func(n uint64) ([]Message, error) {
+				seen = append(seen, n)
+				return []Message{msg("passage", fmt.Sprintf("batch %d", n))}, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		batch()
+		seqs, err := box.Append(msg("decision", "a"), msg("decision", "b"))
+		if err != nil || len(seqs) != 2 || seqs[0] == 0 || seqs[1] != seqs[0]+1 {
+			t.Fatalf("Append = %v, %v", seqs, err)
+		}
+		batch()
+		if fmt.Sprint(seen) != "[1 2]" {
+			t.Errorf("batch numbers %v around an Append, want [1 2]", seen)
+		}
+		var order []string
+		for _, e := range mustPeek(t, box, 0, 10) {
+			order = append(order, string(e.Payload))
+		}
+		if got := fmt.Sprint(order); got != "[batch 1 a b batch 2]" {
+			t.Errorf("stored %s", got)
+		}
+		if s := box.Stats(); s.Batches != 2 || s.Depth != 4 {
+			t.Errorf("Stats = %+v, want 2 batches, depth 4", s)
+		}
+	})
+
 	t.Run("invalid message rejects whole batch", func(t *testing.T) {
 		box := open(t)
 		_, err := box.AppendBatch(batch(msg("ok", "1"), Message{Topic: "bad", QoS: 3}))

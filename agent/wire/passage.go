@@ -17,6 +17,7 @@ const (
 	ConfigReportedSchema   = "sitegate.config_reported/v1"
 	RegistryReportedSchema = "sitegate.registry_reported/v1"
 	ReplySchema            = "sitegate.reply/v1"
+	DecisionSchema         = "sitegate.decision/v1"
 )
 
 // Passage is one truck's transit of one lane, as published on the passage topic (CONTRACT 6).
@@ -39,14 +40,54 @@ type Passage struct {
 	// EndReason says why a passage ended other than by the truck leaving: "silence" (the
 	// indicator was lost mid-visit) or "shutdown" (the agent stopped mid-visit).
 	EndReason string `json:"end_reason,omitempty"`
+	// Late marks a plate-only passage made from a camera's offline resend: its times are the
+	// camera's, and it reaches the platform long after the truck left.
+	Late bool `json:"late,omitempty"`
+	// Barrier is what became of the exit barrier for this truck (CONTRACT 8); nil when the lane
+	// has no barrier decision.
+	Barrier *BarrierInfo `json:"barrier,omitempty"`
+	// Revision counts amendments: 0 for the passage as first published; an amendment
+	// (topic amendment) is the whole passage again, same id and seq, with Revision above 0.
+	Revision int `json:"revision,omitempty"`
+	// AmendReason says why an amendment was made.
+	AmendReason string `json:"amend_reason,omitempty"`
 }
 
-// PlateInfo is the plate camera's read.
+// BarrierInfo is the barrier's part of a passage.
+type BarrierInfo struct {
+	Mode    string   `json:"mode"`   // advise | enforce
+	Action  string   `json:"action"` // open | hold
+	Reasons []string `json:"reasons"`
+	// ReleasedBy and Reason name the guard who opened a held barrier (cmd/barrier), and why.
+	ReleasedBy string `json:"released_by,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	// Error says why the barrier could not be opened (enforce mode: the truck is held).
+	Error string `json:"error,omitempty"`
+}
+
+// PlateInfo is the plate of the visit: the read that won the vote over the visit's reads.
 type PlateInfo struct {
 	Text       string  `json:"text"`
 	Color      string  `json:"color,omitempty"`
 	Confidence float64 `json:"confidence,omitempty"`
 	Time       string  `json:"time,omitempty"`
+	// Camera and Vendor say which plate camera read it, in which format (CONTRACT 7).
+	Camera string `json:"camera,omitempty"`
+	Vendor string `json:"vendor,omitempty"`
+	// Type is "double" for the double-layer yellow truck plate, "new-energy", or empty.
+	Type string `json:"type,omitempty"`
+	// Reads is how many reads of this text the vote counted.
+	Reads int `json:"reads,omitempty"`
+	// Alternatives are the other texts read during the visit, best first.
+	Alternatives []PlateAlternative `json:"alternatives,omitempty"`
+}
+
+// PlateAlternative is a runner-up of a visit's plate vote.
+type PlateAlternative struct {
+	Text       string  `json:"text"`
+	Confidence float64 `json:"confidence,omitempty"`
+	Reads      int     `json:"reads"`
+	Camera     string  `json:"camera,omitempty"`
 }
 
 // WeightInfo is the weighing. PeakKg is the highest reading of the visit.
@@ -107,4 +148,30 @@ type EvidenceInfo struct {
 const (
 	AlarmNoPlate  = "no_plate"
 	AlarmNoWeight = "no_weight"
+)
+
+// Decision is the exit barrier's decision for a truck (CONTRACT 8, topic decision).
+type Decision struct {
+	Schema  string     `json:"schema"` // sitegate.decision/v1
+	Site    string     `json:"site"`
+	Gateway string     `json:"gateway"`
+	Lane    string     `json:"lane"`
+	Mode    string     `json:"mode"` // advise | enforce
+	Plate   *PlateInfo `json:"plate"`
+	// WeightKg is the stable gross weight the decision was made with.
+	WeightKg float64  `json:"weight_kg,omitempty"`
+	Action   string   `json:"action"` // open | hold
+	Reasons  []string `json:"reasons"`
+	// Error says why the barrier could not be opened in enforce mode (the truck is held).
+	Error string `json:"error,omitempty"`
+	// ReleasedBy and Reason are set on the decision a guard's cmd/barrier makes.
+	ReleasedBy string `json:"released_by,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Time       string `json:"time"`
+}
+
+// Barrier actions.
+const (
+	ActionOpen = "open"
+	ActionHold = "hold"
 )

@@ -21,6 +21,8 @@ type Status struct {
 	Lanes     []LaneStatus    `json:"lanes,omitempty"`
 	Cameras   []camera.Status `json:"cameras,omitempty"`
 	Plates    []PlateStatus   `json:"plate_listeners,omitempty"`
+	// PlateCameras are the plate cameras whose event stream the agent holds (mode pull).
+	PlateCameras []plate.PullStatus `json:"plate_cameras,omitempty"`
 	Uplink    *UplinkStatus   `json:"uplink,omitempty"`
 	Outbox    *OutboxStats    `json:"outbox,omitempty"`
 	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
@@ -47,6 +49,27 @@ type LaneStatus struct {
 	StoreErrors   uint64                `json:"store_errors"`
 	LastError     string                `json:"last_error,omitempty"`
 	LastPassageAt string                `json:"last_passage_at,omitempty"`
+	// PlatesLate and PlatesDuplicate count offline resends taken, and resends of reads
+	// already taken (dropped).
+	PlatesLate      uint64 `json:"plates_late,omitempty"`
+	PlatesDuplicate uint64 `json:"plates_duplicate,omitempty"`
+	// Amendments counts passages amended by a plate read after the truck left.
+	Amendments uint64         `json:"amendments,omitempty"`
+	Barrier    *BarrierStatus `json:"barrier,omitempty"`
+}
+
+// BarrierStatus is a lane's exit barrier: its mode, its decisions, and whether the camera that
+// drives it could be reached the last time it was asked.
+type BarrierStatus struct {
+	Mode      string `json:"mode"`
+	Via       string `json:"via,omitempty"`
+	Decisions uint64 `json:"decisions"`
+	Opened    uint64 `json:"opened"`
+	Held      uint64 `json:"held"`
+	Released  uint64 `json:"released"`
+	// CameraError is why the barrier camera could not open the barrier last time; "" when it
+	// could (or was never asked).
+	CameraError string `json:"camera_error,omitempty"`
 }
 
 // PlateStatus describes one plate-push listener.

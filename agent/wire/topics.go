@@ -14,6 +14,8 @@ const (
 	KindPassage        = "passage"
 	KindEvidence       = "evidence"
 	KindDrops          = "drops"
+	KindDecision       = "decision"
+	KindAmendment      = "amendment"
 	KindConfig         = "config"
 	KindCmd            = "cmd"
 	KindRegistryReport = "registry" // {root}/registry/reported
@@ -46,6 +48,13 @@ func (g Gateway) Passage() string { return g.Root() + "/" + KindPassage }
 func (g Gateway) Evidence(passageID, name string) string {
 	return g.Root() + "/" + KindEvidence + "/" + passageID + "/" + name
 }
+
+// Decision is the exit barrier's decisions (CONTRACT 8).
+func (g Gateway) Decision() string { return g.Root() + "/" + KindDecision }
+
+// Amendment is the topic of amended passages: a passage again, with a plate read after the
+// truck left.
+func (g Gateway) Amendment() string { return g.Root() + "/" + KindAmendment }
 
 // Drops is the topic announcing what a bound of the store dropped.
 func (g Gateway) Drops() string { return g.Root() + "/" + KindDrops }
