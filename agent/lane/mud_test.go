@@ -26,7 +26,9 @@ type fakeWatcher struct {
 }
 
 func (f *fakeWatcher) SetActive(on bool) { f.active = append(f.active, on) }
-func (f *fakeWatcher) Peek() (bool, float64, float64) { return f.out.Judged, f.out.Score, f.out.Threshold }
+func (f *fakeWatcher) Peek() (bool, float64, float64) {
+	return f.out.Judged, f.out.Score, f.out.Threshold
+}
 func (f *fakeWatcher) Take(c checks.Caption) checks.VisionOutcome {
 	f.caption = c
 	return f.out

@@ -23,8 +23,8 @@ type Status struct {
 	Plates    []PlateStatus   `json:"plate_listeners,omitempty"`
 	// PlateCameras are the plate cameras whose event stream the agent holds (mode pull).
 	PlateCameras []plate.PullStatus `json:"plate_cameras,omitempty"`
-	Uplink    *UplinkStatus   `json:"uplink,omitempty"`
-	Outbox    *OutboxStats    `json:"outbox,omitempty"`
+	Uplink       *UplinkStatus      `json:"uplink,omitempty"`
+	Outbox       *OutboxStats       `json:"outbox,omitempty"`
 	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
 	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
 	Registry         *RegistryStatus `json:"registry,omitempty"`
