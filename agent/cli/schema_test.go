@@ -81,6 +81,8 @@ var topicSchemas = []struct {
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/status$`), "Status"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/passage$`), "Passage"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/drops$`), "Drops"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/decision$`), "Decision"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/amendment$`), "Passage"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/config/desired$`), "ConfigDesired"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/config/reported$`), "ConfigReported"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/registry/reported$`), "RegistryReported"},

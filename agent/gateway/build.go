@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"sitegate/agent/checks"
 	checkmud "sitegate/agent/checks/mud"
 	"sitegate/agent/lane"
+	"sitegate/agent/mqttconn"
 	"sitegate/agent/mudwatch"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
@@ -30,6 +32,7 @@ type laneUnit struct {
 	lane     *lane.Lane
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
+	pulls    []plate.PullClient // the plate cameras whose event stream the lane holds
 	log      func(msg string, args ...any)
 
 	stopLane, stopCams context.CancelFunc
@@ -54,12 +57,70 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		checkCams = append(checkCams, cv)
 	}
 	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams})
-	u.lane = newLane(g, lc, cams, cs)
+	u.lane = newLane(g, lc, cams, cs, g.barrier(lc))
+	for _, pc := range plateCameras(g, lc) {
+		if pc.Mode != "pull" {
+			continue
+		}
+		id, vendor := pc.ID, pc.Vendor
+		c, err := plate.NewPull(pc.Vendor, plate.PullOptions{Camera: pc.ID, Lane: lc.ID, URL: pc.URL, Username: pc.Username,
+			Password: pc.Password, Logger: g.log, Sink: func(r plate.Read) {
+				r.Lane, r.Camera, r.Vendor = lc.ID, id, vendor
+				if err := u.lane.Plate(r); err != nil {
+					g.log.Warn("plate from a pulled camera not taken", "camera", id, "plate", r.Plate, "err", err)
+				}
+			}})
+		if err != nil {
+			g.log.Error("plate camera not started", "lane", lc.ID, "camera", pc.ID, "err", err)
+			continue
+		}
+		u.pulls = append(u.pulls, c)
+	}
 	return u
 }
 
+// plateCameras are a lane's plate cameras with their passwords read; a password file that
+// cannot be read leaves the camera without one (its requests are then refused, and say so).
+func plateCameras(g *Gateway, lc config.Lane) []plate.Camera {
+	var out []plate.Camera
+	for _, pc := range lc.Plate.Cameras {
+		c := plate.Camera{ID: pc.ID, Lane: lc.ID, Vendor: pc.Vendor, Mode: pc.Mode, URL: pc.URL, Username: pc.Username}
+		if pc.PasswordFile != "" {
+			pw, err := mqttconn.ReadPasswordFile(pc.PasswordFile)
+			if err != nil {
+				g.log.Error("plate camera password not read", "lane", lc.ID, "camera", pc.ID, "err", err)
+			}
+			c.Password = pw
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// barrier is a lane's exit barrier: its mode and hold_on, and the camera control that opens it.
+func (g *Gateway) barrier(lc config.Lane) lane.BarrierOptions {
+	b := lane.BarrierOptions{Mode: lc.Barrier.Mode, Via: lc.Barrier.Via, HoldOn: lc.Barrier.HoldOn}
+	if b.Mode == config.BarrierOff || b.Via == "" {
+		return b
+	}
+	for _, c := range plateCameras(g, lc) {
+		if c.ID != b.Via {
+			continue
+		}
+		ctl, err := plate.NewControl(plate.ControlOptions{Camera: c, Logger: g.log})
+		if err != nil {
+			g.log.Error("barrier camera", "lane", lc.ID, "camera", c.ID, "err", err)
+		} else if ctl.Barrier != nil {
+			b.Open = ctl.Barrier.Open
+		} else {
+			g.log.Warn("the barrier camera's vendor cannot open a barrier: trucks are held in enforce mode", "lane", lc.ID, "camera", c.ID, "vendor", c.Vendor)
+		}
+	}
+	return b
+}
+
 // newLane builds the lane of lc: its serial link and decoder, its deck and its checks.
-func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check) *lane.Lane {
+func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, b lane.BarrierOptions) *lane.Lane {
 	bits, parity, stop, _ := serialport.ParseFraming(lc.Scale.Framing) // validated with the config
 	mode := serialport.Mode{Baud: lc.Scale.Baud, DataBits: bits, Parity: parity, StopBits: stop}
 	backend, _ := serialport.Backend(lc.Scale.Backend) // validated with the config
@@ -78,7 +139,7 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check) 
 			StableWindow: lc.Scale.StableWindow.D(), StableBandKg: lc.Scale.StableBandKg, Silence: lc.Scale.SilenceTimeout.D(),
 		},
 		Link: link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams, Checks: cs,
-		Registry: g.reg.Load, Box: g.box, Logger: g.log,
+		Registry: g.reg.Load, Box: g.box, Logger: g.log, Barrier: b,
 		OnStored: g.onStored,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
@@ -119,6 +180,13 @@ func (u *laneUnit) Start() {
 	}
 	for _, w := range u.watchers {
 		u.camsDone.Go(func() { w.Run(camCtx) })
+	}
+	for _, c := range u.pulls {
+		u.camsDone.Go(func() {
+			if err := c.Run(camCtx); err != nil {
+				u.log("plate camera stopped", "lane", u.cfg.ID, "err", err)
+			}
+		})
 	}
 	u.laneDone.Go(func() {
 		if err := u.lane.Run(laneCtx); err != nil {
@@ -164,8 +232,14 @@ func (b builder) Listener(addr string, lanes []string, maxBody int64, sink func(
 	for _, id := range lanes {
 		handlers[id] = func(r plate.Read) error { return sink(id, r) }
 	}
+	var cams []plate.Camera
+	for _, lc := range b.g.ctl.Running().Lanes {
+		if slices.Contains(lanes, lc.ID) {
+			cams = append(cams, plateCameras(b.g, lc)...)
+		}
+	}
 	return &plateUnit{addr: addr, g: b.g,
-		srv: plate.NewServer(plate.Options{Addr: addr, MaxBody: maxBody, Lanes: handlers, Logger: b.g.log})}
+		srv: plate.NewServer(plate.Options{Addr: addr, MaxBody: maxBody, Lanes: handlers, Cameras: cams, Logger: b.g.log})}
 }
 
 func (pu *plateUnit) Start() {

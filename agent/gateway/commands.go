@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"sitegate/agent/control"
+	"sitegate/agent/lane"
 	"sitegate/agent/wire"
 )
 
@@ -58,6 +59,7 @@ func (g *Gateway) registerCommands() {
 		return map[string]any{"restarting": true}, nil
 	})
 	c.Handle("snapshot", g.cmdSnapshot)
+	c.Handle("barrier", g.cmdBarrier)
 	c.Handle("selftest", g.cmdSelftest)
 }
 
@@ -118,4 +120,43 @@ func (g *Gateway) cmdSelftest(_ context.Context, r control.Request) (any, error)
 	}
 	ok, checks := g.rep.Selftest()
 	return map[string]any{"ok": ok, "checks": checks}, nil
+}
+
+// cmdBarrier is a guard's manual release (CONTRACT 8): {"lane","action":"open","reason","by"}.
+// The barrier is opened through the lane's barrier camera and the truck's passage records who
+// and why.
+func (g *Gateway) cmdBarrier(ctx context.Context, r control.Request) (any, error) {
+	if err := r.Only("lane", "action", "reason", "by"); err != nil {
+		return nil, err
+	}
+	laneID, err := r.String("lane", "")
+	if err != nil {
+		return nil, err
+	}
+	action, err := r.String("action", "open")
+	if err != nil {
+		return nil, err
+	}
+	reason, err := r.String("reason", "")
+	if err != nil {
+		return nil, err
+	}
+	by, err := r.String("by", "")
+	if err != nil {
+		return nil, err
+	}
+	if action != wire.ActionOpen {
+		return nil, fmt.Errorf("%w: action must be open (a barrier closes by itself)", control.ErrBadArgs)
+	}
+	if by == "" || reason == "" {
+		return nil, fmt.Errorf("%w: by and reason must say who opens the barrier and why", control.ErrBadArgs)
+	}
+	u, ok := g.parts.Unit(laneID)
+	if !ok {
+		return nil, fmt.Errorf("%w: no lane %q", control.ErrBadArgs, laneID)
+	}
+	if err := u.lane.Release(ctx, lane.Release{By: by, Reason: reason}); err != nil {
+		return nil, err
+	}
+	return map[string]any{"lane": laneID, "action": action, "by": by}, nil
 }

@@ -29,6 +29,7 @@ import (
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/drivers/indicator"
+	"sitegate/drivers/plate"
 	_ "sitegate/drivers/plate/all" // every plate-camera format the listeners take
 	config "sitegate/firmware-config"
 	"sitegate/models/deck"
@@ -313,6 +314,15 @@ func (g *Gateway) sources() status.Sources {
 			var out []wire.PlateStatus
 			for _, p := range g.parts.Listeners() {
 				out = append(out, p.wireStatus())
+			}
+			return out
+		},
+		PlateCameras: func() []plate.PullStatus {
+			var out []plate.PullStatus
+			for _, u := range g.parts.Units() {
+				for _, c := range u.pulls {
+					out = append(out, c.Status())
+				}
 			}
 			return out
 		},

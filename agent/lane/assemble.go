@@ -26,6 +26,7 @@ type draft struct {
 	alternatives []wire.PlateAlternative
 	ballot       *ballot
 	late         bool              // an offline resend
+	provisional  bool              // the truck is still on the deck (the barrier's decision)
 	barrier      *wire.BarrierInfo // the exit barrier's decision
 }
 

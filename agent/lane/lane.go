@@ -56,6 +56,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 
+	// Barrier is the lane's exit barrier; its zero value is off.
+	Barrier BarrierOptions
+
 	// OnStored, if set, is called after each passage is stored (for status and tests).
 	OnStored func(p Passage)
 	// OnDeck, if set, is called with each deck event (for tests and measurements).
@@ -76,9 +79,20 @@ type Lane struct {
 	curDecoder indicator.Decoder
 	lastErr    string
 
+	barrierErr string
+
 	passages, platesDropped, storeErrors atomic.Uint64
+	platesLate, platesDup, amendments    atomic.Uint64
+	decisions, opens, holds, released    atomic.Uint64
 	lastPassage                          atomic.Pointer[Passage]
-	beat                                 atomic.Int64 // unix nanoseconds of Run's last turn; 0 when not running
+
+	// Owned by Run's goroutine.
+	seen   seenReads
+	recent []recent
+
+	openedCh chan opened
+	releases chan releaseDone
+	beat     atomic.Int64 // unix nanoseconds of Run's last turn; 0 when not running
 }
 
 type plateIn struct {
@@ -97,7 +111,8 @@ func New(o Options) *Lane {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	l := &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID)}
+	l := &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID),
+		openedCh: make(chan opened, 4), releases: make(chan releaseDone)}
 	l.beat.Store(time.Now().UnixNano()) // a lane about to start counts as alive
 	return l
 }
@@ -179,14 +194,12 @@ func (l *Lane) Run(ctx context.Context) error {
 			l.deckState, l.lastKg, l.lastAt = d.State(), r.Kg, r.Time
 			l.mu.Unlock()
 		case p := <-l.plates:
-			var ev []Evidence
-			if len(p.read.ImageJPEG) > 0 {
-				ev = append(ev, Evidence{Name: "plate.jpg", Camera: "plate", JPEG: p.read.ImageJPEG, At: p.received})
-			}
-			if d.State() == deck.Empty { // a plate-only passage needs its own frames
-				ev = append(ev, l.snapshots()...)
-			}
-			a.onPlate(p.read, p.received, ev)
+			l.onPlate(a, d, p)
+			l.decide(a, l.o.Now())
+		case o := <-l.openedCh:
+			l.onOpened(o)
+		case r := <-l.releases:
+			l.onRelease(a, r)
 		case now := <-tick.C:
 			for _, e := range d.Tick(now) {
 				l.deckEvent(a, e)
@@ -194,6 +207,7 @@ func (l *Lane) Run(ctx context.Context) error {
 			for _, dr := range a.onTick(now) {
 				l.store(dr)
 			}
+			l.decide(a, now)
 			l.mu.Lock()
 			l.deckState = d.State()
 			l.mu.Unlock()
@@ -213,6 +227,32 @@ func (l *Lane) deckEvent(a *assembler, e deck.Event) {
 	for _, dr := range a.onDeck(e, ev) {
 		l.store(dr)
 	}
+	l.decide(a, e.At)
+}
+
+// onPlate takes one plate read: a resend of a read already taken is dropped, an offline
+// resend is a late plate-only passage at once, a read of a truck that just left amends its
+// passage, and any other votes for a truck in the lane or waits for its own.
+func (l *Lane) onPlate(a *assembler, d *deck.Deck, p plateIn) {
+	r := p.read
+	if l.seen.seen(r) {
+		l.platesDup.Add(1)
+		l.log.Debug("plate resend dropped", "plate", r.Plate, "camera", r.Camera, "key", r.Key)
+		return
+	}
+	if r.Late {
+		l.platesLate.Add(1)
+		l.store(late(r, p.received))
+		return
+	}
+	if a.visit == nil && l.amend(r, p.received) {
+		return
+	}
+	var ev []Evidence
+	if d.State() == deck.Empty { // a plate-only passage needs its own frames
+		ev = l.snapshots()
+	}
+	a.onPlate(r, p.received, ev)
 }
 
 // session decodes one open period of the serial port.
@@ -259,6 +299,7 @@ func (l *Lane) snapshots() []Evidence {
 
 // store judges a draft and appends its evidence and the passage to the outbox atomically.
 func (l *Lane) store(d draft) {
+	l.undecided(&d)
 	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
 	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
@@ -289,6 +330,9 @@ func (l *Lane) store(d draft) {
 	}
 	l.passages.Add(1)
 	l.lastPassage.Store(&p)
+	if !d.late {
+		l.remember(d, p, l.o.Now())
+	}
 	l.log.Info("passage", "seq", p.Seq, "id", p.ID, "plate", plateText(p), "weight", weightText(p), "alarms", p.Alarms)
 	if l.o.OnStored != nil {
 		l.o.OnStored(p)
@@ -333,8 +377,18 @@ func (l *Lane) Status() Status {
 		s.Decoder = s.Decoder.Add(l.curDecoder.Stats())
 	}
 	l.mu.Unlock()
-	s.Scale = l.o.Link.Status()
+	if l.o.Link != nil {
+		s.Scale = l.o.Link.Status()
+	}
 	s.Passages, s.PlatesDropped, s.StoreErrors = l.passages.Load(), l.platesDropped.Load(), l.storeErrors.Load()
+	s.PlatesLate, s.PlatesDuplicate, s.Amendments = l.platesLate.Load(), l.platesDup.Load(), l.amendments.Load()
+	if b := l.o.Barrier; b.on() {
+		l.mu.Lock()
+		camErr := l.barrierErr
+		l.mu.Unlock()
+		s.Barrier = &wire.BarrierStatus{Mode: b.Mode, Via: b.Via, Decisions: l.decisions.Load(), Opened: l.opens.Load(),
+			Held: l.holds.Load(), Released: l.released.Load(), CameraError: camErr}
+	}
 	if p := l.lastPassage.Load(); p != nil {
 		s.LastPassageAt = p.EndedAt
 	}

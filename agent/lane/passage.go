@@ -20,6 +20,13 @@ const TimeLayout = wire.TimeLayout
 // judge turns a draft into a passage (without id and seq): the facts every check reads, then
 // each check in order. It returns the passage's evidence: the draft's and what checks added.
 func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Location) (Passage, []Evidence) {
+	p, ev, _ := judgeFacts(d, reg, cs, loc)
+	return p, ev
+}
+
+// judgeFacts is judge that also returns the facts the checks saw (Waiting, for a provisional
+// draft).
+func judgeFacts(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Location) (Passage, []Evidence, *checks.Facts) {
 	p := Passage{
 		Schema:    wire.PassageSchema,
 		StartedAt: d.startedAt.In(loc).Format(TimeLayout),
@@ -28,7 +35,7 @@ func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Locatio
 		Evidence:  []wire.EvidenceInfo{},
 	}
 	f := &checks.Facts{StartedAt: d.startedAt, EndedAt: d.endedAt, Location: loc, Plate: d.plate,
-		Weighed: d.weighed, Stable: d.stable, GrossKg: d.grossKg, PeakKg: d.peakKg}
+		Weighed: d.weighed, Stable: d.stable, GrossKg: d.grossKg, PeakKg: d.peakKg, Provisional: d.provisional}
 	havePlate := d.plate != nil
 	f.Lookup, f.Vehicle, f.Registered = reg.Check(f.PlateText(), havePlate)
 	p.Late, p.Barrier = d.late, d.barrier
@@ -57,7 +64,7 @@ func judge(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Locatio
 		}
 		p.Evidence = append(p.Evidence, info)
 	}
-	return p, evidence
+	return p, evidence, f
 }
 
 // plateInfo is a read as a passage or a decision names it.

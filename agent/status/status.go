@@ -18,6 +18,7 @@ import (
 	"sitegate/agent/systemd"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
+	"sitegate/drivers/plate"
 )
 
 // Sources are where the reports read the gateway's state. Every function may be nil (that part
@@ -27,6 +28,7 @@ type Sources struct {
 	Lanes                  func() []wire.LaneStatus
 	Cameras                func() []camera.Status
 	Plates                 func() []wire.PlateStatus
+	PlateCameras           func() []plate.PullStatus
 	Uplink                 func() wire.UplinkStatus
 	Outbox                 func() wire.OutboxStats
 	Registry               func() wire.RegistryStatus
@@ -97,6 +99,9 @@ func (r *Reporter) Status(state string) wire.Status {
 	}
 	if r.s.Plates != nil {
 		s.Plates = r.s.Plates()
+	}
+	if r.s.PlateCameras != nil {
+		s.PlateCameras = r.s.PlateCameras()
 	}
 	if r.s.Uplink != nil {
 		us := r.s.Uplink()
