@@ -6,4 +6,5 @@ package all
 
 import (
 	_ "sitegate/drivers/plate/generic" // generic: POST /v1/plate, CONTRACT section 3
+	_ "sitegate/drivers/plate/vzenith" // vzenith: AlarmInfoPlate push and heartbeats, barrier by reply
 )
