@@ -14,6 +14,9 @@ func TestEveryVendorRegistered(t *testing.T) {
 			t.Errorf("push format %q is not registered; registered: %v", name, plate.PushVendors())
 		}
 	}
+	if _, ok := plate.LookupPull("dahua"); !ok {
+		t.Errorf("pull client dahua is not registered; registered: %v", plate.PullVendors())
+	}
 	if !slices.IsSorted(plate.PushVendors()) || !slices.IsSorted(plate.PullVendors()) {
 		t.Errorf("vendors not sorted: push %v, pull %v", plate.PushVendors(), plate.PullVendors())
 	}
