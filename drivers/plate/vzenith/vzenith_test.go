@@ -444,7 +444,9 @@ func FuzzPush(f *testing.F) {
 
 // BenchmarkPush measures reads per second of a push with two ~50 KB pictures.
 func BenchmarkPush(b *testing.B) {
-	big := base64.StdEncoding.EncodeToString(testJPEG(200, 150, 3))
+	pic := testJPEG(400, 300, 3)
+	b.Logf("picture %d bytes", len(pic))
+	big := base64.StdEncoding.EncodeToString(pic)
 	// No plateid: the same record decoded again would be a resend.
 	body := []byte(alarmBody(`"license":"浙F12345","colorType":2,"type":4,"confidence":96,"isoffline":0,` +
 		`"timeStamp":{"Timeval":{"sec":1686299994,"usec":687772}},"imageFile":"` + big + `","imageFragmentFile":"` + big + `"`))
