@@ -7,6 +7,7 @@ require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/google/uuid v1.6.0
+	github.com/icholy/digest v1.2.0
 	github.com/mochi-mqtt/server/v2 v2.7.9
 	github.com/pion/rtp v1.8.11
 	github.com/prometheus/client_golang v1.23.2
@@ -15,6 +16,7 @@ require (
 	go.bug.st/serial v1.8.0
 	gocv.io/x/gocv v0.31.0
 	golang.org/x/sys v0.50.0
+	golang.org/x/text v0.29.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -44,6 +46,5 @@ require (
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/net v0.44.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/text v0.29.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
