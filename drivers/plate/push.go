@@ -46,6 +46,14 @@ type PushDecoder interface {
 	Reply(w http.ResponseWriter, reads []Read, rej *Rejection)
 }
 
+// PushReplier is a PushDecoder whose answer depends on the request it decoded (the camera it
+// came from, an id to echo): the server calls ReplyPush, with the Push that Decode was given,
+// instead of Reply. Decode may keep per-request state keyed by p.Request for it; ReplyPush is
+// called exactly once for every Decode.
+type PushReplier interface {
+	ReplyPush(w http.ResponseWriter, p Push, reads []Read, rej *Rejection)
+}
+
 // Rejection is a push refused: the HTTP status to answer, the reason it is counted under in
 // Stats.Rejected (one of the Reason constants), and the message for the camera and the log.
 type Rejection struct {

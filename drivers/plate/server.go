@@ -235,14 +235,19 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane 
 		WriteJSON(w, rej.Status, map[string]string{"error": rej.Msg})
 		return
 	}
-	reads, err := s.decode(w, r, d, vendor, lane, received)
+	push := Push{Request: r, Lane: lane, Received: received, Serves: s.serves}
+	reply := d.Reply
+	if pr, ok := d.(PushReplier); ok {
+		reply = func(w http.ResponseWriter, reads []Read, rej *Rejection) { pr.ReplyPush(w, push, reads, rej) }
+	}
+	reads, err := s.decode(w, &push, d, vendor)
 	if err != nil {
 		rej := rejection(err)
 		s.rejected(r, vendor, rej)
 		if rej.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
 		}
-		d.Reply(w, nil, rej)
+		reply(w, nil, rej)
 		return
 	}
 	for i, rd := range reads {
@@ -253,7 +258,7 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane 
 				if i > 0 { // the reads before it were taken: say which
 					s.log.Warn("plate push taken in part", "vendor", vendor, "taken", i, "of", len(reads))
 				}
-				d.Reply(w, reads[:i], rej)
+				reply(w, reads[:i], rej)
 				return
 			}
 		}
@@ -262,12 +267,13 @@ func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane 
 	s.mu.Lock()
 	s.accepted++
 	s.mu.Unlock()
-	d.Reply(w, reads, nil)
+	reply(w, reads, nil)
 }
 
 // decode checks what every format shares (method, path lane, body limit), lets d decode the push
 // and checks that every read names a lane of this listener.
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, d PushDecoder, vendor, lane string, received time.Time) ([]Read, error) {
+func (s *Server) decode(w http.ResponseWriter, p *Push, d PushDecoder, vendor string) ([]Read, error) {
+	r, lane := p.Request, p.Lane
 	if r.Method != http.MethodPost {
 		return nil, Reject(http.StatusMethodNotAllowed, ReasonMethod, "method %s not allowed, use POST", r.Method)
 	}
@@ -275,7 +281,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, d PushDecoder, v
 		return nil, Reject(http.StatusBadRequest, ReasonLane, "unknown lane %q", lane)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
-	reads, err := d.Decode(Push{Request: r, Lane: lane, Received: received, Serves: s.serves})
+	reads, err := d.Decode(*p)
 	if err != nil {
 		return nil, err
 	}

@@ -110,30 +110,14 @@ type state struct {
 // matters if a server stopped calling Reply.
 const maxStates = 4096
 
-// The plate.PushDecoder interface gives Reply the reads and the rejection but not the request,
-// while the Vzenith reply depends on the request (the camera's mailbox, the plateid to echo).
-// Decode therefore keys the request's state by an address Reply is given: the Rejection it
-// returns, or one spare element past the end of the reads slice it returns (the server hands
-// Reply that slice or a prefix of it, which keeps the spare element in its capacity).
+// Decode keeps what ReplyPush needs of the request (the camera's mailbox, the plateid to echo),
+// keyed by the request itself; the server calls ReplyPush once for every Decode.
 func (d *Decoder) keep(key any, st *state) {
 	if d.live.Add(1) > maxStates {
 		d.states.Clear()
 		d.live.Store(1)
 	}
 	d.states.Store(key, st)
-}
-
-func (d *Decoder) take(reads []plate.Read, rej *plate.Rejection) *state {
-	var st *state
-	if cap(reads) > len(reads) { // also when rejected: a lane busy refuses Decode's reads
-		st = d.load(&reads[:cap(reads)][cap(reads)-1])
-	}
-	if rej != nil {
-		if s := d.load(rej); s != nil {
-			st = s
-		}
-	}
-	return st
 }
 
 func (d *Decoder) load(key any) *state {
@@ -145,19 +129,16 @@ func (d *Decoder) load(key any) *state {
 	return v.(*state)
 }
 
-// result returns reads with st attached for Reply.
-func (d *Decoder) result(reads []plate.Read, st *state) []plate.Read {
-	out := make([]plate.Read, len(reads), len(reads)+1)
-	copy(out, reads)
-	d.keep(&out[:len(reads)+1][len(reads)], st)
-	return out
+// result returns reads, keeping st for the reply to p.
+func (d *Decoder) result(p plate.Push, reads []plate.Read, st *state) []plate.Read {
+	d.keep(p.Request, st)
+	return reads
 }
 
-// reject returns a rejection with st attached for Reply.
-func (d *Decoder) reject(st *state, status int, reason, format string, args ...any) error {
-	rej := plate.Reject(status, reason, format, args...)
-	d.keep(rej, st)
-	return rej
+// reject returns a rejection, keeping st for the reply to p.
+func (d *Decoder) reject(p plate.Push, st *state, status int, reason, format string, args ...any) error {
+	d.keep(p.Request, st)
+	return plate.Reject(status, reason, format, args...)
 }
 
 // Decode reads a push: an AlarmInfoPlate gives one read (none for a "no plate" record or a
@@ -176,7 +157,7 @@ func (d *Decoder) Decode(p plate.Push) ([]plate.Read, error) {
 		return nil, err
 	}
 	st := &state{box: d.mailbox(p.Lane, host, serial), camera: scope(serial, host)}
-	return d.result(nil, st), nil
+	return d.result(p, nil, st), nil
 }
 
 // message is the JSON a camera posts. Only AlarmInfoPlate gives reads; the others are known
@@ -224,7 +205,7 @@ func (d *Decoder) decodeJSON(p plate.Push, host string, raw []byte) ([]plate.Rea
 	}
 	if m.AlarmInfoPlate == nil {
 		if m.AlarmGioIn != nil || m.SerialData != nil || m.TriggerImage != nil {
-			return d.result(nil, &state{box: d.mailbox(p.Lane, host, ""), camera: host}), nil
+			return d.result(p, nil, &state{box: d.mailbox(p.Lane, host, ""), camera: host}), nil
 		}
 		return nil, plate.Reject(http.StatusBadRequest, plate.ReasonMalformed, "neither AlarmInfoPlate nor a known message")
 	}
@@ -240,21 +221,21 @@ func (d *Decoder) decodeJSON(p plate.Push, host string, raw []byte) ([]plate.Rea
 		st.rec = record{id: pr.PlateID.s, sec: pr.TimeStamp.Timeval.Sec.v, usec: pr.TimeStamp.Timeval.Usec.v}
 		if d.taken(st.camera, st.rec) {
 			st.taken = true
-			return d.result(nil, st), nil
+			return d.result(p, nil, st), nil
 		}
 	}
 	rd, err := read(pr, p.Received)
 	switch {
 	case errors.Is(err, plate.ErrNoPlate):
 		st.taken = true
-		return d.result(nil, st), nil
+		return d.result(p, nil, st), nil
 	case err != nil:
 		// Refused, but settled: answered 200 so that the camera goes on to its next record
 		// instead of resending one that will never be a plate.
 		st.taken = true
-		return nil, d.reject(st, http.StatusOK, plate.ReasonPlate, "%v", err)
+		return nil, d.reject(p, st, http.StatusOK, plate.ReasonPlate, "%v", err)
 	}
-	return d.result([]plate.Read{rd}, st), nil
+	return d.result(p, []plate.Read{rd}, st), nil
 }
 
 // read turns a PlateResult into a read.
@@ -398,7 +379,15 @@ func heartbeat(ctype string, raw []byte) (string, error) {
 // ContinuePushOffline for an offline record once it is taken. A refusal is "info":"no" with
 // the error, at the rejection's status.
 func (d *Decoder) Reply(w http.ResponseWriter, reads []plate.Read, rej *plate.Rejection) {
-	st := d.take(reads, rej)
+	d.ReplyPush(w, plate.Push{}, reads, rej)
+}
+
+// ReplyPush answers the camera with what Decode kept of its request.
+func (d *Decoder) ReplyPush(w http.ResponseWriter, p plate.Push, reads []plate.Read, rej *plate.Rejection) {
+	var st *state
+	if p.Request != nil {
+		st = d.load(p.Request)
+	}
 	var b replyBody
 	if st != nil && st.hasRec && st.numID {
 		b.PlateID = &st.id

@@ -421,7 +421,8 @@ func FuzzPush(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ctype string, body []byte) {
 		r := httptest.NewRequest(http.MethodPost, "/v1/plate/vzenith/exit-1", bytes.NewReader(body))
 		r.Header.Set("Content-Type", ctype)
-		reads, err := d.Decode(plate.Push{Request: r, Lane: "exit-1", Received: received, Serves: func(string) bool { return true }})
+		push := plate.Push{Request: r, Lane: "exit-1", Received: received, Serves: func(string) bool { return true }}
+		reads, err := d.Decode(push)
 		var rej *plate.Rejection
 		if err != nil && !errors.As(err, &rej) {
 			t.Fatalf("error %v is not a rejection", err)
@@ -435,7 +436,7 @@ func FuzzPush(f *testing.F) {
 			}
 		}
 		w := httptest.NewRecorder()
-		d.Reply(w, reads, rej)
+		d.ReplyPush(w, push, reads, rej)
 		if strings.Contains(w.Body.String(), `"info":"ok"`) {
 			t.Fatalf("reply opens the barrier: %s", w.Body.String())
 		}
@@ -455,11 +456,12 @@ func BenchmarkPush(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest(http.MethodPost, "/v1/plate/vzenith/exit-1", bytes.NewReader(body))
-		reads, err := d.Decode(plate.Push{Request: r, Lane: "exit-1", Received: received})
+		push := plate.Push{Request: r, Lane: "exit-1", Received: received}
+		reads, err := d.Decode(push)
 		if err != nil || len(reads) != 1 || reads[0].SceneJPEG == nil {
 			b.Fatalf("%v %v", reads, err)
 		}
-		d.Reply(httptest.NewRecorder(), reads, nil)
+		d.ReplyPush(httptest.NewRecorder(), push, reads, nil)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
 }
