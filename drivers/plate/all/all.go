@@ -5,5 +5,6 @@
 package all
 
 import (
-	_ "sitegate/drivers/plate/generic" // generic: POST /v1/plate, CONTRACT section 3
+	_ "sitegate/drivers/plate/generic"   // generic: POST /v1/plate, CONTRACT section 3
+	_ "sitegate/drivers/plate/hikvision" // hikvision: ISAPI push, alertStream pull, barrier and snapshot
 )
