@@ -58,6 +58,8 @@ type Client struct {
 	stream *url.URL
 	client *http.Client
 	log    *slog.Logger
+	// ownClient is set when the client was made here, and its connections are closed by Run.
+	ownClient bool
 
 	mu sync.Mutex
 	st plate.PullStatus
@@ -78,17 +80,20 @@ func NewClient(opts plate.PullOptions, tune Tuning) (*Client, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	hc := opts.Client
+	hc, own := opts.Client, false
 	if hc == nil {
-		hc = &http.Client{} // no timeout: the stream is held open; silence is watched instead
+		// No timeout: the stream is held open and its silence watched instead. Its own
+		// transport, so Run can close its idle connections when it returns.
+		hc, own = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}, true
 	}
 	return &Client{
-		opts:   opts,
-		tune:   tune.withDefaults(),
-		stream: base.JoinPath(AlertStreamPath),
-		client: withDigest(hc, opts.Username, opts.Password),
-		log:    opts.Logger.With("camera", opts.Camera, "vendor", Vendor, "url", base.Redacted()),
-		st:     plate.PullStatus{Camera: opts.Camera, Vendor: Vendor, State: plate.PullConnecting},
+		ownClient: own,
+		opts:      opts,
+		tune:      tune.withDefaults(),
+		stream:    base.JoinPath(AlertStreamPath),
+		client:    withDigest(hc, opts.Username, opts.Password),
+		log:       opts.Logger.With("camera", opts.Camera, "vendor", Vendor, "url", base.Redacted()),
+		st:        plate.PullStatus{Camera: opts.Camera, Vendor: Vendor, State: plate.PullConnecting},
 	}, nil
 }
 
@@ -108,6 +113,9 @@ func (c *Client) set(f func(*plate.PullStatus)) {
 // Run holds the stream until ctx is done, reconnecting with backoff when it fails, ends or goes
 // silent. It returns nil once ctx is done, with no goroutine left.
 func (c *Client) Run(ctx context.Context) error {
+	if c.ownClient {
+		defer c.client.CloseIdleConnections()
+	}
 	failures := 0
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
