@@ -181,9 +181,9 @@ func TestPullStream(t *testing.T) {
 			w.part("image/jpeg", "detectionPicture.jpg", sceneJPG)
 			w.heartbeat()
 			w.part("application/json", "", []byte(`{"eventType":"ANPR"}`)) // skipped
-			w.anpr("蓝苏A8HK52", "<UUID>r2</UUID>")                       // no picNum: waits PictureWait
+			w.anpr("蓝苏A8HK52", "<UUID>r2</UUID>")                          // no picNum: waits PictureWait
 			w.part("image/jpeg", "", sceneJPG)
-			w.anpr("HELLO", "")                                   // counted, no read
+			w.anpr("HELLO", "")                                    // counted, no read
 			w.part(`application/xml`, "", []byte("<EventNotific")) // malformed: counted
 			w.heartbeat()
 			// drop mid-part: the stream breaks and the client reconnects
