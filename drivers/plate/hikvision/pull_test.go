@@ -1,6 +1,7 @@
 package hikvision
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -277,3 +278,13 @@ func TestPullRegistered(t *testing.T) {
 		t.Error("ftp:// URL accepted")
 	}
 }
+
+// bufResponse is an http.ResponseWriter that writes to a buffer, for framing streams offline.
+type bufResponse struct{ *bytes.Buffer }
+
+func (bufResponse) Header() http.Header { return http.Header{} }
+func (bufResponse) WriteHeader(int)     {}
+
+type nopFlusher struct{}
+
+func (nopFlusher) Flush() {}
