@@ -44,6 +44,7 @@ const maxSnapshot = 16 << 20
 
 // Control is a camera's snapshot and barrier, over ISAPI with digest authentication.
 type Control struct {
+	camera string // its id, for the errors
 	base   *url.URL
 	client *http.Client
 }
@@ -62,7 +63,7 @@ func NewControl(o plate.ControlOptions) (plate.Control, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	c := &Control{base: base, client: withDigest(hc, o.Camera.Username, o.Camera.Password)}
+	c := &Control{camera: o.Camera.ID, base: base, client: withDigest(hc, o.Camera.Username, o.Camera.Password)}
 	return plate.Control{Barrier: c, Snapshot: c}, nil
 }
 
@@ -71,10 +72,10 @@ func NewControl(o plate.ControlOptions) (plate.Control, error) {
 func (c *Control) Open(ctx context.Context) error {
 	body, err := c.do(ctx, http.MethodPut, BarrierPath, []byte(barrierOpen))
 	if err != nil {
-		return fmt.Errorf("barrier open: %w", err)
+		return fmt.Errorf("camera %s: barrier open: %w", c.camera, err)
 	}
 	if st, ok := responseStatus(body); ok && !st.ok() {
-		return fmt.Errorf("barrier open: camera %s", st)
+		return fmt.Errorf("camera %s: barrier open: answered %s", c.camera, st)
 	}
 	return nil
 }
@@ -83,13 +84,13 @@ func (c *Control) Open(ctx context.Context) error {
 func (c *Control) Snapshot(ctx context.Context) ([]byte, error) {
 	body, err := c.do(ctx, http.MethodGet, SnapshotPath, nil)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("camera %s: snapshot: %w", c.camera, err)
 	}
 	if st, ok := responseStatus(body); ok {
-		return nil, fmt.Errorf("snapshot: camera %s", st)
+		return nil, fmt.Errorf("camera %s: snapshot: answered %s", c.camera, st)
 	}
 	if !isJPEG(body) {
-		return nil, fmt.Errorf("snapshot: camera answered %d bytes that are not a JPEG", len(body))
+		return nil, fmt.Errorf("camera %s: snapshot: %d bytes that are not a JPEG", c.camera, len(body))
 	}
 	return body, nil
 }
@@ -124,7 +125,7 @@ func (c *Control) do(ctx context.Context, method, path string, body []byte) ([]b
 	}
 	if resp.StatusCode/100 != 2 {
 		if st, ok := responseStatus(b); ok {
-			return nil, fmt.Errorf("HTTP %d: camera %s", resp.StatusCode, st)
+			return nil, fmt.Errorf("HTTP %d, %s", resp.StatusCode, st)
 		}
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
