@@ -7,7 +7,7 @@ require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/google/uuid v1.6.0
-	github.com/icholy/digest v1.2.0
+	github.com/icholy/digest v1.1.0
 	github.com/mochi-mqtt/server/v2 v2.7.9
 	github.com/pion/rtp v1.8.11
 	github.com/prometheus/client_golang v1.23.2

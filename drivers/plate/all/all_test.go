@@ -9,7 +9,7 @@ import (
 )
 
 func TestEveryVendorRegistered(t *testing.T) {
-	for _, name := range []string{plate.Generic, "vzenith"} {
+	for _, name := range []string{plate.Generic, "hikvision", "vzenith"} {
 		if _, ok := plate.LookupPush(name); !ok {
 			t.Errorf("push format %q is not registered; registered: %v", name, plate.PushVendors())
 		}
