@@ -2,9 +2,11 @@ package plate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
@@ -117,4 +119,88 @@ func NewPull(vendor string, opts PullOptions) (PullClient, error) {
 		return nil, fmt.Errorf("plate camera %s (%s): %w", opts.Camera, vendor, err)
 	}
 	return c, nil
+}
+
+// PullTracker is the status of one pull client, safe for concurrent use, and the reconnect
+// loop every vendor's client runs its stream in. A vendor embeds it and updates it with Set.
+type PullTracker struct {
+	mu sync.Mutex
+	st PullStatus
+}
+
+// NewPullTracker starts the status of camera's client of vendor.
+func NewPullTracker(camera, vendor string) *PullTracker {
+	return &PullTracker{st: PullStatus{Camera: camera, Vendor: vendor, State: PullConnecting}}
+}
+
+// Status reports the client's state and counters.
+func (t *PullTracker) Status() PullStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.st
+}
+
+// Set changes the status under its lock.
+func (t *PullTracker) Set(f func(*PullStatus)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f(&t.st)
+}
+
+// Backoff is how a pull client waits between streams: from Min, doubled after each failure in a
+// row up to Max, with jitter in [d/2, d) so that cameras and gateways restarted together spread
+// out; Auth after the camera refused the credentials (a wrong password is not fixed by
+// retrying fast, and cameras lock accounts that try too often).
+type Backoff struct {
+	Min, Max, Auth time.Duration
+	// IsAuth reports whether a stream's error is the camera refusing the credentials.
+	IsAuth func(error) bool
+}
+
+// wait is the pause after n failures in a row.
+func (b Backoff) wait(n int) time.Duration {
+	d := b.Min
+	for i := 0; i < n && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// Run holds streams until ctx is done: hold opens one and reads it until it fails, ends or goes
+// silent, reporting whether anything came through (which resets the backoff). Run keeps the
+// status (state, reconnects, last error) and logs each failure; it returns nil once ctx is done.
+func (t *PullTracker) Run(ctx context.Context, b Backoff, log *slog.Logger, hold func(context.Context) (delivered bool, err error)) error {
+	failures := 0
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			t.Set(func(s *PullStatus) { s.Reconnects++; s.State = PullConnecting })
+		}
+		delivered, err := hold(ctx)
+		if ctx.Err() != nil {
+			t.Set(func(s *PullStatus) { s.State = PullDown })
+			return nil
+		}
+		if delivered {
+			failures = 0
+		}
+		wait := b.wait(failures)
+		failures++
+		if err == nil {
+			err = errors.New("stream ended")
+		}
+		if b.IsAuth != nil && b.IsAuth(err) {
+			wait = b.Auth
+		}
+		t.Set(func(s *PullStatus) { s.State, s.LastError = PullDown, err.Error() })
+		log.Warn("plate camera stream down", "err", err, "retry_in", wait)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			t.Set(func(s *PullStatus) { s.State = PullDown })
+			return nil
+		case <-timer.C:
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -205,4 +206,41 @@ func TestNewPull(t *testing.T) {
 		}
 	}()
 	plate.RegisterPull("fakepull", newFakePull)
+}
+
+// TestPullTrackerRun: the loop counts reconnects and keeps the last error; after refused
+// credentials it waits the auth backoff (an hour here: no third attempt comes before ctx ends);
+// it returns once ctx is done.
+func TestPullTrackerRun(t *testing.T) {
+	errAuth := errors.New("camera refused the credentials")
+	tr := plate.NewPullTracker("front", "x")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	hold := func(context.Context) (bool, error) {
+		calls++
+		if calls == 1 {
+			return true, errors.New("stream silent")
+		}
+		return false, errAuth
+	}
+	b := plate.Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond, Auth: time.Hour,
+		IsAuth: func(err error) bool { return errors.Is(err, errAuth) }}
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx, b, slog.New(slog.DiscardHandler), hold) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.Status().LastError != errAuth.Error() {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %+v", tr.Status())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st := tr.Status()
+	if calls != 2 || st.Reconnects != 1 || st.State != plate.PullDown {
+		t.Fatalf("%d attempts, status %+v", calls, st)
+	}
 }

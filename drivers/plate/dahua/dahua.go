@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
@@ -77,7 +76,7 @@ type Client struct {
 	url    string
 
 	mu sync.Mutex
-	st plate.PullStatus
+	*plate.PullTracker
 }
 
 // New returns the client of the camera po names; it does not connect.
@@ -100,7 +99,7 @@ func New(po plate.PullOptions, o Options) (*Client, error) {
 	hb = min(max(hb, 1), 60)
 	c := &Client{po: po, o: o, client: digestClient(po.Client, po.Username, po.Password, 0),
 		url: base + "/cgi-bin/snapManager.cgi?action=attachFileProc&Flags[0]=Event&Events=[TrafficJunction]&heartbeat=" + fmt.Sprint(hb)}
-	c.st = plate.PullStatus{Camera: po.Camera, Vendor: Vendor, State: plate.PullConnecting}
+	c.PullTracker = plate.NewPullTracker(po.Camera, Vendor)
 	return c, nil
 }
 
@@ -129,59 +128,12 @@ func digestClient(c *http.Client, user, password string, timeout time.Duration) 
 	return out
 }
 
-// Status reports the stream's state and counters.
-func (c *Client) Status() plate.PullStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.st
-}
-
-func (c *Client) set(f func(*plate.PullStatus)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f(&c.st)
-}
-
 // Run holds the stream until ctx is done, reconnecting with exponential backoff and jitter.
 func (c *Client) Run(ctx context.Context) error {
 	defer c.client.CloseIdleConnections()
-	wait := c.o.Backoff
-	for n := 0; ; n++ {
-		if n > 0 {
-			c.set(func(s *plate.PullStatus) { s.Reconnects++; s.State = plate.PullConnecting })
-		}
-		streamed, err := c.stream(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if streamed {
-			wait = c.o.Backoff
-		}
-		msg := "stream ended"
-		if err != nil {
-			msg = err.Error()
-		}
-		c.set(func(s *plate.PullStatus) { s.State, s.LastError = plate.PullDown, msg })
-		d := jitter(wait)
-		if errors.Is(err, ErrAuth) {
-			d = c.o.AuthBackoff
-		} else {
-			wait = min(2*wait, c.o.MaxBackoff)
-		}
-		c.po.Logger.Warn("dahua stream down", "camera", c.po.Camera, "err", msg, "retry_in", d)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// jitter is d ± 20 %.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+	b := plate.Backoff{Min: c.o.Backoff, Max: c.o.MaxBackoff, Auth: c.o.AuthBackoff,
+		IsAuth: func(err error) bool { return errors.Is(err, ErrAuth) }}
+	return c.PullTracker.Run(ctx, b, c.po.Logger.With("camera", c.po.Camera, "vendor", Vendor), c.stream)
 }
 
 // stream opens the stream once and reads it until it fails, ends or goes silent. streamed
@@ -216,7 +168,7 @@ func (c *Client) stream(ctx context.Context) (streamed bool, err error) {
 	if err != nil || boundary == "" {
 		boundary = "myboundary"
 	}
-	c.set(func(s *plate.PullStatus) { s.State = plate.PullStreaming })
+	c.Set(func(s *plate.PullStatus) { s.State = plate.PullStreaming })
 	body := &feed{r: res.Body, fed: func() { watchdog.Reset(c.o.Silence) }}
 	err = c.consume(newParts(body, boundary))
 	if cause := context.Cause(ctx); cause == errSilent {
@@ -232,7 +184,7 @@ func (c *Client) consume(ps *parts) error {
 		for _, rd := range pending {
 			rd.SceneJPEG = scene
 			c.po.Sink(rd)
-			c.set(func(s *plate.PullStatus) { s.Reads++ })
+			c.Set(func(s *plate.PullStatus) { s.Reads++ })
 		}
 		pending = nil
 	}
@@ -257,7 +209,7 @@ func (c *Client) consume(ps *parts) error {
 			reads, bad := decodeEvents(p.body, c.po.Lane, c.po.Camera, c.po.Now())
 			pending = reads
 			if bad > 0 {
-				c.set(func(s *plate.PullStatus) { s.Rejected += uint64(bad) })
+				c.Set(func(s *plate.PullStatus) { s.Rejected += uint64(bad) })
 			}
 		}
 	}

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"sitegate/drivers/plate"
@@ -61,8 +59,7 @@ type Client struct {
 	// ownClient is set when the client was made here, and its connections are closed by Run.
 	ownClient bool
 
-	mu sync.Mutex
-	st plate.PullStatus
+	*plate.PullTracker
 }
 
 // NewClient builds the pull client of one camera; it does not connect.
@@ -87,27 +84,14 @@ func NewClient(opts plate.PullOptions, tune Tuning) (*Client, error) {
 		hc, own = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}, true
 	}
 	return &Client{
-		ownClient: own,
-		opts:      opts,
-		tune:      tune.withDefaults(),
-		stream:    base.JoinPath(AlertStreamPath),
-		client:    withDigest(hc, opts.Username, opts.Password),
-		log:       opts.Logger.With("camera", opts.Camera, "vendor", Vendor, "url", base.Redacted()),
-		st:        plate.PullStatus{Camera: opts.Camera, Vendor: Vendor, State: plate.PullConnecting},
+		ownClient:   own,
+		opts:        opts,
+		tune:        tune.withDefaults(),
+		stream:      base.JoinPath(AlertStreamPath),
+		client:      withDigest(hc, opts.Username, opts.Password),
+		log:         opts.Logger.With("camera", opts.Camera, "vendor", Vendor, "url", base.Redacted()),
+		PullTracker: plate.NewPullTracker(opts.Camera, Vendor),
 	}, nil
-}
-
-// Status reports the stream's state and counters.
-func (c *Client) Status() plate.PullStatus {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.st
-}
-
-func (c *Client) set(f func(*plate.PullStatus)) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f(&c.st)
 }
 
 // Run holds the stream until ctx is done, reconnecting with backoff when it fails, ends or goes
@@ -116,46 +100,9 @@ func (c *Client) Run(ctx context.Context) error {
 	if c.ownClient {
 		defer c.client.CloseIdleConnections()
 	}
-	failures := 0
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			c.set(func(s *plate.PullStatus) { s.Reconnects++ })
-		}
-		delivered, err := c.hold(ctx)
-		if ctx.Err() != nil {
-			c.set(func(s *plate.PullStatus) { s.State = plate.PullDown })
-			return nil
-		}
-		if delivered {
-			failures = 0 // the stream worked: start the backoff again from the bottom
-		}
-		wait := c.backoff(failures)
-		failures++
-		if errors.Is(err, ErrCredentials) {
-			wait = c.tune.AuthRetry
-		}
-		c.set(func(s *plate.PullStatus) { s.State, s.LastError = plate.PullDown, err.Error() })
-		c.log.Warn("plate camera stream down", "err", err, "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			c.set(func(s *plate.PullStatus) { s.State = plate.PullDown })
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// backoff is the wait after n failures in a row: MinBackoff doubled n times, capped at
-// MaxBackoff, with jitter in [d/2, d) so cameras and gateways restarted together spread out.
-func (c *Client) backoff(n int) time.Duration {
-	d := c.tune.MinBackoff
-	for i := 0; i < n && d < c.tune.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.tune.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	b := plate.Backoff{Min: c.tune.MinBackoff, Max: c.tune.MaxBackoff, Auth: c.tune.AuthRetry,
+		IsAuth: func(err error) bool { return errors.Is(err, ErrCredentials) }}
+	return c.PullTracker.Run(ctx, b, c.log, c.hold)
 }
 
 // errSilent is a stream that sent nothing for Tuning.Silence.
@@ -164,7 +111,7 @@ var errSilent = errors.New("stream silent")
 // hold opens the stream once and reads it until it fails, ends, goes silent or ctx is done.
 // delivered reports whether any part came through.
 func (c *Client) hold(ctx context.Context) (delivered bool, err error) {
-	c.set(func(s *plate.PullStatus) { s.State = plate.PullConnecting })
+	c.Set(func(s *plate.PullStatus) { s.State = plate.PullConnecting })
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(sctx, http.MethodGet, c.stream.String(), nil)
@@ -193,7 +140,7 @@ func (c *Client) hold(ctx context.Context) (delivered bool, err error) {
 	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
 		return false, fmt.Errorf("alert stream: content type %q is not multipart with a boundary", resp.Header.Get("Content-Type"))
 	}
-	c.set(func(s *plate.PullStatus) { s.State = plate.PullStreaming })
+	c.Set(func(s *plate.PullStatus) { s.State = plate.PullStreaming })
 	c.log.Info("plate camera stream open")
 
 	parts := make(chan part)
@@ -348,12 +295,12 @@ func (c *Client) flush(pending **pendingRead) {
 	rd := (*pending).read
 	*pending = nil
 	c.opts.Sink(rd)
-	c.set(func(s *plate.PullStatus) { s.Reads++ })
+	c.Set(func(s *plate.PullStatus) { s.Reads++ })
 	c.log.Debug("plate read", "plate", rd.Plate, "color", rd.Color, "confidence", rd.Confidence, "late", rd.Late)
 }
 
 // reject counts an event that became no read.
 func (c *Client) reject(what string, err error) {
-	c.set(func(s *plate.PullStatus) { s.Rejected++ })
+	c.Set(func(s *plate.PullStatus) { s.Rejected++ })
 	c.log.Warn("plate camera event rejected", "what", what, "err", err)
 }
