@@ -109,3 +109,47 @@ func TestKilledAgentStillDelivers(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestPlateAnsweredIsKeptThroughAKill: a plate push answered 200 and then a SIGKILL at once,
+// before the lane made anything of it (a plate waits 60 s for its truck): the next run takes
+// the read again and it becomes its passage.
+func TestPlateAnsweredIsKeptThroughAKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	bin := buildAgent(t)
+	b := broker.StartMosquitto(t)
+	s := newSite(t, b.URL())
+	agent := agentCommand(bin, "run", "--config", s.config)
+	agent.Stderr = io.Discard
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer agent.Process.Kill()
+	pushPlate(t, s, "苏A99999") // answered 200: taken
+	if err := agent.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	agent.Wait()
+	// The next run: with a short plate_only_timeout the read taken again becomes a passage soon.
+	cfg, _ := os.ReadFile(s.config)
+	cfg = []byte(strings.Replace(string(cfg), "plate_only_timeout: 60s", "plate_only_timeout: 1s", 1))
+	if err := os.WriteFile(s.config, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
+	runAgent(t, s)
+	m := await(t, msgs, 30*time.Second, "the plate answered before the kill", func(m broker.Msg) bool {
+		var p lane.Passage
+		return isPassage(m) && json.Unmarshal(m.Payload, &p) == nil && p.Plate != nil && p.Plate.Text == "苏A99999"
+	})
+	var p lane.Passage
+	json.Unmarshal(m.Payload, &p)
+	if p.Seq != 1 || strings.Join(p.Alarms, ",") != "registry,no_weight" {
+		t.Errorf("passage %+v", p)
+	}
+	left, _ := filepath.Glob(filepath.Join(s.dir, "data", "plates", "exit-1", "*.json"))
+	if len(left) != 0 {
+		t.Errorf("%d reads still waiting in the journal after their passage", len(left))
+	}
+}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -140,7 +141,8 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 		},
 		Link: link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams, Checks: cs,
 		Registry: g.reg.Load, Box: g.box, Logger: g.log, Barrier: b,
-		OnStored: g.onStored,
+		PlateJournal: filepath.Join(g.cfg.Store.Dir, "plates", lc.ID),
+		OnStored:     g.onStored,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
 				g.o.OnDeck(laneID, e)

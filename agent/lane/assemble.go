@@ -68,25 +68,33 @@ type assembler struct {
 // be a read of that truck, else for a waiting truck it may be a read of, else it waits for its
 // own truck.
 func (a *assembler) onPlate(r plate.Read, now time.Time, ev []Evidence) {
+	a.onPlateRef(r, 0, pictures{}, now, ev)
+}
+
+// onPlateRef is onPlate for a read kept in the journal under ref, with the pictures p there.
+func (a *assembler) onPlateRef(r plate.Read, ref uint64, p pictures, now time.Time, ev []Evidence) {
 	if v := a.visit; v != nil {
 		if v.ballot == nil {
-			v.ballot = newBallot(r)
+			v.ballot = &ballot{}
+			v.ballot.addRef(r, ref, p)
 			v.evidence = append(v.evidence, ev...)
 			return
 		}
 		if cur := v.plate(); sameTruck(cur.Plate, r.Plate) {
-			v.ballot.add(r)
+			v.ballot.addRef(r, ref, p)
 			return
 		}
 	}
 	for i := range a.pending {
-		p := &a.pending[i]
-		if w, _, _ := p.ballot.winner(); sameTruck(w.Plate, r.Plate) {
-			p.ballot.add(r) // the camera pushed the same truck again, or another camera read it
+		pp := &a.pending[i]
+		if w, _, _ := pp.ballot.winner(); sameTruck(w.Plate, r.Plate) {
+			pp.ballot.addRef(r, ref, p) // the camera pushed the same truck again, or another camera read it
 			return
 		}
 	}
-	a.pending = append(a.pending, pendingPlate{ballot: newBallot(r), received: now, evidence: ev})
+	b := &ballot{}
+	b.addRef(r, ref, p)
+	a.pending = append(a.pending, pendingPlate{ballot: b, received: now, evidence: ev})
 }
 
 // onDeck takes a deck event; ev is the evidence taken at that moment (Arrived, Stable).

@@ -59,6 +59,12 @@ type Options struct {
 	// Barrier is the lane's exit barrier; its zero value is off.
 	Barrier BarrierOptions
 
+	// PlateJournal is the folder where the lane keeps the plate reads it took and has not
+	// stored in a passage yet (synced before the camera is answered; read back at start);
+	// "" keeps them in memory only. PlateJournalBytes bounds it (0: DefaultJournalBytes).
+	PlateJournal      string
+	PlateJournalBytes int64
+
 	// OnStored, if set, is called after each passage is stored (for status and tests).
 	OnStored func(p Passage)
 	// OnDeck, if set, is called with each deck event (for tests and measurements).
@@ -92,12 +98,17 @@ type Lane struct {
 
 	openedCh chan opened
 	releases chan releaseDone
-	beat     atomic.Int64 // unix nanoseconds of Run's last turn; 0 when not running
+
+	j      *journal       // nil: reads wait in memory only
+	replay []journalEntry // reads the journal held at start, for Run
+	beat   atomic.Int64   // unix nanoseconds of Run's last turn; 0 when not running
 }
 
 type plateIn struct {
 	read     plate.Read
 	received time.Time
+	ref      uint64   // its journal entry, 0 for none
+	pics     pictures // what pictures the journal keeps for it
 }
 
 // New builds a lane; Run starts it.
@@ -113,6 +124,18 @@ func New(o Options) *Lane {
 	}
 	l := &Lane{o: o, plates: make(chan plateIn, 256), log: o.Logger.With("lane", o.ID),
 		openedCh: make(chan opened, 4), releases: make(chan releaseDone)}
+	if o.PlateJournal != "" {
+		j, entries, err := openJournal(o.PlateJournal, o.PlateJournalBytes)
+		if err != nil {
+			l.log.Error("plate journal not available: waiting reads are kept in memory only", "err", err)
+			l.lastErr = err.Error()
+		} else {
+			l.j, l.replay = j, entries
+			if len(entries) > 0 {
+				l.log.Info("plate reads taken before a stop are taken again", "reads", len(entries))
+			}
+		}
+	}
 	l.beat.Store(time.Now().UnixNano()) // a lane about to start counts as alive
 	return l
 }
@@ -131,6 +154,16 @@ var ErrBusy = errors.New("the lane's plate queue is full")
 // server calls it, on the camera's request).
 func (l *Lane) Plate(r plate.Read) error {
 	in := plateIn{read: r, received: l.o.Now()}
+	if l.j != nil {
+		ref, err := l.j.put(r, in.received)
+		if err != nil {
+			l.platesDropped.Add(1)
+			l.log.Warn("plate refused (the camera is told to try again)", "plate", r.Plate, "err", err)
+			return err
+		}
+		in.ref, in.pics = ref, pictures{plate: len(r.ImageJPEG) > 0, scene: len(r.SceneJPEG) > 0}
+		in.read.ImageJPEG, in.read.SceneJPEG = nil, nil // on disk until the passage is stored
+	}
 	select {
 	case l.plates <- in:
 		return nil
@@ -142,6 +175,9 @@ func (l *Lane) Plate(r plate.Read) error {
 	case l.plates <- in:
 		return nil
 	case <-t.C:
+		if l.j != nil {
+			l.j.remove(in.ref)
+		}
 		l.platesDropped.Add(1)
 		l.log.Warn("plate queue full, plate refused (the camera is told to try again)", "plate", r.Plate)
 		return ErrBusy
@@ -164,6 +200,7 @@ func (l *Lane) Run(ctx context.Context) error {
 
 	d := deck.New(l.o.Deck)
 	a := &assembler{plateWindow: l.o.PlateWindow, plateOnlyTimeout: l.o.PlateOnlyTimeout}
+	l.replayJournal(a, d)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	defer l.beat.Store(0)
@@ -238,21 +275,63 @@ func (l *Lane) onPlate(a *assembler, d *deck.Deck, p plateIn) {
 	if l.seen.seen(r) {
 		l.platesDup.Add(1)
 		l.log.Debug("plate resend dropped", "plate", r.Plate, "camera", r.Camera, "key", r.Key)
+		l.forget(p.ref)
 		return
 	}
 	if r.Late {
 		l.platesLate.Add(1)
-		l.store(late(r, p.received))
+		l.store(late(p))
 		return
 	}
 	if a.visit == nil && l.amend(r, p.received) {
+		l.forget(p.ref)
 		return
 	}
 	var ev []Evidence
 	if d.State() == deck.Empty { // a plate-only passage needs its own frames
 		ev = l.snapshots()
 	}
-	a.onPlate(r, p.received, ev)
+	a.onPlateRef(r, p.ref, p.pics, p.received, ev)
+}
+
+// replayJournal takes again the reads taken before a stop (a power cut) and not stored yet.
+func (l *Lane) replayJournal(a *assembler, d *deck.Deck) {
+	for _, e := range l.replay {
+		r := e.read
+		pics := pictures{plate: len(r.ImageJPEG) > 0, scene: len(r.SceneJPEG) > 0}
+		r.ImageJPEG, r.SceneJPEG = nil, nil
+		l.onPlate(a, d, plateIn{read: r, received: e.received, ref: e.ref, pics: pics})
+	}
+	l.replay = nil
+}
+
+// forget removes journal entries that are no longer needed.
+func (l *Lane) forget(refs ...uint64) {
+	if l.j != nil {
+		l.j.remove(refs...)
+	}
+}
+
+// fillPictures loads the winning read's pictures from the journal, where they waited.
+func (l *Lane) fillPictures(d *draft) {
+	if l.j == nil || d.plate == nil || d.ballot == nil {
+		return
+	}
+	plateRef, sceneRef := d.ballot.pictureRefs(d.plate.Plate)
+	if plateRef != 0 && len(d.plate.ImageJPEG) == 0 {
+		if img, _, err := l.j.pictures(plateRef); err == nil {
+			d.plate.ImageJPEG = img
+		} else {
+			l.log.Warn("plate picture not read back", "err", err)
+		}
+	}
+	if sceneRef != 0 && len(d.plate.SceneJPEG) == 0 {
+		if _, scene, err := l.j.pictures(sceneRef); err == nil {
+			d.plate.SceneJPEG = scene
+		} else {
+			l.log.Warn("scene picture not read back", "err", err)
+		}
+	}
 }
 
 // session decodes one open period of the serial port.
@@ -300,6 +379,7 @@ func (l *Lane) snapshots() []Evidence {
 // store judges a draft and appends its evidence and the passage to the outbox atomically.
 func (l *Lane) store(d draft) {
 	l.undecided(&d)
+	l.fillPictures(&d)
 	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
 	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
@@ -330,6 +410,7 @@ func (l *Lane) store(d draft) {
 	}
 	l.passages.Add(1)
 	l.lastPassage.Store(&p)
+	l.forget(d.ballot.journalled()...)
 	if !d.late {
 		l.remember(d, p, l.o.Now())
 	}

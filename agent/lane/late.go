@@ -43,12 +43,14 @@ func (s *seenReads) seen(r plate.Read) bool {
 }
 
 // late is a plate-only passage from an offline resend: the camera's time, marked late.
-func late(r plate.Read, received time.Time) draft {
-	at := r.Time
+func late(p plateIn) draft {
+	at := p.read.Time
 	if at.IsZero() {
-		at = received
+		at = p.received
 	}
-	d := draft{startedAt: at, endedAt: at, ballot: newBallot(r), late: true}
+	b := &ballot{}
+	b.addRef(p.read, p.ref, p.pics)
+	d := draft{startedAt: at, endedAt: at, ballot: b, late: true}
 	d.vote()
 	return d
 }

@@ -13,14 +13,51 @@ import (
 // kept as alternatives.
 type ballot struct {
 	reads []plate.Read
+	// refs are the reads' journal entries (0: none), and pics whether each had a plate and a
+	// scene picture, which the journal keeps while the read waits (not memory).
+	refs []uint64
+	pics []pictures
 }
+
+type pictures struct{ plate, scene bool }
 
 // noConfidence is the weight of a read whose camera gives no confidence.
 const noConfidence = 0.5
 
-func newBallot(r plate.Read) *ballot { return &ballot{reads: []plate.Read{r}} }
+func newBallot(r plate.Read) *ballot { b := &ballot{}; b.addRef(r, 0, pictures{}); return b }
 
-func (b *ballot) add(r plate.Read) { b.reads = append(b.reads, r) }
+func (b *ballot) add(r plate.Read) { b.addRef(r, 0, pictures{}) }
+
+// addRef adds a read whose pictures, when it had them (p), are in the journal under ref.
+func (b *ballot) addRef(r plate.Read, ref uint64, p pictures) {
+	b.reads = append(b.reads, r)
+	b.refs = append(b.refs, ref)
+	b.pics = append(b.pics, p)
+}
+
+// journalled are the ballot's journal entries.
+func (b *ballot) journalled() []uint64 {
+	if b == nil {
+		return nil
+	}
+	return b.refs
+}
+
+// pictureRefs are the journal entries holding the first plate and scene pictures of text.
+func (b *ballot) pictureRefs(text string) (plateRef, sceneRef uint64) {
+	for i, r := range b.reads {
+		if r.Plate != text || b.refs[i] == 0 {
+			continue
+		}
+		if plateRef == 0 && b.pics[i].plate {
+			plateRef = b.refs[i]
+		}
+		if sceneRef == 0 && b.pics[i].scene {
+			sceneRef = b.refs[i]
+		}
+	}
+	return plateRef, sceneRef
+}
 
 type tally struct {
 	text   string
