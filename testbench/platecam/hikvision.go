@@ -309,16 +309,14 @@ func (c *HikvisionCamera) Handler() http.Handler {
 	mux.HandleFunc("GET /ISAPI/Event/notification/alertStream", c.alertStream)
 	mux.HandleFunc("GET /ISAPI/Streaming/channels/{id}/picture", c.snapshot)
 	mux.HandleFunc("PUT /ISAPI/Parking/channels/{id}/barrierGate", c.barrierGate)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		hikStatus(w, r, http.StatusNotFound, 4, "Invalid Operation", "notSupport")
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !c.auth.check(w, r) {
 			return
 		}
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
-			hikStatus(w, r, http.StatusNotFound, 4, "Invalid Operation", "notSupport")
-			return
-		}
-		h.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	})
 }
 

@@ -29,7 +29,7 @@ func Picture(w, h, size int, seed uint64) ([]byte, error) {
 	plate := image.Rect(w*3/8, h*5/8, w*5/8, h*5/8+max(4, h/10))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			g := uint8(90 + rng.IntN(60))
+			g := uint8(110 + rng.IntN(12))
 			c := color.RGBA{R: g, G: g, B: g + 8, A: 255}
 			if (image.Point{X: x, Y: y}).In(plate) {
 				c = color.RGBA{R: 20, G: 60, B: 170, A: 255}
