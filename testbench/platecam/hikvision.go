@@ -31,7 +31,7 @@ type HikvisionAlert struct {
 	PlateType string
 	// ColorWord puts the colour's Chinese word in front of licensePlate, as Chinese firmware
 	// does (蓝苏A8HK52); originalLicensePlate stays bare.
-	ColorWord bool
+	ColorWord  bool
 	Confidence int       // confidenceLevel 0-100; 0 means 98
 	Time       time.Time // dateTime; zero means now
 	Channel    int       // channelID; 0 means 1
