@@ -245,7 +245,9 @@ func emulatePull(ctx context.Context, a pullArgs, reads func(func(int) bool), ou
 			return ExitUsage
 		}
 		h, streams, stream = cam.Handler(), cam.Streams, "/ISAPI/Event/notification/alertStream"
-		emit = func() int { return cam.Emit(platecam.HikvisionAlert{Plate: a.plate, Color: a.color, ColorWord: a.colorWord}) }
+		emit = func() int {
+			return cam.Emit(platecam.HikvisionAlert{Plate: a.plate, Color: a.color, ColorWord: a.colorWord})
+		}
 	case "dahua":
 		cam, err := platecam.NewDahuaCamera(a.opts)
 		if err != nil {
