@@ -20,7 +20,7 @@ const emulateUsage = `  emulate scale --protocol P (--pty | --port PATH) [--truc
 `
 
 func init() {
-	register(command{name: "emulate", usage: emulateUsage, run: runEmulate})
+	register(command{name: "emulate", usage: emulateUsage + platecamEmulateUsage, run: runEmulate})
 }
 
 // syncWriter serialises writes to the command's output.
@@ -36,8 +36,11 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "platecam" {
+		return emulatePlatecam(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "scale" {
-		fmt.Fprint(stderr, "usage:\n"+emulateUsage)
+		fmt.Fprint(stderr, "usage:\n"+emulateUsage+platecamEmulateUsage)
 		return ExitUsage
 	}
 	fs := newFlags("emulate scale", stderr)

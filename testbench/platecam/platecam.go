@@ -1,5 +1,12 @@
-// Package platecam emulates a plate camera: it pushes plate reads as JSON to a sitegate plate
-// listener (POST /v1/plate, CONTRACT section 3), optionally with a small JPEG.
+// Package platecam emulates plate cameras, byte for byte as they are sold: the generic JSON push
+// (POST /v1/plate, CONTRACT section 3); Hikvision ISAPI (HTTP-listening pushes, the alertStream
+// that sitegate pulls, snapshot and barrier gate); Dahua ITC (the snapManager event stream,
+// snapshot, openStrobe); Vzenith, Qianyi and compatible gate cameras (AlarmInfoPlate pushes,
+// heartbeats, offline resends, barrier commands in the replies). It also records what a real
+// camera sends (Recorder) and replays a recording (Replay), so a capture becomes a test.
+//
+// The emulators are written from the vendors' wire formats (docs/plate-cameras.md), not from
+// sitegate's decoders, so that each decoder is tested against a second implementation.
 //
 // It uses only the standard library (no OpenCV), so it works in nocv builds. It belongs to the
 // testbench and must not import sitegate/agent or sitegate/models.
