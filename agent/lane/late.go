@@ -62,39 +62,34 @@ type recent struct {
 	p Passage
 }
 
-// AmendGrace is how far past a passage's end a read's own time may be and still be a read of
-// that truck (cameras' clocks and pushes lag a little).
-const AmendGrace = 2 * time.Second
+// ClockResolution is how coarse a camera's clock may be: several vendors stamp reads to the
+// second, so a read stamped within this of a truck's departure may be the next truck's.
+const ClockResolution = time.Second
 
 // amend attaches a read that arrives after its truck left the deck to that truck's passage: a
-// read whose own time is within the visit (or just after) and which either gives a plate-less
-// passage its plate or votes for its plate. It returns false when the read belongs to no recent
-// weighed passage.
+// read whose own time (the camera's clock) is well within the visit, and which either gives a
+// plate-less passage its plate (an amendment) or is the plate it has already (a late resend,
+// absorbed). It returns false when the read belongs to no recent weighed passage.
 func (l *Lane) amend(r plate.Read, now time.Time) bool {
 	for i := len(l.recent) - 1; i >= 0; i-- {
 		rc := &l.recent[i]
 		if !rc.d.weighed || now.Sub(rc.d.endedAt) > l.o.PlateWindow {
 			continue // a plate-only passage is its reads already: the same plate again is a new one
 		}
-		if r.Time.IsZero() || r.Time.After(rc.d.endedAt.Add(AmendGrace)) || r.Time.Before(rc.d.startedAt.Add(-l.o.PlateWindow)) {
+		// Only a read made while the truck was there: the next truck's first read comes just
+		// after the last one left, and a camera's clock is all there is to tell them apart.
+		if r.Time.IsZero() || !r.Time.Before(rc.d.endedAt.Add(-ClockResolution)) || r.Time.Before(rc.d.startedAt.Add(-l.o.PlateWindow)) {
 			continue
 		}
-		before := ""
 		if rc.d.plate != nil {
-			before = rc.d.plate.Plate
-			if !sameTruck(before, r.Plate) {
+			if rc.d.plate.Plate != r.Plate {
 				continue
 			}
-		}
-		if rc.d.ballot == nil {
-			rc.d.ballot = newBallot(r)
-		} else {
 			rc.d.ballot.add(r)
+			return true // a late resend of the plate it has: nothing to amend
 		}
+		rc.d.ballot = newBallot(r)
 		rc.d.vote()
-		if rc.d.plate.Plate == before {
-			return true // a late vote for the plate it has: nothing to amend
-		}
 		l.storeAmendment(rc)
 		return true
 	}
