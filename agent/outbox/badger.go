@@ -64,6 +64,7 @@ type BadgerOptions struct {
 	ReadOnly bool
 	Now      func() time.Time                // default time.Now
 	Free     func(dir string) (int64, error) // free bytes on dir's file system; default statfs
+	Size     func(dir string) (int64, error) // total bytes of dir's file system; default statfs
 }
 
 // state is the outbox's counters. Writers change it holding wmu, and smu for readers.
@@ -186,6 +187,12 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	if opts.Free == nil {
 		opts.Free = freeSpace
 	}
+	if opts.Size == nil {
+		opts.Size = fsSize
+	}
+	if !opts.ReadOnly {
+		opts.Limits.ReserveBytes = fitReserve(dir, opts, log)
+	}
 	// Payloads live in segments and blob files, so Badger holds only keys, the index and small
 	// values: 2 MiB memtables hold thousands of messages.
 	memTable, vlogFile, segFile := int64(2<<20), int64(64<<20), int64(8<<20)
@@ -252,6 +259,10 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	go b.maintain()
 	return b, nil
 }
+
+// Reserve is the free space the store leaves on its file system: Limits.ReserveBytes, made to
+// fit the file system at open (see fitReserve).
+func (b *Badger) Reserve() int64 { return b.o.Limits.ReserveBytes }
 
 // load reads the counters and the head from the meta key. A store of the first layout (no head
 // in meta) is indexed once, keys and small index values only.
