@@ -82,6 +82,9 @@ type LinkStatus struct {
 	Reopens    uint64    `json:"reopens"` // successful opens after the first
 	BytesIn    uint64    `json:"bytes_in"`
 	LastByteAt time.Time `json:"last_byte_at,omitzero"`
+	// DownSince is when the port last failed after being open (or first failed to open); zero
+	// while open. Retries do not move it: it says how long the scale has been away.
+	DownSince time.Time `json:"down_since,omitzero"`
 }
 
 // Session is the work a Link runs on each open port. r blocks until data arrives and fails when
@@ -110,6 +113,7 @@ type Link struct {
 	reopens    uint64
 	opens      uint64
 	lastByteAt time.Time
+	downSince  time.Time
 }
 
 // NewLink returns a link named name (used in errors and logs, e.g. "scale exit-1") for the port
@@ -150,6 +154,7 @@ func (l *Link) Status() LinkStatus {
 		Reopens:    l.reopens,
 		BytesIn:    l.bytesIn.Load(),
 		LastByteAt: l.lastByteAt,
+		DownSince:  l.downSince,
 	}
 }
 
@@ -241,6 +246,7 @@ func (l *Link) setState(s string) {
 func (l *Link) setOpen() {
 	l.mu.Lock()
 	l.state = StateOpen
+	l.downSince = time.Time{}
 	l.opens++
 	if l.opens > 1 {
 		l.reopens++
@@ -253,6 +259,9 @@ func (l *Link) setDown(err error) {
 	msg := err.Error()
 	l.mu.Lock()
 	l.state = StateDown
+	if l.downSince.IsZero() {
+		l.downSince = time.Now()
+	}
 	repeated := msg == l.lastErr
 	l.lastErr = msg
 	l.mu.Unlock()

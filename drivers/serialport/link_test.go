@@ -478,6 +478,9 @@ func TestLinkHangUpGoesDownAtOnce(t *testing.T) {
 				}
 				time.Sleep(2 * time.Millisecond)
 			}
+			if st := l.Status(); st.DownSince.IsZero() {
+				t.Errorf("status %+v: down without DownSince", st)
+			}
 			if st := l.Status(); !strings.HasPrefix(st.LastError, linkName) || strings.Contains(st.LastError, "canceled") {
 				t.Errorf("status %+v: want the hang-up as last error", st)
 			}
