@@ -201,28 +201,7 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		vlogFile = min(max(r/4, 1<<20), vlogFile)
 		segFile = min(max(r/4, 1<<20), segFile)
 	}
-	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(memTable).
-		WithNumMemtables(2).
-		// Keys and small values compress little; Snappy on every table build and block read
-		// cost the drain more CPU (and garbage) than it saved. Uncompressed blocks are read
-		// from the memory-mapped tables directly, so no block cache either.
-		WithCompression(options.None).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(1 << 20).
-		// Payloads are in segments and files, so values are small and stay in the LSM tree;
-		// larger ones (drop announcements, payloads a store of an older layout kept inline) go
-		// to the value log.
-		WithValueThreshold(256).
-		WithValueLogFileSize(vlogFile).
-		WithBaseTableSize(1 << 20).
-		WithNumCompactors(2).
-		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
-		WithDetectConflicts(false). // writers are serialised by wmu
-		WithMetricsEnabled(false).
-		WithReadOnly(opts.ReadOnly).
-		WithLogger(badgerLogger{log})
-	db, err := badger.Open(bo)
+	db, err := badger.Open(badgerOptions(dir, memTable, vlogFile, opts.ReadOnly, log))
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: open: %w", dir, err)
 	}
@@ -258,6 +237,31 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	}
 	go b.maintain()
 	return b, nil
+}
+
+// badgerOptions are the Badger options of a store in dir (see OpenBadger).
+func badgerOptions(dir string, memTable, vlogFile int64, readOnly bool, log *slog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithMemTableSize(memTable).
+		WithNumMemtables(2).
+		// Keys and small values compress little; Snappy on every table build and block read
+		// cost the drain more CPU (and garbage) than it saved. Uncompressed blocks are read
+		// from the memory-mapped tables directly, so no block cache either.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(1 << 20).
+		// Payloads are in segments and files, so values are small and stay in the LSM tree;
+		// larger ones (drop announcements, payloads a store of an older layout kept inline) go
+		// to the value log.
+		WithValueThreshold(256).
+		WithValueLogFileSize(vlogFile).
+		WithBaseTableSize(1 << 20).
+		WithNumCompactors(2).
+		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
+		WithDetectConflicts(false). // writers are serialised by wmu
+		WithMetricsEnabled(false).
+		WithReadOnly(readOnly).
+		WithLogger(badgerLogger{log})
 }
 
 // Reserve is the free space the store leaves on its file system: Limits.ReserveBytes, made to
