@@ -391,9 +391,12 @@ func TestBadgerReserveFitsSmallDisk(t *testing.T) {
 					}
 				}
 			}
-			if st := box.Stats(); st.Drops.Passages != 0 || st.Drops.Evidence == 0 {
+			st := box.Stats()
+			if st.Drops.Passages != 0 || st.Drops.Evidence == 0 {
 				t.Errorf("drops %+v", st.Drops)
 			}
+			t.Logf("%d-byte file system: reserve %d, %d passages stored, %d of %d images dropped in %d announced passes, %d bytes used",
+				tc.fs, box.Reserve(), len(ps), st.Drops.Evidence, tc.images, len(anns), DiskUsage(dir))
 		})
 	}
 }
