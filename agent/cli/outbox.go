@@ -25,7 +25,8 @@ func init() {
 }
 
 // runOutbox prints the outbox of the gateway configured in FILE. A running agent is asked
-// through its report socket; otherwise the store is opened read-only. Neither changes anything.
+// through its report socket; otherwise the store is opened read-only (after a crash, a
+// recovered copy of its index is read). Neither changes anything.
 func runOutbox(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("outbox", stderr)
 	path := fs.String("config", "", "the config file")
@@ -48,9 +49,13 @@ func runOutbox(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if *list {
 		n = max(*maxN, 1)
 	}
-	r, err := outbox.QueryReport(filepath.Join(cfg.Store.Dir, gateway.ReportSocket), n)
+	sock := filepath.Join(cfg.Store.Dir, gateway.ReportSocket)
+	r, err := outbox.QueryReport(sock, n)
 	if errors.Is(err, outbox.ErrNoAgent) {
 		r, err = outbox.ReadReport(filepath.Join(cfg.Store.Dir, "outbox"), n)
+		if errors.Is(err, outbox.ErrStoreBusy) { // an agent started meanwhile: ask it
+			r, err = outbox.QueryReport(sock, n)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sitegate outbox: %v\n", err)

@@ -83,3 +83,47 @@ func TestOutboxCommand(t *testing.T) {
 		t.Errorf("depth %d after the read-only report", d)
 	}
 }
+
+// TestOutboxCommandAfterCrash: the store of an agent that was killed (its files as they were
+// while it ran: copied while open) is reported with no agent running, depth included, where
+// Badger's read-only open refuses it ("Log truncate required").
+func TestOutboxCommandAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live", "outbox")
+	box, err := outbox.OpenBadger(live, outbox.BadgerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		id := fmt.Sprintf("0192f1c2-%04d", i)
+		if _, err := box.AppendBatch(func(uint64) ([]outbox.Message, error) {
+			return []outbox.Message{
+				{Topic: "e/" + id, Payload: make([]byte, 5000), QoS: 1, Kind: outbox.KindEvidence, Ref: id},
+				{Topic: "passage", Payload: []byte(`{"pad":"` + strings.Repeat("x", 300) + `"}`), QoS: 1, Ref: id},
+			}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(dir, "crashed")
+	if err := os.CopyFS(filepath.Join(store, "outbox"), os.DirFS(live)); err != nil {
+		t.Fatal(err)
+	}
+	if err := box.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("site: s\ngateway: g\nstore: {dir: %q}\nlanes:\n  - id: exit-1\n    scale: {port: /dev/ttyUSB0}\n", store)
+	path := filepath.Join(dir, "sitegate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := cli.Run(context.Background(), []string{"outbox", "--config", path, "--json"}, &out, &errb)
+	var r outbox.Report
+	if err := json.Unmarshal(out.Bytes(), &r); code != 0 || err != nil {
+		t.Fatalf("report of a crashed store (exit %d, %v):\n%s%s", code, err, out.String(), errb.String())
+	}
+	if r.Source != "store" || r.Stats.Depth != 6 || r.Stats.Batches != 3 {
+		t.Errorf("report %+v", r)
+	}
+}

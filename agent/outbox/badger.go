@@ -64,6 +64,7 @@ type BadgerOptions struct {
 	ReadOnly bool
 	Now      func() time.Time                // default time.Now
 	Free     func(dir string) (int64, error) // free bytes on dir's file system; default statfs
+	Size     func(dir string) (int64, error) // total bytes of dir's file system; default statfs
 }
 
 // state is the outbox's counters. Writers change it holding wmu, and smu for readers.
@@ -186,6 +187,12 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	if opts.Free == nil {
 		opts.Free = freeSpace
 	}
+	if opts.Size == nil {
+		opts.Size = fsSize
+	}
+	if !opts.ReadOnly {
+		opts.Limits.ReserveBytes = fitReserve(dir, opts, log)
+	}
 	// Payloads live in segments and blob files, so Badger holds only keys, the index and small
 	// values: 2 MiB memtables hold thousands of messages.
 	memTable, vlogFile, segFile := int64(2<<20), int64(64<<20), int64(8<<20)
@@ -194,28 +201,7 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		vlogFile = min(max(r/4, 1<<20), vlogFile)
 		segFile = min(max(r/4, 1<<20), segFile)
 	}
-	bo := badger.DefaultOptions(dir).
-		WithMemTableSize(memTable).
-		WithNumMemtables(2).
-		// Keys and small values compress little; Snappy on every table build and block read
-		// cost the drain more CPU (and garbage) than it saved. Uncompressed blocks are read
-		// from the memory-mapped tables directly, so no block cache either.
-		WithCompression(options.None).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(1 << 20).
-		// Payloads are in segments and files, so values are small and stay in the LSM tree;
-		// larger ones (drop announcements, payloads a store of an older layout kept inline) go
-		// to the value log.
-		WithValueThreshold(256).
-		WithValueLogFileSize(vlogFile).
-		WithBaseTableSize(1 << 20).
-		WithNumCompactors(2).
-		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
-		WithDetectConflicts(false). // writers are serialised by wmu
-		WithMetricsEnabled(false).
-		WithReadOnly(opts.ReadOnly).
-		WithLogger(badgerLogger{log})
-	db, err := badger.Open(bo)
+	db, err := badger.Open(badgerOptions(dir, memTable, vlogFile, opts.ReadOnly, log))
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: open: %w", dir, err)
 	}
@@ -252,6 +238,35 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 	go b.maintain()
 	return b, nil
 }
+
+// badgerOptions are the Badger options of a store in dir (see OpenBadger).
+func badgerOptions(dir string, memTable, vlogFile int64, readOnly bool, log *slog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithMemTableSize(memTable).
+		WithNumMemtables(2).
+		// Keys and small values compress little; Snappy on every table build and block read
+		// cost the drain more CPU (and garbage) than it saved. Uncompressed blocks are read
+		// from the memory-mapped tables directly, so no block cache either.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(1 << 20).
+		// Payloads are in segments and files, so values are small and stay in the LSM tree;
+		// larger ones (drop announcements, payloads a store of an older layout kept inline) go
+		// to the value log.
+		WithValueThreshold(256).
+		WithValueLogFileSize(vlogFile).
+		WithBaseTableSize(1 << 20).
+		WithNumCompactors(2).
+		WithSyncWrites(false).      // appends and drops call Sync; a lost delete only means a resend
+		WithDetectConflicts(false). // writers are serialised by wmu
+		WithMetricsEnabled(false).
+		WithReadOnly(readOnly).
+		WithLogger(badgerLogger{log})
+}
+
+// Reserve is the free space the store leaves on its file system: Limits.ReserveBytes, made to
+// fit the file system at open (see fitReserve).
+func (b *Badger) Reserve() int64 { return b.o.Limits.ReserveBytes }
 
 // load reads the counters and the head from the meta key. A store of the first layout (no head
 // in meta) is indexed once, keys and small index values only.

@@ -122,3 +122,12 @@ func freeSpace(dir string) (int64, error) {
 	}
 	return int64(s.Bavail) * int64(s.Bsize), nil
 }
+
+// fsSize reports the total size of dir's file system.
+func fsSize(dir string) (int64, error) {
+	var s unix.Statfs_t
+	if err := unix.Statfs(dir, &s); err != nil {
+		return 0, err
+	}
+	return int64(s.Blocks) * int64(s.Bsize), nil
+}

@@ -3,9 +3,63 @@ package outbox
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 )
+
+// Reserve fitting: a reserve is at most reserveShare of the file system's size, but not less
+// than reserveFloor (or a quarter of a file system smaller than four floors).
+const (
+	reserveShare = 10 // percent
+	reserveFloor = 2 << 20
+)
+
+// effectiveReserve is the configured reserve made to fit a file system of total bytes. A
+// reserve larger than the file system (the 64 MiB default on a 16 MiB card) would leave every
+// append below half the reserve, so every passage would be dropped with megabytes free.
+func effectiveReserve(configured, total int64) int64 {
+	if configured <= 0 || total <= 0 {
+		return configured
+	}
+	return min(configured, max(total*reserveShare/100, min(reserveFloor, total/4)))
+}
+
+// fitReserve decides the reserve of the store in dir at open and logs it once with the
+// figures; a configured reserve that does not fit the file system is a warning.
+func fitReserve(dir string, o BadgerOptions, log *slog.Logger) int64 {
+	r := o.Limits.ReserveBytes
+	if r <= 0 {
+		return r
+	}
+	// The store's directory may not exist yet: its file system is its parent's.
+	probe := dir
+	for {
+		if _, err := os.Stat(probe); err == nil || filepath.Dir(probe) == probe {
+			break
+		}
+		probe = filepath.Dir(probe)
+	}
+	total, err := o.Size(probe)
+	if err != nil || total <= 0 {
+		log.Warn("file system size unknown; disk reserve as configured", "reserve_bytes", r, "err", err)
+		return r
+	}
+	free, _ := o.Free(probe)
+	eff := effectiveReserve(r, total)
+	args := []any{"reserve_bytes", eff, "configured_bytes", r, "fs_bytes", total, "free_bytes", free,
+		"figures", fmt.Sprintf("reserve %s of configured %s, file system %s, %s free", mib(eff), mib(r), mib(total), mib(free))}
+	if eff < r {
+		log.Warn("store.reserve_bytes does not fit the store's file system; using a smaller disk reserve", args...)
+	} else {
+		log.Info("disk reserve", args...)
+	}
+	return eff
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20)) }
 
 // dropChunk bounds the entries dropped in one transaction (and named by one announcement), well
 // under Badger's transaction size limit for the smallest memtables.

@@ -340,3 +340,63 @@ func TestDeleteAfterDrop(t *testing.T) {
 		t.Fatalf("after deleting everything: %+v", s)
 	}
 }
+
+// TestBadgerReserveFitsSmallDisk: the default 64 MiB reserve on a 16 MiB or 4 MiB file system
+// (faked: its size, and as free what the store's files leave of it) must not drop every
+// passage. The reserve shrinks to fit the file system, passages are stored while there is
+// room, and when images fill the disk only evidence goes, announced as disk_reserve.
+func TestBadgerReserveFitsSmallDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		fs       int64
+		passages int
+		images   int
+	}{
+		{"16MiB", 16 << 20, 400, 60},
+		{"4MiB", 4 << 20, 30, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			box := openBadgerWith(t, dir, BadgerOptions{
+				Limits:   Limits{ReserveBytes: 64 << 20},
+				Announce: announceJSON,
+				Size:     func(string) (int64, error) { return tc.fs, nil },
+				Free:     func(string) (int64, error) { return tc.fs - DiskUsage(dir), nil },
+			})
+			if r := box.Reserve(); r <= 0 || r > tc.fs/4 {
+				t.Errorf("reserve %d on a %d-byte file system", r, tc.fs)
+			}
+			for i := range tc.passages {
+				appendPassage(t, box, fmt.Sprintf("p%d", i), 0)
+			}
+			_, ps, anns := backlog(t, box)
+			if len(ps) != tc.passages || len(anns) != 0 {
+				t.Fatalf("%d of %d passages stored, %d announcements (%d bytes used)", len(ps), tc.passages, len(anns), DiskUsage(dir))
+			}
+			// Images of 300 KiB until the disk is full: evidence goes, passages stay.
+			for i := range tc.images {
+				appendPassage(t, box, fmt.Sprintf("i%d", i), 300<<10)
+			}
+			_, ps, anns = backlog(t, box)
+			if len(ps) != tc.passages+tc.images {
+				t.Errorf("%d passages stored, want %d", len(ps), tc.passages+tc.images)
+			}
+			if len(anns) == 0 {
+				t.Fatal("the full disk dropped nothing")
+			}
+			for _, a := range anns {
+				for _, d := range a.Dropped {
+					if a.Reason != ReasonDisk || d.Kind != "evidence" {
+						t.Errorf("dropped %s %+v, want only evidence for the disk", a.Reason, d)
+					}
+				}
+			}
+			st := box.Stats()
+			if st.Drops.Passages != 0 || st.Drops.Evidence == 0 {
+				t.Errorf("drops %+v", st.Drops)
+			}
+			t.Logf("%d-byte file system: reserve %d, %d passages stored, %d of %d images dropped in %d announced passes, %d bytes used",
+				tc.fs, box.Reserve(), len(ps), st.Drops.Evidence, tc.images, len(anns), DiskUsage(dir))
+		})
+	}
+}

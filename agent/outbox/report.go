@@ -5,14 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/sys/unix"
 )
 
 // Lister is an outbox that can describe its backlog item by item.
@@ -141,15 +146,140 @@ func QueryReport(sock string, list int) (Report, error) {
 }
 
 // ReadReport opens the store in dir read-only (only possible while no agent has it open) and
-// describes it.
+// describes it. A store an agent left without closing (SIGKILL, power cut) is read from a
+// recovered copy (see readCrashed); the store itself is never written.
 func ReadReport(dir string, list int) (Report, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return Report{}, fmt.Errorf("outbox %s: %w", dir, err)
 	}
 	box, err := OpenBadger(dir, BadgerOptions{ReadOnly: true, Logger: slog.New(slog.DiscardHandler)})
+	if isTruncateNeeded(err) {
+		return readCrashed(dir, list)
+	}
 	if err != nil {
 		return Report{}, err
 	}
 	defer box.Close()
 	return NewReport("store", dir, box, list)
+}
+
+func isTruncateNeeded(err error) bool {
+	return err != nil && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()))
+}
+
+// ErrStoreBusy is returned (wrapped) by ReadReport when an agent opened the store while it was
+// being read: its socket answers the next query.
+var ErrStoreBusy = errors.New("an agent opened the store while it was read")
+
+// readCrashed reports a store whose writer was killed: Badger opens a memtable log with an
+// untruncated tail only for writing (it truncates the tail), and only the agent writes the
+// store, so that an agent starting meanwhile never finds it locked. Badger's own files (keys
+// and the index, not the payloads in segments and blobs) are copied, holes kept, to a
+// temporary directory, recovered there by a writer's open, and read from the copy. The copy
+// is made without the store's lock; if an agent took the lock meanwhile, the copy may be torn
+// and is not used.
+func readCrashed(dir string, list int) (Report, error) {
+	tmp, err := os.MkdirTemp("", "sitegate-outbox-report-")
+	if err != nil {
+		return Report{}, fmt.Errorf("outbox %s: recovery copy: %w", dir, err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := copyBadgerFiles(dir, tmp); err != nil {
+		return Report{}, fmt.Errorf("outbox %s: recovery copy: %w", dir, err)
+	}
+	if locked(dir) {
+		return Report{}, fmt.Errorf("outbox %s: %w", dir, ErrStoreBusy)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	db, err := badger.Open(badgerOptions(tmp, 2<<20, 64<<20, false, quiet))
+	if err != nil {
+		return Report{}, fmt.Errorf("outbox %s: recover a copy: %w", dir, err)
+	}
+	if err := db.Close(); err != nil {
+		return Report{}, fmt.Errorf("outbox %s: recover a copy: %w", dir, err)
+	}
+	box, err := OpenBadger(tmp, BadgerOptions{ReadOnly: true, Logger: quiet})
+	if err != nil {
+		return Report{}, fmt.Errorf("outbox %s: recovered copy: %w", dir, err)
+	}
+	defer box.Close()
+	r, err := NewReport("store", dir, box, list)
+	r.Dir = dir
+	return r, err
+}
+
+// locked reports whether a writer (a running agent) holds dir's Badger lock.
+func locked(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) != nil
+}
+
+// copyBadgerFiles copies the regular files of dir (Badger's: manifest, tables, logs; not the
+// blobs and segments folders, nor the lock's pid file) into to, skipping runs of zeros so that
+// preallocated logs stay sparse.
+func copyBadgerFiles(dir, to string) error {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, de := range des {
+		if !de.Type().IsRegular() || de.Name() == "LOCK" {
+			continue
+		}
+		if err := copySparse(filepath.Join(dir, de.Name()), filepath.Join(to, de.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copySparse(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	var off int64
+	for {
+		n, rerr := io.ReadFull(src, buf)
+		if n > 0 {
+			if !allZero(buf[:n]) {
+				if _, err := dst.WriteAt(buf[:n], off); err != nil {
+					dst.Close()
+					return err
+				}
+			}
+			off += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			dst.Close()
+			return rerr
+		}
+	}
+	if err := dst.Truncate(off); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -90,12 +90,17 @@ func b2f(b bool) float64 {
 }
 
 // Handler serves /metrics (the gateway's metrics, with the Go runtime's and the process's) and
-// /healthz (200 while every loop makes progress, else 503 with the stuck one).
+// /healthz (200 while every loop makes progress and no lane's scale has been down longer than
+// ScaleDownFor, else 503 with the stuck loop or the lane).
 func (r *Reporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{ErrorLog: nil}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if err := r.Healthy(); err != nil {
+		err := r.Healthy()
+		if err == nil {
+			err = r.ScalesUp(time.Now())
+		}
+		if err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, err)
 			return

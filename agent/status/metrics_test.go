@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"sitegate/agent/systemd"
 	"sitegate/agent/uplink"
 	"sitegate/agent/wire"
+	"sitegate/drivers/serialport"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -103,5 +106,40 @@ func TestOfflineStatusCarriesOnlyIdentity(t *testing.T) {
 	s := r.Status(wire.Offline)
 	if s.Schema != wire.StatusSchema || s.State != "offline" || s.Site != "s" || s.Gateway != "g" || s.Version != "v1" || called {
 		t.Errorf("offline status %+v (lanes read: %v)", s, called)
+	}
+}
+
+// TestHealthzFailsOnLongScaleOutage: /healthz answers 503 naming the lane once a lane's scale
+// has been down longer than ScaleDownFor, and 200 while it is only briefly down or open. The
+// service watchdog's Healthy does not look at scales: an unplugged indicator is no reason to
+// restart the agent.
+func TestHealthzFailsOnLongScaleOutage(t *testing.T) {
+	var mu sync.Mutex
+	scale := serialport.LinkStatus{State: serialport.StateOpen}
+	set := func(s serialport.LinkStatus) { mu.Lock(); scale = s; mu.Unlock() }
+	r := New(Sources{Lanes: func() []wire.LaneStatus {
+		mu.Lock()
+		defer mu.Unlock()
+		return []wire.LaneStatus{{ID: "exit-1"}, {ID: "exit-2", Scale: scale}}
+	}, ScaleDownFor: time.Minute}, quiet())
+	h := r.Handler()
+	get := func() (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get(); code != 200 {
+		t.Errorf("scale open: %d %q", code, body)
+	}
+	set(serialport.LinkStatus{State: serialport.StateDown, DownSince: time.Now().Add(-5 * time.Second)})
+	if code, body := get(); code != 200 {
+		t.Errorf("scale down 5s: %d %q", code, body)
+	}
+	set(serialport.LinkStatus{State: serialport.StateConnecting, DownSince: time.Now().Add(-2 * time.Minute), LastError: "read: input/output error"})
+	if code, body := get(); code != 503 || !strings.Contains(body, "exit-2") || !strings.Contains(body, "input/output error") {
+		t.Errorf("scale down 2m: %d %q, want 503 naming lane exit-2", code, body)
+	}
+	if err := r.Healthy(); err != nil {
+		t.Errorf("watchdog Healthy = %v; a scale outage must not restart the agent", err)
 	}
 }

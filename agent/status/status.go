@@ -38,6 +38,9 @@ type Sources struct {
 	Loops func() []systemd.Loop
 	// URL is the broker's address (credentials redacted), for the selftest.
 	URL string
+	// ScaleDownFor is how long a lane's scale may be down before /healthz fails; default
+	// ScaleDownWithin.
+	ScaleDownFor time.Duration
 }
 
 // ConfigCounts are the running desired config's version and the desired configs handled.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sitegate/agent/systemd"
+	"sitegate/drivers/serialport"
 )
 
 // LiveWithin is how recently every lane loop and the uplink loop must have made progress for the
@@ -25,6 +26,34 @@ func (r *Reporter) Loops() []systemd.Loop {
 
 // Healthy reports the first loop that has not made progress within LiveWithin.
 func (r *Reporter) Healthy() error { return systemd.Stale(time.Now(), LiveWithin, r.Loops()) }
+
+// ScaleDownWithin is how long a lane's scale may be down (unplugged, hung up, failing to open)
+// before /healthz fails. Long enough for a reopen or a cable swap, short enough that a lane
+// weighing nothing is noticed.
+const ScaleDownWithin = time.Minute
+
+// ScalesUp reports the first lane whose scale has been down longer than Sources.ScaleDownFor at
+// now. It is part of /healthz, not of the service watchdog's Healthy: a restart does not bring
+// a scale back.
+func (r *Reporter) ScalesUp(now time.Time) error {
+	if r.s.Lanes == nil {
+		return nil
+	}
+	bound := r.s.ScaleDownFor
+	if bound <= 0 {
+		bound = ScaleDownWithin
+	}
+	for _, l := range r.s.Lanes() {
+		sc := l.Scale
+		if sc.State == serialport.StateOpen || sc.DownSince.IsZero() {
+			continue
+		}
+		if d := now.Sub(sc.DownSince); d > bound {
+			return fmt.Errorf("lane %s: scale %s for %s: %s", l.ID, sc.State, d.Round(time.Second), sc.LastError)
+		}
+	}
+	return nil
+}
 
 // Notify tells n (nil: nobody) the gateway is ready, with a one-line description, and pings
 // its watchdog while Healthy; the returned function tells n the gateway is stopping and stops

@@ -7,9 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"go.bug.st/serial"
 )
 
 // States of a Link, as reported in LinkStatus.State.
@@ -21,6 +25,31 @@ const (
 
 // ErrIdle is the reason a Link gives up on a port that has received nothing for IdleReopen.
 var ErrIdle = errors.New("no data received")
+
+// IsGone reports whether err means the device went away: the line hung up (a pty whose peer
+// closed, a tty whose modem dropped, which go.bug.st/serial reports as a closed port and tarm as
+// an early end of file) or the device is gone (EIO, ENXIO, ENODEV; "device not configured" is
+// ENXIO on BSD and macOS). Such a port is not coming back by reading it again.
+func IsGone(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENODEV) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var pe *serial.PortError
+	if errors.As(err, &pe) && pe.Code() == serial.PortClosed {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"device not configured", "input/output error", "no such device"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // Error is what a Link's reader, writer and status report: the link's name and port path around
 // the cause, as in "scale exit-1 (/dev/ttyUSB0): open: no such file or directory".
@@ -53,6 +82,9 @@ type LinkStatus struct {
 	Reopens    uint64    `json:"reopens"` // successful opens after the first
 	BytesIn    uint64    `json:"bytes_in"`
 	LastByteAt time.Time `json:"last_byte_at,omitzero"`
+	// DownSince is when the port last failed after being open (or first failed to open); zero
+	// while open. Retries do not move it: it says how long the scale has been away.
+	DownSince time.Time `json:"down_since,omitzero"`
 }
 
 // Session is the work a Link runs on each open port. r blocks until data arrives and fails when
@@ -81,6 +113,7 @@ type Link struct {
 	reopens    uint64
 	opens      uint64
 	lastByteAt time.Time
+	downSince  time.Time
 }
 
 // NewLink returns a link named name (used in errors and logs, e.g. "scale exit-1") for the port
@@ -121,6 +154,7 @@ func (l *Link) Status() LinkStatus {
 		Reopens:    l.reopens,
 		BytesIn:    l.bytesIn.Load(),
 		LastByteAt: l.lastByteAt,
+		DownSince:  l.downSince,
 	}
 }
 
@@ -166,13 +200,28 @@ func (l *Link) runOnce(ctx context.Context, session Session) (received bool, err
 	stop := context.AfterFunc(sctx, func() { p.Close() })
 	l.setOpen()
 
-	r := &lineReader{l: l, ctx: sctx, port: p, since: time.Now()}
-	err = session(sctx, r, &lineWriter{l: l, port: p})
+	// A port whose device went away is given up at once: the link is down from the failed read
+	// or write on, not from whenever the session notices (a decoder may keep reading, and the
+	// idle timer would only fire after IdleReopen), and the session's context ends.
+	var goneErr atomic.Pointer[error]
+	gone := func(err error) {
+		if sctx.Err() != nil { // closed by us: not the device's doing
+			return
+		}
+		goneErr.CompareAndSwap(nil, &err)
+		l.setDown(err)
+		cancel()
+	}
+	r := &lineReader{l: l, ctx: sctx, port: p, since: time.Now(), gone: gone}
+	err = session(sctx, r, &lineWriter{l: l, port: p, gone: gone})
 	stop()
 	cancel()
 	// If the AfterFunc already started, this waits for its Close to finish.
 	if cerr := p.Close(); err == nil && cerr != nil {
 		err = l.wrap("close", cerr)
+	}
+	if g := goneErr.Load(); g != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = *g // the session ended because the device went away, whatever it said
 	}
 	if err == nil {
 		err = errors.New("session ended")
@@ -197,6 +246,7 @@ func (l *Link) setState(s string) {
 func (l *Link) setOpen() {
 	l.mu.Lock()
 	l.state = StateOpen
+	l.downSince = time.Time{}
 	l.opens++
 	if l.opens > 1 {
 		l.reopens++
@@ -209,6 +259,9 @@ func (l *Link) setDown(err error) {
 	msg := err.Error()
 	l.mu.Lock()
 	l.state = StateDown
+	if l.downSince.IsZero() {
+		l.downSince = time.Now()
+	}
 	repeated := msg == l.lastErr
 	l.lastErr = msg
 	l.mu.Unlock()
@@ -263,7 +316,8 @@ type lineReader struct {
 	port     *onceCloser
 	since    time.Time // last byte, or the opening
 	received bool
-	pending  error // an error a backend returned along with data
+	pending  error       // an error a backend returned along with data, or the hang-up
+	gone     func(error) // takes the link down when the device went away
 }
 
 // spinGuard is how long a Read returning (0, nil) must have waited before the next try follows
@@ -289,11 +343,19 @@ func (r *lineReader) Read(p []byte) (int, error) {
 			r.l.gotBytes(n)
 			if err != nil {
 				r.pending = r.fail(err)
+				if IsGone(r.pending) {
+					r.gone(r.pending)
+				}
 			}
 			return n, nil
 		}
 		if err != nil {
-			return 0, r.fail(err)
+			err = r.fail(err)
+			if r.pending == nil && IsGone(err) {
+				r.pending = err
+				r.gone(err)
+			}
+			return 0, err
 		}
 		if idle := r.l.opts.IdleReopen; idle > 0 && time.Since(r.since) >= idle {
 			return 0, r.l.wrap("read", fmt.Errorf("%w for %v", ErrIdle, idle))
@@ -316,12 +378,17 @@ func (r *lineReader) fail(err error) error {
 type lineWriter struct {
 	l    *Link
 	port *onceCloser
+	gone func(error)
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n, err := w.port.port.Write(p)
 	if err != nil {
-		return n, w.l.wrap("write", err)
+		err = w.l.wrap("write", err)
+		if IsGone(err) {
+			w.gone(err)
+		}
+		return n, err
 	}
 	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -432,5 +433,77 @@ func TestLinkSessionEndingReopens(t *testing.T) {
 	waitFor(t, "reopens", func() bool { return l.Status().Reopens >= 2 })
 	if st := l.Status(); !strings.Contains(st.LastError, "session ended") || !strings.HasPrefix(st.LastError, linkName) {
 		t.Errorf("LastError = %q", st.LastError)
+	}
+}
+
+// TestLinkHangUpGoesDownAtOnce: a session that shrugs off read errors (a decoder that keeps
+// reading) must not keep the link "open" after the device went away until the idle timer
+// fires: a hang-up (EIO, ENXIO, a closed pty peer) takes the link down at once and the
+// session's context ends, so Run backs off and reopens.
+func TestLinkHangUpGoesDownAtOnce(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		open Opener
+	}{{BackendBugst, OpenBugst}, {BackendTarm, OpenTarm}} {
+		t.Run(b.name, func(t *testing.T) {
+			noLeak(t)
+			m, path := pty.Pair(t)
+			opts := fast
+			opts.IdleReopen = 30 * time.Second
+			l := NewLink(linkName, path, Mode{Baud: 9600}, b.open, opts)
+			errs := make(chan error, 1)
+			stubborn := func(ctx context.Context, r io.Reader, w io.Writer) error {
+				buf := make([]byte, 64)
+				for ctx.Err() == nil {
+					if _, err := r.Read(buf); err != nil {
+						select {
+						case errs <- err:
+						default:
+						}
+					}
+				}
+				return ctx.Err()
+			}
+			running(t, l, stubborn)
+			waitFor(t, "open", func() bool { return l.Status().State == StateOpen })
+			m.Close()
+			err := recv(t, "a read error", errs)
+			if !IsGone(err) {
+				t.Errorf("read error %v is not a device gone", err)
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for l.Status().State == StateOpen {
+				if time.Now().After(deadline) {
+					t.Fatalf("still open 2s after the hang-up (read error %v)", err)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if st := l.Status(); st.DownSince.IsZero() {
+				t.Errorf("status %+v: down without DownSince", st)
+			}
+			if st := l.Status(); !strings.HasPrefix(st.LastError, linkName) || strings.Contains(st.LastError, "canceled") {
+				t.Errorf("status %+v: want the hang-up as last error", st)
+			}
+		})
+	}
+}
+
+func TestIsGone(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{syscall.EIO, true},
+		{fmt.Errorf("read: %w", syscall.ENXIO), true},
+		{syscall.ENODEV, true},
+		{errors.New("read /dev/cu.usbserial: device not configured"), true},
+		{fmt.Errorf("line hung up: %w", io.EOF), true},
+		{syscall.EAGAIN, false},
+		{context.Canceled, false},
+		{nil, false},
+	} {
+		if got := IsGone(tc.err); got != tc.want {
+			t.Errorf("IsGone(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -4,11 +4,14 @@ package faults
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -20,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"sitegate/drivers/plate"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/platecam"
 	"sitegate/testbench/pty"
@@ -212,16 +216,42 @@ func (s *site) log() string {
 func (s *site) push(i, jpegBytes int) bool {
 	req := platecam.PushRequest{Lane: "exit-1", Plate: fmt.Sprintf("浙F%05d", 10000+i), Color: "yellow", Confidence: 0.9}
 	if jpegBytes > 0 {
-		img := make([]byte, jpegBytes)
-		for k := range img {
-			img[k] = byte(i + k*31)
-		}
-		img[0], img[1] = 0xFF, 0xD8
-		req.ImageJPEG = img
+		req.ImageJPEG = fakeJPEG(i, jpegBytes)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return platecam.Push(ctx, "http://"+s.plateAddr+"/v1/plate", req) == nil
+}
+
+// fakeJPEG is a JPEG of about n bytes, different for each i: a tiny picture whose size comes
+// from comment segments of patterned bytes, so that it passes the agent's JPEG check (start,
+// end and a decodable header) without encoding a large picture.
+func fakeJPEG(i, n int) []byte {
+	var pic bytes.Buffer
+	if err := jpeg.Encode(&pic, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		panic(err)
+	}
+	tiny := pic.Bytes()
+	img := []byte{0xFF, 0xD8}
+	for k := 0; len(img)+len(tiny) < n; {
+		seg := min(n-len(img)-len(tiny), 65533)
+		img = append(img, 0xFF, 0xFE, byte((seg+2)>>8), byte(seg+2))
+		for range seg {
+			img = append(img, byte(i+k*31))
+			k++
+		}
+	}
+	return append(img, tiny[2:]...)
+}
+
+// TestFakeJPEG: the pushed images pass the agent's check and differ by plate.
+func TestFakeJPEG(t *testing.T) {
+	for _, n := range []int{1 << 10, 8 << 10, 300 << 10} {
+		a, b := fakeJPEG(1, n), fakeJPEG(2, n)
+		if !plate.ValidJPEG(a) || len(a) < n || len(a) > n+1024 || bytes.Equal(a, b) {
+			t.Errorf("fakeJPEG(_, %d): %d bytes, valid %v", n, len(a), plate.ValidJPEG(a))
+		}
+	}
 }
 
 // pushUntil pushes plate i until the agent accepts it, failing after a deadline.

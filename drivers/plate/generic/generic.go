@@ -112,6 +112,9 @@ func validate(b body, p plate.Push) (plate.Read, error) {
 		if err != nil {
 			return plate.Read{}, plate.Reject(http.StatusBadRequest, plate.ReasonTime, "time %q is not RFC 3339", *b.Time)
 		}
+		if err := plate.CheckTime(t, p.Received); err != nil {
+			return plate.Read{}, plate.Reject(http.StatusBadRequest, plate.ReasonTime, "time %q is %v", *b.Time, err)
+		}
 		rd.Time = t
 	}
 	if b.ImageJPEGBase64 != nil && *b.ImageJPEGBase64 != "" {
@@ -119,7 +122,7 @@ func validate(b body, p plate.Push) (plate.Read, error) {
 		if err != nil {
 			return plate.Read{}, plate.Reject(http.StatusBadRequest, plate.ReasonImage, "image_jpeg_base64: %v", err)
 		}
-		if len(img) < 3 || img[0] != 0xFF || img[1] != 0xD8 {
+		if !plate.ValidJPEG(img) {
 			return plate.Read{}, plate.Reject(http.StatusBadRequest, plate.ReasonImage, "image_jpeg_base64 is not a JPEG")
 		}
 		rd.ImageJPEG = img

@@ -88,7 +88,22 @@ var pushCases = []pushCase{
 	{name: "bad time", body: `{"lane":"exit-1","plate":"浙F12345","time":"2026-11-27 21:14:03"}`, status: 400, reason: plate.ReasonTime, errHas: "RFC 3339"},
 	{name: "bad base64", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"!!!"}`, status: 400, reason: plate.ReasonImage, errHas: "base64"},
 	{name: "png image", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + pngB64 + `"}`, status: 400, reason: plate.ReasonImage, errHas: "not a JPEG"},
+	{name: "jpeg magic only", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + b64("\xff\xd8\xff\xe0garbage") + `"}`, status: 400, reason: plate.ReasonImage, errHas: "not a JPEG"},
+	{name: "truncated jpeg", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + b64(string(tinyJPEG()[:len(tinyJPEG())/2])) + `"}`, status: 400, reason: plate.ReasonImage, errHas: "not a JPEG"},
+	{name: "jpeg header, no image", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + b64("\xff\xd8\xff\xd9") + `"}`, status: 400, reason: plate.ReasonImage, errHas: "not a JPEG"},
+	{name: "zero-padded jpeg", body: `{"lane":"exit-1","plate":"浙F12345","image_jpeg_base64":"` + b64(string(tinyJPEG())+"\x00\x00\x00\x00") + `"}`, status: 200,
+		want: &plate.Read{Lane: "exit-1", Plate: "浙F12345", Time: received, ImageJPEG: append(tinyJPEG(), 0, 0, 0, 0)}},
+	{name: "year 1", body: `{"lane":"exit-1","plate":"浙F12345","time":"0001-01-01T00:00:00Z"}`, status: 400, reason: plate.ReasonTime, errHas: "time"},
+	{name: "year 9999", body: `{"lane":"exit-1","plate":"浙F12345","time":"9999-12-31T23:59:59Z"}`, status: 400, reason: plate.ReasonTime, errHas: "time"},
+	{name: "two days ahead", body: `{"lane":"exit-1","plate":"浙F12345","time":"2026-11-29T21:14:05+08:00"}`, status: 400, reason: plate.ReasonTime, errHas: "future"},
+	{name: "two years old", body: `{"lane":"exit-1","plate":"浙F12345","time":"2024-11-27T21:14:05+08:00"}`, status: 400, reason: plate.ReasonTime, errHas: "past"},
+	{name: "an hour ahead, a month old", body: `{"lane":"exit-1","plate":"浙F12345","time":"2026-11-27T22:14:05+08:00"}`, status: 200,
+		want: &plate.Read{Lane: "exit-1", Plate: "浙F12345", Time: time.Date(2026, 11, 27, 22, 14, 5, 0, time.FixedZone("", 8*3600))}},
+	{name: "a month old", body: `{"lane":"exit-1","plate":"浙F12345","time":"2026-10-27T21:14:05+08:00"}`, status: 200,
+		want: &plate.Read{Lane: "exit-1", Plate: "浙F12345", Time: time.Date(2026, 10, 27, 21, 14, 5, 0, time.FixedZone("", 8*3600))}},
 }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func do(h http.Handler, c pushCase) *httptest.ResponseRecorder {
 	method := c.method
@@ -242,7 +257,10 @@ func FuzzHandler(f *testing.F) {
 		if r.Confidence < 0 || r.Confidence > 1 || r.Time.IsZero() {
 			t.Fatalf("accepted confidence %v time %v", r.Confidence, r.Time)
 		}
-		if r.ImageJPEG != nil && (len(r.ImageJPEG) < 3 || r.ImageJPEG[0] != 0xFF || r.ImageJPEG[1] != 0xD8) {
+		if d := r.Time.Sub(received); d > plate.MaxAhead || d < -plate.MaxAge {
+			t.Fatalf("accepted time %v, received %v", r.Time, received)
+		}
+		if r.ImageJPEG != nil && !plate.ValidJPEG(r.ImageJPEG) {
 			t.Fatalf("accepted image % x", r.ImageJPEG[:min(4, len(r.ImageJPEG))])
 		}
 	})
