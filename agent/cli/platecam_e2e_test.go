@@ -19,7 +19,7 @@ import (
 
 // vendorCamera is one emulated plate camera of a lane, as a vendor test drives it.
 type vendorCamera struct {
-	yaml     string                                      // the plate.cameras entry
+	yaml     string                                       // the plate.cameras entry
 	read     func(t *testing.T, plate string, kg float64) // the camera reads a plate
 	barriers func() []platecam.BarrierCommand
 }
