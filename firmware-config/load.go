@@ -140,5 +140,5 @@ func (c *Config) Summary() string {
 		lanes = append(lanes, fmt.Sprintf("%s (%s on %s, %d camera(s))", l.ID, l.Scale.Protocol, l.Scale.Port, len(l.Cameras)))
 	}
 	return fmt.Sprintf("ok: site %s, gateway %s, broker %s, %d lane(s): %s",
-		c.Site, c.Gateway, c.MQTT.URL, len(c.Lanes), strings.Join(lanes, ", "))
+		c.Site, c.Gateway, RedactURL(c.MQTT.URL), len(c.Lanes), strings.Join(lanes, ", "))
 }

@@ -105,15 +105,48 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	if err != nil {
 		return nil, err
 	}
+	if ps := remoteOnly(cfg); len(ps) > 0 {
+		return nil, ps
+	}
 	return cfg, nil
 }
 
-// RemotePart is the remotely settable part of cfg, as config/desired would carry it.
+// remoteOnly are the rules a desired config obeys beyond those of a local file.
+func remoteOnly(cfg *config.Config) config.Problems {
+	var ps config.Problems
+	for i, l := range cfg.Lanes {
+		for j, c := range l.Cameras {
+			// Credentials sent remotely would cross the broker, sit in applied.json and (even
+			// redacted) make every report's config unusable as a desired one. A camera that
+			// needs them is configured in the local file.
+			if config.HasUserinfo(c.URL) {
+				ps = append(ps, config.Problem{Path: fmt.Sprintf("lanes[%d].cameras[%d].url", i, j),
+					Msg: "must not carry credentials in a desired config: configure a camera that needs them in the gateway's local file"})
+			}
+		}
+	}
+	return ps
+}
+
+// RemotePart is the remotely settable part of cfg, as config/desired would carry it, with
+// every URL redacted (config.RedactURL): it is reported on the broker.
 func RemotePart(cfg *config.Config) (json.RawMessage, error) {
+	lanes := make([]config.Lane, len(cfg.Lanes))
+	for i, l := range cfg.Lanes {
+		l.Cameras = slices.Clone(l.Cameras)
+		for j := range l.Cameras {
+			l.Cameras[j].URL = config.RedactURL(l.Cameras[j].URL)
+		}
+		l.Plate.Cameras = slices.Clone(l.Plate.Cameras)
+		for j := range l.Plate.Cameras {
+			l.Plate.Cameras[j].URL = config.RedactURL(l.Plate.Cameras[j].URL)
+		}
+		lanes[i] = l
+	}
 	b, err := yaml.Marshal(struct {
 		Lanes []config.Lane `yaml:"lanes"`
 		Rules config.Rules  `yaml:"rules"`
-	}{cfg.Lanes, cfg.Rules})
+	}{lanes, cfg.Rules})
 	if err != nil {
 		return nil, err
 	}
