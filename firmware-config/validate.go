@@ -76,6 +76,7 @@ func validate(c *Config, ps *problems) {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)
 	}
 	validateControl(c.Control, ps)
+	validateShared(c, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {

@@ -2,6 +2,7 @@ package control
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -105,10 +106,40 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	if err != nil {
 		return nil, err
 	}
-	if ps := remoteOnly(cfg); len(ps) > 0 {
+	if ps := append(remoteOnly(cfg), config.CheckLaneFiles(cfg)...); len(ps) > 0 {
 		return nil, ps
 	}
 	return cfg, nil
+}
+
+// DesiredProblems is every problem of a desired config that ParseDesired refused with err: its
+// own, then, when its config is an object, those of the remotely settable keys in it as a
+// candidate over local. A config/desired report lists them all at once.
+func DesiredProblems(local *config.Config, payload []byte, err error) config.Problems {
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		ps = config.Problems{{Msg: err.Error()}}
+	}
+	var msg struct {
+		Config map[string]json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(payload, &msg) != nil || msg.Config == nil || len(payload) > MaxDesiredBytes {
+		return ps
+	}
+	rem := map[string]json.RawMessage{}
+	for _, k := range RemoteKeys {
+		if v, ok := msg.Config[k]; ok {
+			rem[k] = v
+		}
+	}
+	b, _ := json.Marshal(rem)
+	if _, cerr := Candidate(local, b); cerr != nil {
+		var cps config.Problems
+		if errors.As(cerr, &cps) {
+			ps = append(ps, cps...)
+		}
+	}
+	return ps
 }
 
 // remoteOnly are the rules a desired config obeys beyond those of a local file.

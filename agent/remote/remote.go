@@ -237,7 +237,7 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 	p.mu.Unlock()
 	d, err := control.ParseDesired(payload)
 	if err != nil {
-		p.reject(sum, wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: problems(err)})
+		p.reject(sum, wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: control.DesiredProblems(p.o.Local, payload, err)})
 		return
 	}
 	p.mu.Lock()
