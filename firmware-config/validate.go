@@ -261,4 +261,14 @@ func validateControl(c Control, ps *problems) {
 			ps.add("control.metrics_listen", "%q is not host:port", c.MetricsListen)
 		}
 	}
+	if c.AllowUnsigned && len(c.TrustedKeys) > 0 {
+		ps.add("control.allow_unsigned", "true has no effect while trusted_keys are set (signatures are required); remove one of them")
+	}
+	for i, h := range c.RemoteListen {
+		if _, _, err := net.SplitHostPort(h); err == nil || strings.ContainsAny(h, "/[] ") {
+			ps.add(indexPath("control.remote_listen", i), "%q is not a host (an address such as 192.168.1.10, without a port)", h)
+		} else if h == "" {
+			ps.add(indexPath("control.remote_listen", i), "is empty (for every interface write 0.0.0.0)")
+		}
+	}
 }

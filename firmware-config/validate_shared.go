@@ -103,7 +103,10 @@ func overlaps(a, b string) bool {
 	return ha == hb || ha == "*" || hb == "*"
 }
 
-// listenHost is a listening host in one spelling: "*" for every interface.
+// ListenHost is the host of a listening address in one spelling, to compare hosts by: "*" for
+// every interface ("", 0.0.0.0, ::), 127.0.0.1 for localhost, an IP address as net.IP writes it.
+func ListenHost(h string) string { return listenHost(h) }
+
 func listenHost(h string) string {
 	switch strings.ToLower(h) {
 	case "", "0.0.0.0", "::":

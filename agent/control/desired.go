@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -106,10 +108,39 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	if err != nil {
 		return nil, err
 	}
-	if ps := append(remoteOnly(cfg), config.CheckLaneFiles(cfg)...); len(ps) > 0 {
+	if ps := append(remoteOnly(local, cfg), config.CheckLaneFiles(cfg)...); len(ps) > 0 {
 		return nil, ps
 	}
 	return cfg, nil
+}
+
+// ListenHosts are the hosts (config.ListenHost) a desired config may put listeners on besides
+// loopback, and where they come from: the local file's control.remote_listen, or else the
+// hosts its lanes listen on.
+func ListenHosts(local *config.Config) ([]string, string) {
+	var hosts []string
+	add := func(h string) {
+		if h = config.ListenHost(h); !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(local.Control.RemoteListen) > 0 {
+		for _, h := range local.Control.RemoteListen {
+			add(h)
+		}
+		return hosts, "control.remote_listen"
+	}
+	for _, l := range local.Lanes {
+		if h, _, err := net.SplitHostPort(l.Plate.Listen); err == nil {
+			add(h)
+		}
+	}
+	return hosts, "the hosts of the local file's plate listeners; more with control.remote_listen"
+}
+
+func isLoopback(h string) bool {
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DesiredProblems is every problem of a desired config that ParseDesired refused with err: its
@@ -143,8 +174,23 @@ func DesiredProblems(local *config.Config, payload []byte, err error) config.Pro
 }
 
 // remoteOnly are the rules a desired config obeys beyond those of a local file.
-func remoteOnly(cfg *config.Config) config.Problems {
+func remoteOnly(local, cfg *config.Config) config.Problems {
 	var ps config.Problems
+	allowed, from := ListenHosts(local)
+	for i, l := range cfg.Lanes {
+		if l.Plate.Listen == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(l.Plate.Listen)
+		if err != nil {
+			continue // reported by validation
+		}
+		// Every interface allowed ("*") covers any one host.
+		if h := config.ListenHost(host); !slices.Contains(allowed, h) && !slices.Contains(allowed, "*") && !isLoopback(h) {
+			ps = append(ps, config.Problem{Path: fmt.Sprintf("lanes[%d].plate.listen", i),
+				Msg: fmt.Sprintf("%q: a desired config may listen only on loopback or %s (%s)", l.Plate.Listen, strings.Join(allowed, ", "), from)})
+		}
+	}
 	for i, l := range cfg.Lanes {
 		for j, c := range l.Cameras {
 			// Credentials sent remotely would cross the broker, sit in applied.json and (even

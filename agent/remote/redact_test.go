@@ -21,7 +21,7 @@ func TestNoSecretReported(t *testing.T) {
 	cfg, err := config.Parse([]byte(`site: r
 gateway: gw-01
 store: {dir: data}
-control: {apply_timeout: 1s}
+control: {apply_timeout: 1s, allow_unsigned: true}
 lanes:
   - id: exit-1
     scale: {port: /dev/ttyUSB0}
