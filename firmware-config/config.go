@@ -188,6 +188,13 @@ type Control struct {
 	ApplyTimeout Duration `yaml:"apply_timeout"`
 	// MetricsListen is the local address of /metrics and /healthz; empty: off.
 	MetricsListen string `yaml:"metrics_listen"`
+	// AllowUnsigned lets desired configs in unsigned while TrustedKeys is empty. Without it
+	// (the default) a gateway with no trusted keys takes no remote config at all: anyone who
+	// may publish its desired topic could otherwise open its listeners or move its lanes.
+	AllowUnsigned bool `yaml:"allow_unsigned"`
+	// RemoteListen are the hosts a desired config may put a listener (lanes[].plate.listen)
+	// on, besides loopback. Empty: the hosts the local file's lanes listen on.
+	RemoteListen []string `yaml:"remote_listen"`
 }
 
 // Rules are the judgement rules shared by every lane.

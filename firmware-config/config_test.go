@@ -138,6 +138,10 @@ lanes:
 func TestLoadResolvesAgainstFileFolder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "site.yaml")
+	// Load checks that the registry file exists.
+	if err := os.WriteFile(filepath.Join(dir, "reg.json"), []byte(`{"version": 1, "vehicles": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, []byte(minimal+"registry: {file: reg.json}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

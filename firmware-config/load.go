@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,23 +55,136 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, filepath.Dir(abs))
-}
-
-// Parse decodes and validates a config given as YAML, with dir as the folder relative paths
-// are resolved against.
-func Parse(data []byte, dir string) (*Config, error) {
-	cfg, ps := decode(data)
-	if len(ps.list) > 0 {
-		return nil, ps.list
+	cfg, ps := parse(data, filepath.Dir(abs))
+	if cfg != nil {
+		checkFiles(cfg, false, ps)
 	}
-	cfg.Dir = dir
-	cfg.resolvePaths()
-	validate(cfg, ps)
 	if len(ps.list) > 0 {
 		return nil, ps.list
 	}
 	return cfg, nil
+}
+
+// Parse decodes and validates a config given as YAML, with dir as the folder relative paths
+// are resolved against. Unlike Load it does not look at the file system: the files the config
+// names are checked by Load (CheckFiles, CheckLaneFiles).
+func Parse(data []byte, dir string) (*Config, error) {
+	cfg, ps := parse(data, dir)
+	if len(ps.list) > 0 {
+		return nil, ps.list
+	}
+	return cfg, nil
+}
+
+// parse decodes and validates in one pass: unknown keys, values that do not decode and every
+// other problem are reported together. The config is nil only when the text is not a YAML
+// mapping at all.
+func parse(data []byte, dir string) (*Config, *problems) {
+	cfg, ps := decode(data)
+	if cfg == nil {
+		return nil, ps
+	}
+	cfg.Dir = dir
+	cfg.resolvePaths()
+	var failed []string // values that did not decode, left at zero
+	for _, p := range ps.list {
+		if !strings.HasPrefix(p.Msg, "unknown key") && p.Msg != "key given twice" {
+			failed = append(failed, p.Path)
+		}
+	}
+	var vs problems
+	validate(cfg, &vs)
+	for _, p := range vs.list {
+		// A value left at zero by a decode problem would only be reported again as zero.
+		if !under(p.Path, failed) {
+			ps.list = append(ps.list, p)
+		}
+	}
+	return cfg, ps
+}
+
+// under reports whether path is one of paths or inside one of them.
+func under(path string, paths []string) bool {
+	for _, f := range paths {
+		if path == f || strings.HasPrefix(path, f+".") || strings.HasPrefix(path, f+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckFiles checks on this machine what the config names: the broker's password and TLS
+// files, the registry file and the plate cameras' password files exist and can be read, and
+// store.dir is a folder or can be created in one. Load does this; a config from elsewhere (a
+// desired config laid over the local file) is checked with CheckLaneFiles.
+func CheckFiles(c *Config) Problems {
+	var ps problems
+	checkFiles(c, false, &ps)
+	return ps.list
+}
+
+// CheckLaneFiles checks the files the lanes name (the plate cameras' password files), the
+// part of a config that a desired config sets; relative paths were resolved against the local
+// config's folder.
+func CheckLaneFiles(c *Config) Problems {
+	var ps problems
+	checkFiles(c, true, &ps)
+	return ps.list
+}
+
+func checkFiles(c *Config, lanesOnly bool, ps *problems) {
+	if !lanesOnly {
+		readable(c.MQTT.PasswordFile, "mqtt.password_file", ps)
+		readable(c.MQTT.TLS.CAFile, "mqtt.tls.ca_file", ps)
+		readable(c.MQTT.TLS.CertFile, "mqtt.tls.cert_file", ps)
+		readable(c.MQTT.TLS.KeyFile, "mqtt.tls.key_file", ps)
+		readable(c.Registry.File, "registry.file", ps)
+		if d := c.Store.Dir; d != "" {
+			if fi, err := os.Stat(d); err == nil {
+				if !fi.IsDir() {
+					ps.add("store.dir", "%s is not a folder", d)
+				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				ps.add("store.dir", "%s: %v", d, unwrapPath(err))
+			} else if fi, err := os.Stat(filepath.Dir(d)); err != nil || !fi.IsDir() {
+				ps.add("store.dir", "%s cannot be created: its parent %s is not a folder", d, filepath.Dir(d))
+			}
+		}
+	}
+	for i, l := range c.Lanes {
+		for j, pc := range l.Plate.Cameras {
+			readable(pc.PasswordFile, fmt.Sprintf("lanes[%d].plate.cameras[%d].password_file", i, j), ps)
+		}
+	}
+}
+
+// readable adds a problem at path unless name is empty or a file this process can read.
+func readable(name, path string, ps *problems) {
+	if name == "" {
+		return
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			ps.add(path, "%s does not exist", name)
+		} else {
+			ps.add(path, "%s cannot be read: %v", name, unwrapPath(err))
+		}
+		return
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		ps.add(path, "%s is a folder, not a file", name)
+	}
+}
+
+// unwrapPath drops the path an os error repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func decode(data []byte) (*Config, *problems) {
@@ -140,5 +254,5 @@ func (c *Config) Summary() string {
 		lanes = append(lanes, fmt.Sprintf("%s (%s on %s, %d camera(s))", l.ID, l.Scale.Protocol, l.Scale.Port, len(l.Cameras)))
 	}
 	return fmt.Sprintf("ok: site %s, gateway %s, broker %s, %d lane(s): %s",
-		c.Site, c.Gateway, c.MQTT.URL, len(c.Lanes), strings.Join(lanes, ", "))
+		c.Site, c.Gateway, RedactURL(c.MQTT.URL), len(c.Lanes), strings.Join(lanes, ", "))
 }

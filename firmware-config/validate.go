@@ -76,22 +76,31 @@ func validate(c *Config, ps *problems) {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)
 	}
 	validateControl(c.Control, ps)
+	validateShared(c, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {
+	shown := RedactURL(m.URL) // no message repeats a password
+	if HasUserinfo(m.URL) {
+		// The client takes its credentials from username and password_file only; those in the
+		// url would be ignored, and printed wherever the url is.
+		ps.add("mqtt.url", "%q must not carry credentials: put the user in mqtt.username and the password in mqtt.password_file", shown)
+	}
 	u, err := url.Parse(m.URL)
 	switch {
+	case HasUserinfo(m.URL):
+		u = nil // said above; the url's other checks would repeat it
 	case err != nil || u.Host == "":
-		ps.add("mqtt.url", "%q is not a broker address (tcp://host:port or ssl://host:port)", m.URL)
+		ps.add("mqtt.url", "%q is not a broker address (tcp://host:port or ssl://host:port)", shown)
 	case u.Scheme != "tcp" && u.Scheme != "ssl":
 		ps.add("mqtt.url", "scheme %q is not tcp or ssl", u.Scheme)
 	case u.Port() == "":
-		ps.add("mqtt.url", "%q has no port", m.URL)
+		ps.add("mqtt.url", "%q has no port", shown)
 	case u.Path != "" && u.Path != "/":
-		ps.add("mqtt.url", "%q must not have a path", m.URL)
+		ps.add("mqtt.url", "%q must not have a path", shown)
 	}
 	if u != nil && u.Scheme == "tcp" && u.Host != "" && !m.AllowInsecure && !isLoopback(u.Hostname()) {
-		ps.add("mqtt.url", "%q is plain tcp:// to a host that is not this machine; use ssl:// or set mqtt.allow_insecure: true", m.URL)
+		ps.add("mqtt.url", "%q is plain tcp:// to a host that is not this machine; use ssl:// or set mqtt.allow_insecure: true", shown)
 	}
 	if u != nil && u.Scheme == "tcp" && (m.TLS.CAFile != "" || m.TLS.CertFile != "") {
 		ps.add("mqtt.tls", "TLS files are set but the url is tcp:// (use ssl://)")
@@ -250,6 +259,16 @@ func validateControl(c Control, ps *problems) {
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			ps.add("control.metrics_listen", "%q is not host:port", c.MetricsListen)
+		}
+	}
+	if c.AllowUnsigned && len(c.TrustedKeys) > 0 {
+		ps.add("control.allow_unsigned", "true has no effect while trusted_keys are set (signatures are required); remove one of them")
+	}
+	for i, h := range c.RemoteListen {
+		if _, _, err := net.SplitHostPort(h); err == nil || strings.ContainsAny(h, "/[] ") {
+			ps.add(indexPath("control.remote_listen", i), "%q is not a host (an address such as 192.168.1.10, without a port)", h)
+		} else if h == "" {
+			ps.add(indexPath("control.remote_listen", i), "is empty (for every interface write 0.0.0.0)")
 		}
 	}
 }

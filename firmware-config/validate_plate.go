@@ -57,10 +57,10 @@ func validatePlateCameras(l Lane, p string, ps *problems) {
 			ps.add(cp+".mode", "%q is not push or pull", c.Mode)
 		}
 		if c.URL != "" {
-			if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				ps.add(cp+".url", "%q is not http://host or https://host", c.URL)
-			} else if u.User != nil {
+			if HasUserinfo(c.URL) {
 				ps.add(cp+".url", "must not carry credentials: use username and password_file")
+			} else if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				ps.add(cp+".url", "%q is not http://host or https://host", RedactURL(c.URL))
 			}
 		}
 		if c.PasswordFile != "" && c.Username == "" {

@@ -28,7 +28,7 @@ import (
 func TestMeasureApply(t *testing.T) {
 	b := broker.StartMosquitto(t)
 	s := newSite(t, b.URL())
-	withControl(t, s, "control: {apply_timeout: 5s}\n")
+	withControl(t, s, "control: {apply_timeout: 5s, allow_unsigned: true}\n")
 	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/gw-07/#")
 	runAgent(t, s)
 	await(t, msgs, 20*time.Second, "online status", func(m broker.Msg) bool { return strings.HasSuffix(m.Topic, "/status") })

@@ -2,9 +2,12 @@ package control
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -105,15 +108,122 @@ func Candidate(local *config.Config, remote json.RawMessage) (*config.Config, er
 	if err != nil {
 		return nil, err
 	}
+	if ps := append(remoteOnly(local, cfg), config.CheckLaneFiles(cfg)...); len(ps) > 0 {
+		return nil, ps
+	}
 	return cfg, nil
 }
 
-// RemotePart is the remotely settable part of cfg, as config/desired would carry it.
+// ListenHosts are the hosts (config.ListenHost) a desired config may put listeners on besides
+// loopback, and where they come from: the local file's control.remote_listen, or else the
+// hosts its lanes listen on.
+func ListenHosts(local *config.Config) ([]string, string) {
+	var hosts []string
+	add := func(h string) {
+		if h = config.ListenHost(h); !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(local.Control.RemoteListen) > 0 {
+		for _, h := range local.Control.RemoteListen {
+			add(h)
+		}
+		return hosts, "control.remote_listen"
+	}
+	for _, l := range local.Lanes {
+		if h, _, err := net.SplitHostPort(l.Plate.Listen); err == nil {
+			add(h)
+		}
+	}
+	return hosts, "the hosts of the local file's plate listeners; more with control.remote_listen"
+}
+
+func isLoopback(h string) bool {
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// DesiredProblems is every problem of a desired config that ParseDesired refused with err: its
+// own, then, when its config is an object, those of the remotely settable keys in it as a
+// candidate over local. A config/desired report lists them all at once.
+func DesiredProblems(local *config.Config, payload []byte, err error) config.Problems {
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		ps = config.Problems{{Msg: err.Error()}}
+	}
+	var msg struct {
+		Config map[string]json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(payload, &msg) != nil || msg.Config == nil || len(payload) > MaxDesiredBytes {
+		return ps
+	}
+	rem := map[string]json.RawMessage{}
+	for _, k := range RemoteKeys {
+		if v, ok := msg.Config[k]; ok {
+			rem[k] = v
+		}
+	}
+	b, _ := json.Marshal(rem)
+	if _, cerr := Candidate(local, b); cerr != nil {
+		var cps config.Problems
+		if errors.As(cerr, &cps) {
+			ps = append(ps, cps...)
+		}
+	}
+	return ps
+}
+
+// remoteOnly are the rules a desired config obeys beyond those of a local file.
+func remoteOnly(local, cfg *config.Config) config.Problems {
+	var ps config.Problems
+	allowed, from := ListenHosts(local)
+	for i, l := range cfg.Lanes {
+		if l.Plate.Listen == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(l.Plate.Listen)
+		if err != nil {
+			continue // reported by validation
+		}
+		// Every interface allowed ("*") covers any one host.
+		if h := config.ListenHost(host); !slices.Contains(allowed, h) && !slices.Contains(allowed, "*") && !isLoopback(h) {
+			ps = append(ps, config.Problem{Path: fmt.Sprintf("lanes[%d].plate.listen", i),
+				Msg: fmt.Sprintf("%q: a desired config may listen only on loopback or %s (%s)", l.Plate.Listen, strings.Join(allowed, ", "), from)})
+		}
+	}
+	for i, l := range cfg.Lanes {
+		for j, c := range l.Cameras {
+			// Credentials sent remotely would cross the broker, sit in applied.json and (even
+			// redacted) make every report's config unusable as a desired one. A camera that
+			// needs them is configured in the local file.
+			if config.HasUserinfo(c.URL) {
+				ps = append(ps, config.Problem{Path: fmt.Sprintf("lanes[%d].cameras[%d].url", i, j),
+					Msg: "must not carry credentials in a desired config: configure a camera that needs them in the gateway's local file"})
+			}
+		}
+	}
+	return ps
+}
+
+// RemotePart is the remotely settable part of cfg, as config/desired would carry it, with
+// every URL redacted (config.RedactURL): it is reported on the broker.
 func RemotePart(cfg *config.Config) (json.RawMessage, error) {
+	lanes := make([]config.Lane, len(cfg.Lanes))
+	for i, l := range cfg.Lanes {
+		l.Cameras = slices.Clone(l.Cameras)
+		for j := range l.Cameras {
+			l.Cameras[j].URL = config.RedactURL(l.Cameras[j].URL)
+		}
+		l.Plate.Cameras = slices.Clone(l.Plate.Cameras)
+		for j := range l.Plate.Cameras {
+			l.Plate.Cameras[j].URL = config.RedactURL(l.Plate.Cameras[j].URL)
+		}
+		lanes[i] = l
+	}
 	b, err := yaml.Marshal(struct {
 		Lanes []config.Lane `yaml:"lanes"`
 		Rules config.Rules  `yaml:"rules"`
-	}{cfg.Lanes, cfg.Rules})
+	}{lanes, cfg.Rules})
 	if err != nil {
 		return nil, err
 	}

@@ -42,9 +42,16 @@ type Signature struct {
 }
 
 // Canonical is the byte string a signature covers: SigContext, the topic, and the message
-// without its sig field, re-encoded with sorted keys and no spaces (Go's encoding/json), with
-// numbers kept as written.
+// without its sig field, re-encoded with sorted keys, no spaces, numbers kept as written and
+// strings escaped only where JSON needs it (no HTML escaping of & < >), exactly as
+// docs/control-plane.md says, so that a signer written from the docs in any language agrees.
 func Canonical(topic string, payload []byte) ([]byte, map[string]any, error) {
+	return canonical(topic, payload, false)
+}
+
+// canonical is Canonical; with escapeHTML, the form earlier releases signed (json.Marshal,
+// which writes & < > as \u0026 \u003c \u003e), still accepted by Verify for a transition.
+func canonical(topic string, payload []byte, escapeHTML bool) ([]byte, map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var m map[string]any
@@ -56,10 +63,13 @@ func Canonical(topic string, payload []byte) ([]byte, map[string]any, error) {
 	}
 	sig := m[SigField]
 	delete(m, SigField)
-	body, err := json.Marshal(m)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(escapeHTML)
+	if err := enc.Encode(m); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if sig != nil {
 		m[SigField] = sig
 	}
@@ -150,8 +160,18 @@ func (t *Trust) Verify(topic string, payload []byte) (time.Time, error) {
 		return time.Time{}, ErrUntrusted
 	}
 	s, err := base64.StdEncoding.DecodeString(sig.Ed25519)
-	if err != nil || !ed25519.Verify(key, msg, s) {
+	if err != nil {
 		return time.Time{}, ErrBadSig
+	}
+	if !ed25519.Verify(key, msg, s) {
+		// Transition: earlier signers HTML-escaped & < > (Go's json.Marshal). That form
+		// encodes the same message, so a signature over it vouches for the same content; it is
+		// tried only when it differs. Signed messages live at most MaxValidity, after which
+		// this fallback can go.
+		old, _, err := canonical(topic, payload, true)
+		if err != nil || bytes.Equal(old, msg) || !ed25519.Verify(key, old, s) {
+			return time.Time{}, ErrBadSig
+		}
 	}
 	es, _ := m[ExpiresField].(string)
 	exp, err := time.Parse(time.RFC3339, es)

@@ -171,7 +171,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 	statusTick := time.NewTicker(cfg.Status.Interval.D())
 	defer statusTick.Stop()
-	g.log.Info("sitegate running", "site", cfg.Site, "gateway", cfg.Gateway, "lanes", len(cfg.Lanes), "broker", cfg.MQTT.URL)
+	g.log.Info("sitegate running", "site", cfg.Site, "gateway", cfg.Gateway, "lanes", len(cfg.Lanes), "broker", config.RedactURL(cfg.MQTT.URL))
 	if g.o.Ready != nil {
 		close(g.o.Ready)
 	}

@@ -116,6 +116,10 @@ func New(o Options) (*Plane, *config.Config, error) {
 	if a.Version == 0 {
 		return p, o.Local, nil
 	}
+	if !p.remoteConfigOn() {
+		p.log.Warn("last applied config not run: remote config is off", "version", a.Version, "reason", ErrUnsignedOff)
+		return p, o.Local, nil
+	}
 	cfg, err := control.Candidate(o.Local, a.Config)
 	if err != nil {
 		p.log.Error("last applied config no longer fits the local file; running the local file", "version", a.Version, "err", err)
@@ -145,6 +149,16 @@ func (p *Plane) loadStoredRegistry() {
 		p.o.Registry.Set(r)
 		p.log.Info("registry from the last sync", "version", r.Version, "vehicles", r.Len())
 	}
+}
+
+// ErrUnsignedOff is why a desired config is refused by a gateway with no trusted keys whose
+// local file does not allow unsigned ones.
+var ErrUnsignedOff = errors.New("unsigned desired configs are refused: the local file sets no control.trusted_keys and not control.allow_unsigned: true")
+
+// remoteConfigOn reports whether desired configs are taken at all: signed (trusted keys set)
+// or, where the local file opts in, unsigned.
+func (p *Plane) remoteConfigOn() bool {
+	return p.trust.Required() || p.o.Local.Control.AllowUnsigned
 }
 
 // Commands is where the gateway registers its command handlers.
@@ -237,7 +251,7 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 	p.mu.Unlock()
 	d, err := control.ParseDesired(payload)
 	if err != nil {
-		p.reject(sum, wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: problems(err)})
+		p.reject(sum, wire.Reported{Version: peekVersion(payload), Status: wire.Rejected, Errors: control.DesiredProblems(p.o.Local, payload, err)})
 		return
 	}
 	p.mu.Lock()
@@ -257,6 +271,11 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 			rep.Ignored = nil
 		}
 		p.report(rep)
+		return
+	}
+	if !p.remoteConfigOn() {
+		p.reject(sum, wire.Reported{Version: d.Version, Status: wire.Rejected,
+			Errors: config.Problems{{Path: control.SigField, Msg: ErrUnsignedOff.Error()}}})
 		return
 	}
 	if _, err := p.trust.Verify(p.t.ConfigDesired(), payload); err != nil {

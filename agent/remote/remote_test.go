@@ -30,6 +30,7 @@ func TestRebootRunsLastApplied(t *testing.T) {
 	cfg, err := config.Parse([]byte(`site: r
 gateway: gw-01
 store: {dir: data}
+control: {allow_unsigned: true}
 lanes: [{id: exit-1, scale: {port: /dev/ttyUSB0}}]
 `), dir)
 	if err != nil {
@@ -129,7 +130,7 @@ func testPlane(t *testing.T, runner Runner) (*Plane, *published) {
 	cfg, err := config.Parse([]byte(`site: r
 gateway: gw-01
 store: {dir: data}
-control: {apply_timeout: 1s}
+control: {apply_timeout: 1s, allow_unsigned: true}
 lanes: [{id: exit-1, scale: {port: /dev/ttyUSB0}}]
 `), t.TempDir())
 	if err != nil {
