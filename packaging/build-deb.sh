@@ -66,14 +66,19 @@ install -m 0644 "$repo/README.md" "$root/usr/share/doc/$pkg/README.md"
 [ ! -f "$repo/docs/arm64-and-packages.md" ] || install -m 0644 "$repo/docs/arm64-and-packages.md" "$root/usr/share/doc/$pkg/"
 
 # The default config: the commented example, with the outbox in the state directory (the unit
-# makes everything else read-only).
+# makes everything else read-only), and no registry file yet (a new gateway has none until the
+# operator puts one there or the site registry arrives over MQTT; validation checks a named one
+# exists).
 conf="$root/etc/sitegate/sitegate.yaml"
 {
 	echo "# /etc/sitegate/sitegate.yaml: this gateway's sitegate config (package $pkg $version)."
 	echo "# Set site, gateway, mqtt and each lane's ports, then: sitegate config validate $(echo /etc/sitegate/sitegate.yaml)"
-	sed 's#^\(  dir: \)\./data\( *\)#\1/var/lib/sitegate#' "$repo/firmware-config/example.yaml"
+	sed -e 's#^\(  dir: \)\./data\( *\)#\1/var/lib/sitegate#' \
+		-e 's#^  file: registry.json *\#.*#  file: ""                      \# e.g. /etc/sitegate/registry.json (approved vehicles, JSON or YAML)#' \
+		"$repo/firmware-config/example.yaml"
 } >"$conf"
 grep -q '^  dir: /var/lib/sitegate' "$conf" || { echo "$0: example.yaml has no '  dir: ./data' line to point at /var/lib/sitegate" >&2; exit 1; }
+grep -q '^  file: ""' "$conf" || { echo "$0: example.yaml has no '  file: registry.json' line to empty" >&2; exit 1; }
 chmod 0644 "$conf"
 echo /etc/sitegate/sitegate.yaml >"$root/DEBIAN/conffiles"
 

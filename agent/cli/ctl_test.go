@@ -62,7 +62,7 @@ func desiredFile(t *testing.T, s *site, version int64, edit func(c *config.Confi
 	return writeTemp(t, b)
 }
 
-func writeTemp(t *testing.T, b []byte) string {
+func writeTemp(t testing.TB, b []byte) string {
 	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), "doc-*.json")
 	if err != nil {

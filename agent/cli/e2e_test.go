@@ -34,7 +34,7 @@ type site struct {
 
 const e2eRegistry = `{"version": 4, "vehicles": [{"plate": "浙F12345", "axles": 3, "max_gross_kg": 30000}]}`
 
-func newSite(t *testing.T, brokerURL string) *site {
+func newSite(t testing.TB, brokerURL string) *site {
 	t.Helper()
 	dir := t.TempDir()
 	master, port := pty.Pair(t)
@@ -75,7 +75,7 @@ lanes:
 	return &site{dir: dir, config: path, plateAddr: plateAddr, master: master}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	p, err := broker.FreePort()
 	if err != nil {
@@ -85,7 +85,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // runAgent runs `sitegate run --config` in-process until the test ends.
-func runAgent(t *testing.T, s *site) {
+func runAgent(t testing.TB, s *site) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

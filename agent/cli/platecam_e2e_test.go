@@ -25,7 +25,7 @@ type vendorCamera struct {
 }
 
 // withPlateCameras rewrites a test site's lane: its plate cameras and an enforcing barrier.
-func withPlateCameras(t *testing.T, s *site, cameras, barrier string) {
+func withPlateCameras(t testing.TB, s *site, cameras, barrier string) {
 	t.Helper()
 	b, err := os.ReadFile(s.config)
 	if err != nil {
@@ -238,5 +238,92 @@ func retry(t *testing.T, push func() error) {
 			t.Fatalf("plate push: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// BenchmarkReadToDecision measures, per truck and vendor, the time from the camera's read (the
+// push sent, or the event written to the pulled stream) to the barrier's decision arriving at a
+// subscriber of a real mosquitto, with the truck already at a stable weight on the deck (advise
+// mode: the decision does not wait for the camera to open). Reports the median and the maximum
+// over b.N trucks (use -benchtime=20x).
+func BenchmarkReadToDecision(b *testing.B) {
+	for _, vendor := range []string{"hikvision", "vzenith", "dahua"} {
+		b.Run(vendor, func(b *testing.B) {
+			mq := broker.StartMosquitto(b)
+			s := newSite(b, mq.URL())
+			var send func(plate string)
+			var cameraYAML string
+			switch vendor {
+			case "hikvision":
+				cameraYAML = "        - {id: front, vendor: hikvision, mode: push}\n"
+				send = func(plate string) {
+					for platecam.HikvisionPush(context.Background(), "http://"+s.plateAddr+"/v1/plate/hikvision/exit-1",
+						platecam.HikvisionAlert{Plate: plate, Color: "yellow"}, platecam.HikvisionPushOptions{}) != nil {
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			case "vzenith":
+				cam := &platecam.VzenithCamera{URL: "http://" + s.plateAddr + "/v1/plate/vzenith/exit-1", IPAddr: "127.0.0.1"}
+				cameraYAML = "        - {id: front, vendor: vzenith, mode: push, url: \"http://127.0.0.1\"}\n"
+				send = func(plate string) {
+					for {
+						if _, err := cam.Push(context.Background(), platecam.VzenithRead{Plate: plate, ColorType: 2, Image: []byte{}, Fragment: []byte{}}); err == nil {
+							return
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			case "dahua":
+				cam, err := platecam.NewDahuaCamera(platecam.CameraOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := httptest.NewServer(cam.Handler())
+				b.Cleanup(srv.Close)
+				pw := writeTemp(b, []byte(platecam.DefaultPassword))
+				cameraYAML = "        - {id: front, vendor: dahua, mode: pull, url: \"" + srv.URL + "\", username: admin, password_file: \"" + pw + "\"}\n"
+				send = func(plate string) {
+					for cam.Emit(platecam.DahuaEvent{Plate: plate, Color: "yellow", Picture: []byte{}}) == 0 {
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			}
+			withPlateCameras(b, s, cameraYAML, "{mode: advise}")
+			sub := broker.Subscribe(b, mq.URL(), "sitegate/v1/e2e-site/gw-07/decision")
+			runAgent(b, s)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			emu := indicatoremu.New(lockedWriter{s}, 50*time.Millisecond, indicatoremu.Options{})
+			go emu.Run(ctx)
+			hold := indicatoremu.Profile{
+				{From: 0, To: 0, For: 300 * time.Millisecond},
+				{From: 0, To: 24000, For: 500 * time.Millisecond},
+				{From: 24000, To: 24000, For: 4 * time.Second},
+				{From: 24000, To: 0, For: 300 * time.Millisecond},
+				{From: 0, To: 0, For: 1500 * time.Millisecond},
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				played := make(chan error, 1)
+				go func() { played <- emu.Play(ctx, hold) }()
+				time.Sleep(3 * time.Second) // on the deck and stable (stable_window 1.5 s)
+				at := time.Now()
+				send("浙F12345")
+				select {
+				case <-sub:
+					lat = append(lat, time.Since(at))
+				case <-time.After(20 * time.Second):
+					b.Fatalf("truck %d: no decision", i)
+				}
+				if err := <-played; err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+		})
 	}
 }
