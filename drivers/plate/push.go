@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Generic is the vendor name of the contract's own JSON push (CONTRACT section 3), which the
@@ -64,17 +65,36 @@ type Rejection struct {
 
 func (r *Rejection) Error() string { return r.Msg }
 
-// Reject returns a Rejection whose message is formatted from format and args.
+// MaxRejectionMsg bounds a rejection's message: it quotes what the camera sent (a plate, a lane,
+// a time), which a broken or hostile sender can make megabytes long, and the message is both the
+// answer and a log line.
+const MaxRejectionMsg = 300
+
+// Reject returns a Rejection whose message is formatted from format and args, cut to
+// MaxRejectionMsg.
 func Reject(status int, reason, format string, args ...any) *Rejection {
-	return &Rejection{Status: status, Reason: reason, Msg: fmt.Sprintf(format, args...)}
+	return &Rejection{Status: status, Reason: reason, Msg: Cut(fmt.Sprintf(format, args...), MaxRejectionMsg)}
 }
 
 // rejection is err as a Rejection: itself when it is one, else a 400 malformed push.
 func rejection(err error) *Rejection {
 	if rej := (*Rejection)(nil); errors.As(err, &rej) {
+		rej.Msg = Cut(rej.Msg, MaxRejectionMsg)
 		return rej
 	}
-	return &Rejection{Status: http.StatusBadRequest, Reason: ReasonMalformed, Msg: err.Error()}
+	return &Rejection{Status: http.StatusBadRequest, Reason: ReasonMalformed, Msg: Cut(err.Error(), MaxRejectionMsg)}
+}
+
+// Cut shortens s to at most n bytes (on a character boundary), saying how much was cut.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	end := n
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", s[:end], len(s)-end)
 }
 
 // ReadBody reads a push's whole body. A body over the server's limit is a 413 ReasonTooLarge

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -267,5 +268,34 @@ func TestCameraOfARead(t *testing.T) {
 		if rec.Code != 200 || reads[len(reads)-1].Camera != c.want {
 			t.Errorf("from %s on %s: %d, camera %q, want %q", c.remote, c.lane, rec.Code, reads[len(reads)-1].Camera, c.want)
 		}
+	}
+}
+
+// TestRejectionIsBounded: a 4 MiB "plate" is refused with a short answer and a short log line.
+func TestRejectionIsBounded(t *testing.T) {
+	var log strings.Builder
+	sk := &platetest.Sink{}
+	s := plate.NewServer(plate.Options{MaxBody: 8 << 20, Lanes: map[string]func(plate.Read) error{"exit-1": sk.Take},
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	huge := strings.Repeat("浙", 4<<20/3)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/plate", strings.NewReader(`{"lane":"exit-1","plate":"`+huge+`"}`)))
+	if rec.Code != 400 || rec.Body.Len() > 1024 || !strings.Contains(rec.Body.String(), "more bytes") {
+		t.Errorf("answer %d, %d bytes: %.200s", rec.Code, rec.Body.Len(), rec.Body.String())
+	}
+	if log.Len() > 2048 {
+		t.Errorf("log line of %d bytes", log.Len())
+	}
+	if len(sk.All()) != 0 {
+		t.Error("the huge plate became a read")
+	}
+}
+
+func TestCut(t *testing.T) {
+	if got := plate.Cut("浙F12345", 4); got != "浙F... (5 more bytes)" {
+		t.Errorf("Cut = %q", got)
+	}
+	if got := plate.Cut("short", 10); got != "short" {
+		t.Errorf("Cut = %q", got)
 	}
 }
