@@ -44,6 +44,12 @@ func withPlateCameras(t testing.TB, s *site, cameras, barrier string) {
 // crossing plays one truck of kg over the deck, with the camera's read as it drives on, and
 // returns its decision and passage.
 func crossing(t *testing.T, s *site, cam vendorCamera, msgs <-chan broker.Msg, plate string, kg float64) (wire.Decision, wire.Passage) {
+	return crossingThen(t, s, cam, msgs, plate, kg, nil)
+}
+
+// crossingThen is crossing with onDecision called, while the truck is still on the deck, with
+// the barrier's decision.
+func crossingThen(t *testing.T, s *site, cam vendorCamera, msgs <-chan broker.Msg, plate string, kg float64, onDecision func(wire.Decision)) (wire.Decision, wire.Passage) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -72,6 +78,9 @@ func crossing(t *testing.T, s *site, cam vendorCamera, msgs <-chan broker.Msg, p
 		}
 		if dd.ReleasedBy == "" && !gotD {
 			d, gotD = dd, true
+			if onDecision != nil {
+				onDecision(d)
+			}
 		}
 	}
 	if err := <-played; err != nil {
@@ -220,6 +229,23 @@ func TestPlateCamerasDriveTheBarrier(t *testing.T) {
 			}
 			if p.Barrier == nil || p.Barrier.Action != "hold" || !slices.Contains(p.Alarms, "overload") {
 				t.Errorf("overloaded truck: passage barrier %+v alarms %v", p.Barrier, p.Alarms)
+			}
+
+			// A guard releases the next held truck: the camera opens, the passage says who and why.
+			d, p = crossingThen(t, s, cam, msgs, "浙F12345", 31200, func(d wire.Decision) {
+				if code, out := ctl(t, b.URL(), "cmd", "barrier", "--arg", "lane=exit-1", "--arg", "action=open",
+					"--arg", "by=guard-7", "--arg", "reason=reweighed on the second scale"); code != 0 {
+					t.Errorf("cmd barrier: exit %d\n%s", code, out)
+				}
+			})
+			if d.Action != "hold" {
+				t.Errorf("released truck: first decision %+v", d)
+			}
+			if n := opens(cam.barriers()); n != 2 {
+				t.Errorf("released truck: %d opens in all, want 2", n)
+			}
+			if p.Barrier == nil || p.Barrier.Action != "open" || p.Barrier.ReleasedBy != "guard-7" || p.Barrier.Reason == "" {
+				t.Errorf("released truck: passage barrier %+v", p.Barrier)
 			}
 		})
 	}

@@ -65,8 +65,8 @@ type assembler struct {
 }
 
 // onPlate takes a plate read received at now: it votes for the truck on the deck when it may
-// be a read of that truck, else for a waiting truck it may be a read of, else it waits for its
-// own truck.
+// be a read of that truck (its text or one edit away), else for a waiting truck with the same
+// text, else it waits for its own truck.
 func (a *assembler) onPlate(r plate.Read, now time.Time, ev []Evidence) {
 	a.onPlateRef(r, 0, pictures{}, now, ev)
 }
@@ -85,9 +85,11 @@ func (a *assembler) onPlateRef(r plate.Read, ref uint64, p pictures, now time.Ti
 			return
 		}
 	}
+	// A waiting read is another truck's unless it is the same text: trucks queue at a gate, and
+	// two of a fleet can be a character apart; only on the deck is a near text a misread.
 	for i := range a.pending {
 		pp := &a.pending[i]
-		if w, _, _ := pp.ballot.winner(); sameTruck(w.Plate, r.Plate) {
+		if w, _, _ := pp.ballot.winner(); w.Plate == r.Plate {
 			pp.ballot.addRef(r, ref, p) // the camera pushed the same truck again, or another camera read it
 			return
 		}
