@@ -3,15 +3,19 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"sitegate/agent/wire"
+	"sitegate/drivers/plate"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/indicatoremu"
 	"sitegate/testbench/platecam"
@@ -350,6 +354,55 @@ func BenchmarkReadToDecision(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
 			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+		})
+	}
+}
+
+// BenchmarkIdlePull measures the CPU the process spends holding one pulled camera's event stream
+// while nothing passes (heartbeats only: Hikvision's every second, Dahua's heartbeat=5), client
+// and emulated camera together, as a share of one core over the benchmark's wall time (use
+// -benchtime=1x; each run holds the stream for 30 s).
+func BenchmarkIdlePull(b *testing.B) {
+	for _, vendor := range []string{"hikvision", "dahua"} {
+		b.Run(vendor, func(b *testing.B) {
+			var h http.Handler
+			switch vendor {
+			case "hikvision":
+				cam, err := platecam.NewHikvisionCamera(platecam.CameraOptions{Heartbeat: time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				h = cam.Handler()
+			case "dahua":
+				cam, err := platecam.NewDahuaCamera(platecam.CameraOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				h = cam.Handler()
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			c, err := plate.NewPull(vendor, plate.PullOptions{Camera: "front", Lane: "exit-1", URL: srv.URL, Username: "admin",
+				Password: platecam.DefaultPassword, Sink: func(plate.Read) {}, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var cpu, wall time.Duration
+			for b.Loop() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				var r0, r1 syscall.Rusage
+				syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+				start := time.Now()
+				c.Run(ctx)
+				wall += time.Since(start)
+				syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+				cpu += time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
+				cancel()
+			}
+			if st := c.Status(); st.Reconnects > 0 || st.LastError != "" {
+				b.Fatalf("the stream did not hold: %+v", st)
+			}
+			b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "%core")
 		})
 	}
 }

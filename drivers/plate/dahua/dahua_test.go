@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -346,27 +345,6 @@ func TestCaptures(t *testing.T) {
 			t.Errorf("%s: reads %+v, bad %d; want %s", name, reads, bad, want)
 		}
 	}
-}
-
-// TestIdleCPU measures the CPU time of this process (client and fake camera both) while it
-// holds a stream that carries heartbeats only, at heartbeat=5, for 60 s. It runs only when
-// SITEGATE_IDLE_CPU is set.
-func TestIdleCPU(t *testing.T) {
-	if os.Getenv("SITEGATE_IDLE_CPU") == "" {
-		t.Skip("set SITEGATE_IDLE_CPU=1 to measure (60 s)")
-	}
-	cam := &fakeCamera{user: "admin", password: "pw", stream: heartbeats(5*time.Second, false)}
-	srv := httptest.NewServer(cam)
-	defer srv.Close()
-	c, _ := New(plate.PullOptions{Camera: "front", Lane: "exit-1", URL: srv.URL, Username: "admin", Password: "pw", Sink: func(plate.Read) {}, Logger: slog.New(slog.DiscardHandler)}, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var r0, r1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
-	c.Run(ctx)
-	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
-	cpu := time.Duration(r1.Utime.Nano()-r0.Utime.Nano()) + time.Duration(r1.Stime.Nano()-r0.Stime.Nano())
-	t.Logf("60 s idle stream: %v CPU (%.4f %% of a core), status %+v", cpu, 100*cpu.Seconds()/60, c.Status())
 }
 
 func FuzzEvents(f *testing.F) {
