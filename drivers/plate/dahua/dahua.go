@@ -45,9 +45,15 @@ type Options struct {
 	// AuthBackoff is the wait after the camera refused the login (401 after digest); a wrong
 	// password is not retried fast, which could lock the account; default 5 min.
 	AuthBackoff time.Duration
+	// PictureWait is how long a read waits for the picture part that follows its text part
+	// before it goes without one (a camera set to send no picture); default 500 ms.
+	PictureWait time.Duration
 }
 
 func (o *Options) defaults() {
+	if o.PictureWait <= 0 {
+		o.PictureWait = 500 * time.Millisecond
+	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 5 * time.Second
 	}
@@ -177,10 +183,37 @@ func (c *Client) stream(ctx context.Context) (streamed bool, err error) {
 	return body.n > 0, err
 }
 
-// consume hands the stream's reads to the sink until the stream ends.
+// consume hands the stream's reads to the sink until the stream ends. A read waits for the
+// picture part after its text part, for PictureWait at most: the parts are read on a goroutine
+// of their own so that a camera sending no picture does not hold the read until its next
+// heartbeat.
 func (c *Client) consume(ps *parts) error {
+	type next struct {
+		p   part
+		err error
+	}
+	parts := make(chan next)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			p, err := ps.next()
+			select {
+			case parts <- next{p, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	var pending []plate.Read // reads of the last text part, waiting for its picture
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	defer wait.Stop()
 	flush := func(scene []byte) {
+		wait.Stop()
 		for _, rd := range pending {
 			rd.SceneJPEG = scene
 			c.po.Sink(rd)
@@ -189,7 +222,14 @@ func (c *Client) consume(ps *parts) error {
 		pending = nil
 	}
 	for {
-		p, err := ps.next()
+		var n next
+		select {
+		case <-wait.C:
+			flush(nil)
+			continue
+		case n = <-parts:
+		}
+		p, err := n.p, n.err
 		if err != nil {
 			flush(nil)
 			if err == io.EOF {
@@ -208,6 +248,9 @@ func (c *Client) consume(ps *parts) error {
 			flush(nil)
 			reads, bad := decodeEvents(p.body, c.po.Lane, c.po.Camera, c.po.Now())
 			pending = reads
+			if len(pending) > 0 {
+				wait.Reset(c.o.PictureWait)
+			}
 			if bad > 0 {
 				c.Set(func(s *plate.PullStatus) { s.Rejected += uint64(bad) })
 			}

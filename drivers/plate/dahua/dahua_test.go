@@ -392,3 +392,38 @@ func BenchmarkStream(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestReadWithoutPictureIsNotHeld: a camera that sends a plate event and no picture part (and no
+// heartbeat for a minute) still has its read delivered, after PictureWait.
+func TestReadWithoutPictureIsNotHeld(t *testing.T) {
+	cam := &fakeCamera{user: "admin", password: "pw", stream: func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary=myboundary")
+		w.Write(mpart("text/plain", []byte(eventText), true))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}}
+	srv := httptest.NewServer(cam)
+	defer srv.Close()
+	got := make(chan plate.Read, 1)
+	c, err := New(plate.PullOptions{Camera: "front", Lane: "exit-1", URL: srv.URL, Username: "admin", Password: "pw",
+		Sink: func(r plate.Read) { got <- r }, Logger: slog.New(slog.DiscardHandler)},
+		Options{Heartbeat: time.Minute, PictureWait: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	select {
+	case r := <-got:
+		if r.Plate == "" || r.SceneJPEG != nil {
+			t.Errorf("read %+v", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read waited for a picture that never came")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
