@@ -53,6 +53,9 @@ type Options struct {
 	Registry func() *registry.Registry // the current registry; never nil
 	Box      outbox.Outbox
 	Location *time.Location // for passage times; nil means time.Local
+	// ClockSynced says whether the system clock is synchronised; a passage stored while it
+	// is not is marked clock "unsynced". nil: the clock is not judged.
+	ClockSynced func() bool
 	Logger   *slog.Logger
 	Now      func() time.Time
 
@@ -387,6 +390,9 @@ func (l *Lane) store(d draft) {
 		id = uuid.New()
 	}
 	p.ID = id.String()
+	if l.o.ClockSynced != nil && !l.o.ClockSynced() {
+		p.Clock = wire.ClockUnsynced
+	}
 	topics := wire.Topics(l.o.Site, l.o.Gateway)
 	_, err = l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
 		p.Seq = n
