@@ -223,6 +223,7 @@ func (g *Gateway) initControl() (*config.Config, error) {
 		Registry:   &g.reg,
 		OnRegistry: func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
 		Logger:     g.log,
+		Clock:      g.o.Clock,
 	})
 	if err != nil {
 		return nil, err

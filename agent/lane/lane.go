@@ -53,11 +53,12 @@ type Options struct {
 	Registry func() *registry.Registry // the current registry; never nil
 	Box      outbox.Outbox
 	Location *time.Location // for passage times; nil means time.Local
+	Logger   *slog.Logger
+	Now      func() time.Time
+
 	// ClockSynced says whether the system clock is synchronised; a passage stored while it
 	// is not is marked clock "unsynced". nil: the clock is not judged.
 	ClockSynced func() bool
-	Logger   *slog.Logger
-	Now      func() time.Time
 
 	// Barrier is the lane's exit barrier; its zero value is off.
 	Barrier BarrierOptions
