@@ -20,8 +20,21 @@ type Config struct {
 	Rules    Rules    `yaml:"rules"`
 	Control  Control  `yaml:"control"`
 
+	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
+	// passage times written, in it, whatever zone the gateway's system is set to.
+	SiteTimezone string `yaml:"site_timezone"`
+
 	// Dir is the folder of the config file; relative paths in the file were resolved against it.
 	Dir string `yaml:"-"`
+}
+
+// Location is the site's time zone (site_timezone); time.Local when it cannot be loaded
+// (Validate refuses such a config).
+func (c *Config) Location() *time.Location {
+	if loc, err := time.LoadLocation(c.SiteTimezone); err == nil && c.SiteTimezone != "" {
+		return loc
+	}
+	return time.Local
 }
 
 // MQTT is the uplink to the platform's broker.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sitegate/drivers/indicator"
 	"sitegate/drivers/serialport"
@@ -32,6 +33,11 @@ func validate(c *Config, ps *problems) {
 	}
 	if !idPattern.MatchString(c.Gateway) {
 		ps.add("gateway", "%q must be 1-64 characters of a-z, 0-9 and -", c.Gateway)
+	}
+	if c.SiteTimezone == "" {
+		ps.add("site_timezone", "must be set (an IANA zone, e.g. Asia/Shanghai)")
+	} else if _, err := time.LoadLocation(c.SiteTimezone); err != nil || c.SiteTimezone == "Local" {
+		ps.add("site_timezone", "%q is not an IANA time zone (e.g. Asia/Shanghai)", c.SiteTimezone)
 	}
 	validateMQTT(c.MQTT, ps)
 	if c.Store.Dir == "" {

@@ -4,6 +4,6 @@
 // requests and replies, and the size limits of everything that comes in.
 //
 // It talks to no broker and opens no device, so every rule is tested without one; the gateway
-// wires it to the uplink and the lanes. It imports firmware-config and models; never the uplink,
+// wires it to the uplink and the lanes. It imports firmware-config, models and agent/clock; never the uplink,
 // the lanes, the gateway or a driver.
 package control

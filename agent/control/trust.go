@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"sitegate/agent/clock"
 )
 
 // Fields a signed message carries beside its own.
@@ -33,7 +35,23 @@ var (
 	ErrExpired    = errors.New("expired")
 	ErrReplayed   = errors.New("replayed")
 	ErrBadPayload = errors.New("not a JSON object")
+	// ErrClock is a signature whose expiry could not be judged because the gateway's clock
+	// is not set or not synchronised; the error also wraps what the expiry check said
+	// (ErrExpired, or ErrBadSig for an expiry too far ahead).
+	ErrClock = errors.New("the gateway's clock cannot be trusted")
 )
+
+// clockError is a refused signature that may be fine: the clock it was checked against is not.
+type clockError struct {
+	problem string // clock.State.Problem
+	cause   error
+}
+
+func (e clockError) Error() string {
+	return e.problem + ": signed messages cannot be checked until it is synchronised (" + e.cause.Error() + ")"
+}
+
+func (e clockError) Unwrap() []error { return []error{ErrClock, e.cause} }
 
 // Signature is the sig field of a signed message.
 type Signature struct {
@@ -104,8 +122,9 @@ func Sign(priv ed25519.PrivateKey, topic string, payload []byte, expires time.Ti
 // Trust checks signatures against the trusted keys. With no keys every message is accepted
 // unchecked (the local file chose not to require signatures).
 type Trust struct {
-	keys [][]byte
-	now  func() time.Time
+	keys  [][]byte
+	now   func() time.Time
+	clock clock.Source
 }
 
 // NewTrust parses base64 ed25519 public keys. now is the clock (nil: time.Now).
@@ -122,6 +141,24 @@ func NewTrust(keys []string, now func() time.Time) (*Trust, error) {
 		t.keys = append(t.keys, b)
 	}
 	return t, nil
+}
+
+// WithClock has Verify ask src whether the clock is synchronised before it refuses a
+// signature for its expiry, so that the refusal names the clock; without it only a clock
+// before clock.SaneEpoch is named.
+func (t *Trust) WithClock(src clock.Source) *Trust {
+	t.clock = src
+	return t
+}
+
+// clockProblem is what is wrong with the clock at now, "" when nothing is known to be.
+func (t *Trust) clockProblem(now time.Time) string {
+	st := clock.State{Synced: true, Now: now}
+	if t.clock != nil {
+		st = t.clock.State()
+		st.Now = now
+	}
+	return st.Problem()
 }
 
 // Required reports whether messages must be signed.
@@ -179,13 +216,21 @@ func (t *Trust) Verify(topic string, payload []byte) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%w: %s must be an RFC 3339 time", ErrBadSig, ExpiresField)
 	}
 	now := t.now()
-	if !now.Before(exp) {
-		return time.Time{}, fmt.Errorf("%w at %s", ErrExpired, es)
+	var expiry error
+	switch {
+	case !now.Before(exp):
+		expiry = fmt.Errorf("%w at %s", ErrExpired, es)
+	case exp.Sub(now) > MaxValidity:
+		expiry = fmt.Errorf("%w: %s is more than %s ahead", ErrBadSig, ExpiresField, MaxValidity)
+	default:
+		return exp, nil
 	}
-	if exp.Sub(now) > MaxValidity {
-		return time.Time{}, fmt.Errorf("%w: %s is more than %s ahead", ErrBadSig, ExpiresField, MaxValidity)
+	// A gateway booted in 1970 sees every signature as too far ahead, one whose clock runs
+	// ahead sees it expired: say it is the clock, not the message.
+	if p := t.clockProblem(now); p != "" {
+		return time.Time{}, clockError{problem: p, cause: expiry}
 	}
-	return exp, nil
+	return time.Time{}, expiry
 }
 
 // Replay remembers request ids until they expire and refuses one seen before. It is bounded:

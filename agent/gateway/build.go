@@ -141,6 +141,8 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 		},
 		Link: link, Decoder: dec, Indicator: lc.Scale.IndicatorOptions(), Cameras: cams, Checks: cs,
 		Registry: g.reg.Load, Box: g.box, Logger: g.log, Barrier: b,
+		ClockSynced:  func() bool { return g.o.Clock.State().Synced },
+		Location:     g.cfg.Location(),
 		PlateJournal: filepath.Join(g.cfg.Store.Dir, "plates", lc.ID),
 		OnStored:     g.onStored,
 		OnDeck: func(e deck.Event) {

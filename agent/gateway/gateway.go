@@ -19,6 +19,7 @@ import (
 	"time"
 
 	_ "sitegate/agent/checks/all" // every passage check
+	"sitegate/agent/clock"
 	"sitegate/agent/mqttconn"
 	"sitegate/agent/outbox"
 	"sitegate/agent/parts"
@@ -64,6 +65,9 @@ type Options struct {
 	Notifier *systemd.Notifier
 	// LogLevel, if set, is the level the logger obeys; the set_log_level command changes it.
 	LogLevel *slog.LevelVar
+	// Clock says whether the system clock is synchronised; nil means the kernel's state
+	// (clock.System).
+	Clock clock.Source
 }
 
 // Gateway is one agent, built from its config.
@@ -89,6 +93,9 @@ func New(cfg *config.Config, o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Clock == nil {
+		o.Clock = clock.System()
+	}
 	for i, l := range cfg.Lanes {
 		if _, ok := indicator.Lookup(l.Scale.Protocol); !ok {
 			return nil, fmt.Errorf("lanes[%d].scale.protocol: %q is not in this build", i, l.Scale.Protocol)
@@ -108,6 +115,9 @@ func Root(site, gw string) string { return wire.Topics(site, gw).Root() }
 // finally the outbox is closed (flushed to disk).
 func (g *Gateway) Run(ctx context.Context) error {
 	g.rep.Started(time.Now())
+	if c := g.o.Clock.State(); !c.Synced {
+		g.log.Warn("the system clock is not synchronised: passages are marked clock unsynced until it is", "time", c.Now, "source", c.Source)
+	}
 	cfg := g.cfg
 	g.loadRegistry()
 
@@ -213,6 +223,7 @@ func (g *Gateway) initControl() (*config.Config, error) {
 		Registry:   &g.reg,
 		OnRegistry: func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
 		Logger:     g.log,
+		Clock:      g.o.Clock,
 	})
 	if err != nil {
 		return nil, err
@@ -348,6 +359,10 @@ func (g *Gateway) sources() status.Sources {
 			return status.ConfigCounts{Version: c.Version, Applied: c.Applied, Rejected: c.Rejected, RolledBack: c.RolledBack}
 		},
 		Loops: g.loops,
+		Clock: func() wire.ClockStatus {
+			c := g.o.Clock.State()
+			return wire.ClockStatus{Synced: c.Synced, Source: c.Source, MaxErrorMs: float64(c.MaxError.Microseconds()) / 1000}
+		},
 	}
 }
 

@@ -56,6 +56,10 @@ type Options struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 
+	// ClockSynced says whether the system clock is synchronised; a passage stored while it
+	// is not is marked clock "unsynced". nil: the clock is not judged.
+	ClockSynced func() bool
+
 	// Barrier is the lane's exit barrier; its zero value is off.
 	Barrier BarrierOptions
 
@@ -387,6 +391,9 @@ func (l *Lane) store(d draft) {
 		id = uuid.New()
 	}
 	p.ID = id.String()
+	if l.o.ClockSynced != nil && !l.o.ClockSynced() {
+		p.Clock = wire.ClockUnsynced
+	}
 	topics := wire.Topics(l.o.Site, l.o.Gateway)
 	_, err = l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
 		p.Seq = n

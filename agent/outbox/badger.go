@@ -100,6 +100,7 @@ type Badger struct {
 	unlinkLater []uint64
 
 	peeked peekCache
+	age    ageClock // guarded by wmu
 
 	notify   chan struct{}
 	stop     chan struct{}

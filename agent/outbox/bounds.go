@@ -66,19 +66,19 @@ func mib(n int64) string { return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20)) }
 const dropChunk = 256
 
 // enforceLocked applies the bounds before incoming bytes (blobIn of them in files) are
-// appended, in this order: max_age drops everything older than the bound; max_bytes drops the
+// appended, in this order: max_age drops everything older than the bound (by ageClock, so that
+// a clock step does not age the backlog); max_bytes drops the
 // oldest evidence, then the oldest passages, down to 90% of the bound; the disk reserve drops
 // the oldest evidence files until blobIn fits above the reserve. Each pass of up to dropChunk
 // entries is one transaction with its announcement. The caller holds wmu.
 func (b *Badger) enforceLocked(incoming, blobIn int64) error {
 	lim := b.o.Limits
-	if lim.MaxAge > 0 {
-		cutoff := b.o.Now().Add(-lim.MaxAge).UnixMilli()
+	if cutoff, ok := b.age.cutoff(b.o.Now(), lim.MaxAge); lim.MaxAge > 0 && ok {
 		for {
 			var ms []meta
 			err := b.db.View(func(txn *badger.Txn) error {
 				return scanIndex(txn, b.st.head, func(m meta) bool {
-					if m.at >= cutoff {
+					if m.at > 0 && b.age.appended(m.at) >= cutoff {
 						return false
 					}
 					if m.at > 0 && m.kind != KindAnnouncement {

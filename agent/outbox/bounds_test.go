@@ -163,6 +163,37 @@ func testBounds(t *testing.T, open func(t *testing.T, lim Limits, now func() tim
 			t.Errorf("Stats.Drops = %+v", st.Drops)
 		}
 	})
+	t.Run("max_age is not fooled by the clock stepping from 1970 to the true time", func(t *testing.T) {
+		c := &clock{t: time.Unix(40, 0).UTC()} // booted without a clock battery
+		box := open(t, Limits{MaxAge: time.Hour}, c.now)
+		appendPassage(t, box, "boot-a", 5<<10)
+		c.add(2 * time.Hour) // still 1970: no age can be told yet
+		appendPassage(t, box, "boot-b", 0)
+		c.t = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) // NTP steps the clock
+		appendPassage(t, box, "synced", 0)
+		ev, ps, anns := backlog(t, box)
+		if len(ev) != 1 || strings.Join(ps, ",") != "boot-a,boot-b,synced" || len(anns) != 0 {
+			t.Fatalf("after the step: evidence %v passages %v announcements %+v, want nothing dropped", ev, ps, anns)
+		}
+		if st := box.Stats(); st.Drops.Total() != 0 {
+			t.Fatalf("Stats.Drops = %+v after the step", st.Drops)
+		}
+		// Entries stamped before the clock was set are aged from when it was first seen set.
+		c.add(30 * time.Minute)
+		appendPassage(t, box, "later", 0)
+		if _, ps, _ := backlog(t, box); strings.Join(ps, ",") != "boot-a,boot-b,synced,later" {
+			t.Fatalf("30 minutes after the step: passages %v, want all kept", ps)
+		}
+		c.add(45 * time.Minute)
+		appendPassage(t, box, "last", 0)
+		ev, ps, anns = backlog(t, box)
+		if len(ev) != 0 || strings.Join(ps, ",") != "later,last" {
+			t.Errorf("75 minutes after the step: evidence %v passages %v, want the boot and synced ones aged out", ev, ps)
+		}
+		if len(anns) != 1 || anns[0].Reason != ReasonMaxAge || len(anns[0].Dropped) != 4 {
+			t.Errorf("announcements %+v", anns)
+		}
+	})
 }
 
 func TestBoundsMemory(t *testing.T) {

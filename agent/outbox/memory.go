@@ -26,6 +26,7 @@ type Memory struct {
 	drops   DropStats
 	closed  bool
 	notify  chan struct{}
+	age     ageClock
 }
 
 type memEntry struct {
@@ -114,13 +115,14 @@ func (m *Memory) signal() {
 	}
 }
 
-// enforce applies max_age, then max_bytes (evidence first, then passages, oldest first, down to
+// enforce applies max_age (by ageClock), then max_bytes (evidence first, then passages, oldest first, down to
 // 90% of the bound).
 func (m *Memory) enforce(incoming int64) {
 	lim := m.o.Limits
-	if lim.MaxAge > 0 {
-		cutoff := m.o.Now().Add(-lim.MaxAge).UnixMilli()
-		m.dropWhere(ReasonMaxAge, func(e memEntry) bool { return e.at < cutoff && e.Kind != KindAnnouncement }, -1)
+	if cutoff, ok := m.age.cutoff(m.o.Now(), lim.MaxAge); lim.MaxAge > 0 && ok {
+		m.dropWhere(ReasonMaxAge, func(e memEntry) bool {
+			return e.at > 0 && m.age.appended(e.at) < cutoff && e.Kind != KindAnnouncement
+		}, -1)
 	}
 	if mx := lim.MaxBytes; mx > 0 && m.bytes+incoming > mx {
 		need := m.bytes + incoming - mx + mx/10

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sitegate/agent/clock"
 	"sitegate/agent/control"
 	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
@@ -44,6 +45,9 @@ type Options struct {
 	// OnRegistry is called after a newer registry is taken (the gateway republishes its status).
 	OnRegistry func()
 	Logger     *slog.Logger
+	// Clock says whether the system clock is synchronised, so that a signature refused
+	// for its expiry names a wrong clock; nil judges the clock by its year alone.
+	Clock clock.Source
 }
 
 // Counts are the desired configs handled, by outcome.
@@ -88,6 +92,7 @@ func New(o Options) (*Plane, *config.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	tr.WithClock(o.Clock)
 	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
 		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
 		desired: make(chan []byte, 1), registry: make(chan []byte, 1)}

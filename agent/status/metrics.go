@@ -35,11 +35,13 @@ var (
 	registryDesc    = desc("sitegate_registry_version", "Version of the registry in use.")
 	configDesc      = desc("sitegate_config_version", "Version of the desired config running (0: the local file).")
 	configApplyDesc = desc("sitegate_config_applies_total", "Desired configs, by outcome.", "status")
+	clockSyncedDesc = desc("sitegate_clock_synced", "1 when the system clock is synchronised.")
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{framesDesc, badFramesDesc, passagesDesc, scaleUpDesc, depthDesc, bytesDesc,
-		droppedDesc, connectedDesc, reconnectsDesc, publishedDesc, fpsDesc, registryDesc, configDesc, configApplyDesc} {
+		droppedDesc, connectedDesc, reconnectsDesc, publishedDesc, fpsDesc, registryDesc, configDesc, configApplyDesc,
+		clockSyncedDesc} {
 		ch <- d
 	}
 }
@@ -72,6 +74,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.Registry != nil {
 		m(registryDesc, prometheus.GaugeValue, float64(s.Registry.Version))
+	}
+	if s.Clock != nil {
+		m(clockSyncedDesc, prometheus.GaugeValue, b2f(s.Clock.Synced))
 	}
 	if c.r.s.Config != nil {
 		cc := c.r.s.Config()

@@ -32,6 +32,8 @@ type Sources struct {
 	Uplink                 func() wire.UplinkStatus
 	Outbox                 func() wire.OutboxStats
 	Registry               func() wire.RegistryStatus
+	// Clock is whether the system clock is synchronised.
+	Clock func() wire.ClockStatus
 	// Config is the running desired config's version and the outcomes of desired configs.
 	Config func() ConfigCounts
 	// Loops are the loops whose progress the watchdog checks (each lane and the uplink).
@@ -118,6 +120,10 @@ func (r *Reporter) Status(state string) wire.Status {
 	if r.s.Registry != nil {
 		rs := r.s.Registry()
 		s.Registry = &rs
+	}
+	if r.s.Clock != nil {
+		cs := r.s.Clock()
+		s.Clock = &cs
 	}
 	return s
 }

@@ -51,7 +51,13 @@ type Passage struct {
 	Revision int `json:"revision,omitempty"`
 	// AmendReason says why an amendment was made.
 	AmendReason string `json:"amend_reason,omitempty"`
+	// Clock is ClockUnsynced when the passage was made while the gateway's clock was not
+	// synchronised: its times may be anything (1970 after a boot without a clock battery).
+	Clock string `json:"clock,omitempty"`
 }
+
+// ClockUnsynced marks a passage made before the gateway's clock was synchronised.
+const ClockUnsynced = "unsynced"
 
 // BarrierInfo is the barrier's part of a passage.
 type BarrierInfo struct {

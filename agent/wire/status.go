@@ -28,6 +28,19 @@ type Status struct {
 	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
 	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
 	Registry         *RegistryStatus `json:"registry,omitempty"`
+	// Clock says whether the gateway's clock is synchronised: until it is, its times (and
+	// the passages stamped with them) are not to be trusted.
+	Clock *ClockStatus `json:"clock,omitempty"`
+}
+
+// ClockStatus is the system clock's part of the status message.
+type ClockStatus struct {
+	Synced bool `json:"synced"`
+	// Source is how it was judged: "adjtimex" (the kernel's NTP state) or "heuristic" (by
+	// the year, where the kernel cannot be asked).
+	Source string `json:"source"`
+	// MaxErrorMs is the kernel's bound on the clock's error, in milliseconds; 0 when unknown.
+	MaxErrorMs float64 `json:"max_error_ms"`
 }
 
 // States of the status message.

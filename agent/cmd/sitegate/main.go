@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // site_timezone works on a gateway without /usr/share/zoneinfo (Debian's tzdata)
 
 	"sitegate/agent/cli"
 )
