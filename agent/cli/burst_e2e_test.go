@@ -1,14 +1,20 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,5 +178,74 @@ func TestOfflineBacklogOnce(t *testing.T) {
 		if c > 1 || extra[text] > 0 {
 			t.Errorf("%s: %d passages", text, c+extra[text])
 		}
+	}
+}
+
+// bigJPEG is a real JPEG of about 2 MB (noise does not compress).
+func bigJPEG(b testing.TB) []byte {
+	b.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 1600, 1200))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(r.Uint32())
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkRSSBigPushes measures the built agent's peak resident memory (VmHWM) while 16
+// senders push 300 plates with a 2 MB picture each (the pictures of waiting reads are on disk,
+// not in memory). Use -benchtime=1x.
+func BenchmarkRSSBigPushes(b *testing.B) {
+	bin := buildAgent(b)
+	mq := broker.StartMosquitto(b)
+	s := newSite(b, mq.URL())
+	pic := bigJPEG(b)
+	b.Logf("picture %d bytes", len(pic))
+	for b.Loop() {
+		agent := agentCommand(bin, "run", "--config", s.config)
+		agent.Stderr = io.Discard
+		if err := agent.Start(); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		for platecam.Push(ctx, "http://"+s.plateAddr+"/v1/plate", platecam.PushRequest{Lane: "exit-1", Plate: "苏A00000"}) != nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		var wg sync.WaitGroup
+		var ok atomic.Int64
+		next := atomic.Int64{}
+		start := time.Now()
+		for range 16 {
+			wg.Go(func() {
+				for i := next.Add(1); i <= 300; i = next.Add(1) {
+					if platecam.Push(ctx, "http://"+s.plateAddr+"/v1/plate", platecam.PushRequest{Lane: "exit-1", Plate: fmt.Sprintf("浙F%05d", i), ImageJPEG: pic}) == nil {
+						ok.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		took := time.Since(start)
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", agent.Process.Pid))
+		agent.Process.Signal(syscall.SIGTERM)
+		agent.Wait()
+		cancel()
+		var hwm float64
+		for _, line := range strings.Split(string(st), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				hwm = kb / 1024
+			}
+		}
+		if hwm == 0 {
+			b.Fatalf("no VmHWM in %s", st)
+		}
+		b.Logf("%d of 300 pushes taken in %v", ok.Load(), took)
+		b.ReportMetric(hwm, "peak-RSS-MiB")
+		b.ReportMetric(float64(ok.Load()), "taken")
 	}
 }

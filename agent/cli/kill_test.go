@@ -19,7 +19,7 @@ import (
 )
 
 // buildAgent builds bin/sitegate into a temporary folder, as `make build` does.
-func buildAgent(t *testing.T) string {
+func buildAgent(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "sitegate")
 	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "sitegate/agent/cmd/sitegate")
