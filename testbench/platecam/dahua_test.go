@@ -60,18 +60,7 @@ func TestDahuaStream(t *testing.T) {
 		t.Fatalf("stream: %s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
-	next := func() (*multipart.Part, []byte) {
-		t.Helper()
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(p)
-		if n, _ := strconv.Atoi(p.Header.Get("Content-Length")); n != len(b) {
-			t.Fatalf("Content-Length %s, %d bytes", p.Header.Get("Content-Length"), len(b))
-		}
-		return p, b
-	}
+	next := partReader(t, mr)
 	if p, b := next(); string(b) != "Heartbeat" || p.Header.Get("Content-Type") != "text/plain" {
 		t.Fatalf("first part %q %q", p.Header.Get("Content-Type"), b)
 	}

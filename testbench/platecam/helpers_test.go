@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +53,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// partReader returns a function that reads the stream's next part whole, checking its
+// Content-Length.
+func partReader(t *testing.T, mr *multipart.Reader) func() (*multipart.Part, []byte) {
+	return func() (*multipart.Part, []byte) {
+		t.Helper()
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		if n, _ := strconv.Atoi(p.Header.Get("Content-Length")); n != len(b) {
+			t.Fatalf("Content-Length %s, %d bytes", p.Header.Get("Content-Length"), len(b))
+		}
+		return p, b
 	}
 }

@@ -239,18 +239,7 @@ func TestHikvisionAlertStream(t *testing.T) {
 		t.Fatalf("alertStream: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
-	next := func() (*multipart.Part, []byte) {
-		t.Helper()
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(p)
-		if n, _ := strconv.Atoi(p.Header.Get("Content-Length")); n != len(b) {
-			t.Fatalf("Content-Length %s, %d bytes", p.Header.Get("Content-Length"), len(b))
-		}
-		return p, b
-	}
+	next := partReader(t, mr)
 	// Heartbeats first.
 	for i := 0; i < 2; i++ {
 		_, b := next()
