@@ -17,7 +17,7 @@ import (
 
 // DefaultJournalBytes bounds the plate reads (with their pictures) a lane keeps on disk while
 // they wait for their passage: past it, a camera is told to try again.
-const DefaultJournalBytes = 64 << 20
+const DefaultJournalBytes = 256 << 20
 
 // ErrJournalFull is returned by Plate when the lane's waiting reads fill their bound.
 var ErrJournalFull = errors.New("the lane's waiting plate reads fill their bound")

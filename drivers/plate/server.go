@@ -17,6 +17,14 @@ import (
 // Path/{vendor}/{lane}.
 const Path = "/v1/plate"
 
+// DefaultMaxConcurrent is how many pushes a listener decodes at once when Options.MaxConcurrent
+// is zero, and DefaultConcurrentWait how long a push waits for its turn before it is answered
+// 503.
+const (
+	DefaultMaxConcurrent  = 4
+	DefaultConcurrentWait = 10 * time.Second
+)
+
 // DefaultMaxBody is the largest request body accepted when Options.MaxBody is zero.
 const DefaultMaxBody = 4 << 20
 
@@ -67,8 +75,14 @@ type Options struct {
 	Lanes map[string]func(Read) error
 	// Cameras are the plate cameras of the lanes served, which tell a read's camera.
 	Cameras []Camera
-	Logger  *slog.Logger
-	Now     func() time.Time // clock for reads without a time; default time.Now
+	// MaxConcurrent bounds the pushes decoded at once (each holds its body, up to MaxBody, and
+	// its pictures decoded); a push that finds no room within ConcurrentWait is answered 503.
+	// 0 means DefaultMaxConcurrent.
+	MaxConcurrent int
+	// ConcurrentWait is how long a push waits for its turn; 0 means DefaultConcurrentWait.
+	ConcurrentWait time.Duration
+	Logger         *slog.Logger
+	Now            func() time.Time // clock for reads without a time; default time.Now
 }
 
 // Stats counts pushes since the server was created.
@@ -100,6 +114,7 @@ type Server struct {
 	opts  Options
 	lanes map[string]func(Read) error
 	log   *slog.Logger
+	slots chan struct{} // one a push being decoded and handed over
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -113,6 +128,12 @@ func NewServer(opts Options) *Server {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.ConcurrentWait <= 0 {
+		opts.ConcurrentWait = DefaultConcurrentWait
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -122,6 +143,7 @@ func NewServer(opts Options) *Server {
 	return &Server{
 		opts:    opts,
 		lanes:   maps.Clone(opts.Lanes),
+		slots:   make(chan struct{}, opts.MaxConcurrent),
 		log:     opts.Logger.With("plate_listen", opts.Addr),
 		ready:   make(chan struct{}),
 		rejects: map[string]uint64{},
@@ -228,6 +250,26 @@ func (s *Server) serves(lane string) bool {
 // answer. lane is the path's lane, "" at the generic endpoint.
 func (s *Server) servePush(w http.ResponseWriter, r *http.Request, vendor, lane string) {
 	received := s.opts.Now()
+	// A burst of large pushes (offline resends with pictures) is taken a few at a time, so the
+	// memory they hold is bounded; the others wait, and past ConcurrentWait try again later.
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.opts.ConcurrentWait)
+		select {
+		case s.slots <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			rej := Reject(http.StatusServiceUnavailable, ReasonBusy, "too many pushes at once; try again")
+			s.rejected(r, vendor, rej)
+			WriteJSON(w, rej.Status, map[string]string{"error": rej.Msg})
+			return
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	defer func() { <-s.slots }()
 	d, ok := LookupPush(vendor)
 	if !ok {
 		rej := Reject(http.StatusNotFound, ReasonVendor, "unknown plate-camera vendor %q (known: %s)", vendor, list(PushVendors()))

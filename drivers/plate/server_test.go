@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"sitegate/drivers/plate"
 	_ "sitegate/drivers/plate/generic"
@@ -297,5 +298,32 @@ func TestCut(t *testing.T) {
 	}
 	if got := plate.Cut("short", 10); got != "short" {
 		t.Errorf("Cut = %q", got)
+	}
+}
+
+// TestPushesTakenAFewAtATime: with one slot, a push that finds it taken waits, and is told to
+// try again when its wait is over; the one in the slot is answered.
+func TestPushesTakenAFewAtATime(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	s := plate.NewServer(plate.Options{MaxConcurrent: 1, ConcurrentWait: 50 * time.Millisecond, Logger: platetest.Quiet,
+		Lanes: map[string]func(plate.Read) error{"exit-1": func(plate.Read) error { entered <- struct{}{}; <-release; return nil }}})
+	push := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/plate", strings.NewReader(`{"lane":"exit-1","plate":"浙F12345"}`)))
+		return rec
+	}
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() { first <- push() }()
+	<-entered // the first push holds the slot
+	if rec := push(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "try again") {
+		t.Errorf("second push: %d %s", rec.Code, rec.Body)
+	}
+	close(release)
+	if rec := <-first; rec.Code != 200 {
+		t.Errorf("first push: %d %s", rec.Code, rec.Body)
+	}
+	if st := s.Stats(); st.Accepted != 1 || st.Rejected[plate.ReasonBusy] != 1 {
+		t.Errorf("stats %+v", st)
 	}
 }
