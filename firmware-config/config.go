@@ -170,8 +170,12 @@ type PlateCamera struct {
 
 // Camera is one video source of a lane.
 type Camera struct {
-	ID   string `yaml:"id"`
-	URL  string `yaml:"url"`
+	ID  string `yaml:"id"`
+	URL string `yaml:"url"`
+	// Username and PasswordFile are the stream's credentials (an RTSP or HTTP camera's login),
+	// added to the URL when the camera is opened: never in the URL itself.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
 	ROIs []ROI  `yaml:"rois"`
 	Mud  Mud    `yaml:"mud"`
 }

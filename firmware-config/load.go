@@ -123,7 +123,7 @@ func CheckFiles(c *Config) Problems {
 	return ps.list
 }
 
-// CheckLaneFiles checks the files the lanes name (the plate cameras' password files), the
+// CheckLaneFiles checks the files the lanes name (the cameras' password files), the
 // part of a config that a desired config sets; relative paths were resolved against the local
 // config's folder.
 func CheckLaneFiles(c *Config) Problems {
@@ -154,6 +154,9 @@ func checkFiles(c *Config, lanesOnly bool, ps *problems) {
 	for i, l := range c.Lanes {
 		for j, pc := range l.Plate.Cameras {
 			readable(pc.PasswordFile, fmt.Sprintf("lanes[%d].plate.cameras[%d].password_file", i, j), ps)
+		}
+		for j, cam := range l.Cameras {
+			readable(cam.PasswordFile, fmt.Sprintf("lanes[%d].cameras[%d].password_file", i, j), ps)
 		}
 	}
 }
@@ -240,6 +243,7 @@ func (c *Config) resolvePaths() {
 				abs(&cam.URL)
 			}
 			abs(&cam.Mud.Model)
+			abs(&cam.PasswordFile)
 		}
 		for j := range c.Lanes[i].Plate.Cameras {
 			abs(&c.Lanes[i].Plate.Cameras[j].PasswordFile)

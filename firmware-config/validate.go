@@ -195,6 +195,12 @@ func validateLane(l Lane, p string, ps *problems) {
 				ps.add(cp+".url", "scheme %q is not rtsp, http or file", scheme)
 			}
 		}
+		if HasUserinfo(c.URL) {
+			ps.add(cp+".url", "%q must not carry credentials: put the user in username and the password in password_file", RedactURL(c.URL))
+		}
+		if c.PasswordFile != "" && c.Username == "" {
+			ps.add(cp+".username", "must be set with password_file")
+		}
 		validateROIs(c.ROIs, cp+".rois", ps)
 		if info, ok := vision.About("mud", c.Mud.Scorer); !ok {
 			ps.add(cp+".mud.scorer", "%q is not %s", c.Mud.Scorer, strings.Join(vision.Scorers("mud"), " or "))

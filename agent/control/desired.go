@@ -191,17 +191,6 @@ func remoteOnly(local, cfg *config.Config) config.Problems {
 				Msg: fmt.Sprintf("%q: a desired config may listen only on loopback or %s (%s)", l.Plate.Listen, strings.Join(allowed, ", "), from)})
 		}
 	}
-	for i, l := range cfg.Lanes {
-		for j, c := range l.Cameras {
-			// Credentials sent remotely would cross the broker, sit in applied.json and (even
-			// redacted) make every report's config unusable as a desired one. A camera that
-			// needs them is configured in the local file.
-			if config.HasUserinfo(c.URL) {
-				ps = append(ps, config.Problem{Path: fmt.Sprintf("lanes[%d].cameras[%d].url", i, j),
-					Msg: "must not carry credentials in a desired config: configure a camera that needs them in the gateway's local file"})
-			}
-		}
-	}
 	return ps
 }
 

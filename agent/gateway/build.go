@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -47,7 +48,7 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 	var cams []lane.Camera
 	var checkCams []checks.Camera
 	for _, cc := range lc.Cameras {
-		cam := camera.New(camera.Options{ID: cc.ID, URL: cc.URL, Logger: g.log})
+		cam := camera.New(camera.Options{ID: cc.ID, URL: streamURL(g, lc.ID, cc), Logger: g.log})
 		u.cams = append(u.cams, cam)
 		cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
 		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
@@ -78,6 +79,29 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		u.pulls = append(u.pulls, c)
 	}
 	return u
+}
+
+// streamURL is a camera's URL with its login (username and the password file) added, the only
+// place the two meet: the config never holds them together, and the camera reports its URL
+// redacted.
+func streamURL(g *Gateway, laneID string, cc config.Camera) string {
+	if cc.Username == "" {
+		return cc.URL
+	}
+	u, err := url.Parse(cc.URL)
+	if err != nil || u.Host == "" {
+		return cc.URL // a file or a device: no login
+	}
+	pw := ""
+	if cc.PasswordFile != "" {
+		p, err := mqttconn.ReadPasswordFile(cc.PasswordFile)
+		if err != nil {
+			g.log.Error("camera password not read", "lane", laneID, "camera", cc.ID, "err", err)
+		}
+		pw = p
+	}
+	u.User = url.UserPassword(cc.Username, pw)
+	return u.String()
 }
 
 // plateCameras are a lane's plate cameras with their passwords read; a password file that

@@ -25,7 +25,7 @@ control: {apply_timeout: 1s, allow_unsigned: true}
 lanes:
   - id: exit-1
     scale: {port: /dev/ttyUSB0}
-    cameras: [{id: wheels, url: "rtsp://admin:s3cret@192.168.1.64:554/ch1"}]
+    cameras: [{id: wheels, url: "rtsp://192.168.1.64:554/ch1?password=s3cret", username: admin}]
 `), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
