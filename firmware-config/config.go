@@ -176,8 +176,8 @@ type Camera struct {
 	// added to the URL when the camera is opened: never in the URL itself.
 	Username     string `yaml:"username"`
 	PasswordFile string `yaml:"password_file"`
-	ROIs []ROI  `yaml:"rois"`
-	Mud  Mud    `yaml:"mud"`
+	ROIs         []ROI  `yaml:"rois"`
+	Mud          Mud    `yaml:"mud"`
 }
 
 // ROI is a named region of interest, a polygon in relative coordinates (0..1).
