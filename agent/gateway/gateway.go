@@ -79,6 +79,7 @@ type Gateway struct {
 
 	reg   registry.Current
 	box   outbox.Outbox
+	room  func(n int64) bool // whether n bytes fit beside the store
 	up    *uplink.Uplink
 	parts *parts.Parts[*laneUnit, *plateUnit]
 	ctl   *remote.Plane
@@ -134,6 +135,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	g.box = box
+	g.room = box.Room
 	defer func() {
 		if err := box.Close(); err != nil {
 			g.log.Error("outbox close", "err", err)

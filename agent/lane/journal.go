@@ -19,8 +19,9 @@ import (
 // they wait for their passage: past it, a camera is told to try again.
 const DefaultJournalBytes = 256 << 20
 
-// ErrJournalFull is returned by Plate when the lane's waiting reads fill their bound.
-var ErrJournalFull = errors.New("the lane's waiting plate reads fill their bound")
+// ErrJournalFull is returned by Plate when the lane's waiting reads fill their bound, or the
+// disk has no room for them beside the store's reserve.
+var ErrJournalFull = errors.New("no room for the lane's waiting plate reads")
 
 // journal keeps every plate read a lane has taken and not yet stored in a passage, one file a
 // read, written and synced before the camera is answered: a read answered 200 survives a
@@ -29,6 +30,8 @@ var ErrJournalFull = errors.New("the lane's waiting plate reads fill their bound
 type journal struct {
 	dir string
 	max int64
+	// room, when set, reports whether n more bytes fit on the disk beside the store.
+	room func(n int64) bool
 
 	mu    sync.Mutex
 	next  uint64
@@ -104,6 +107,9 @@ func (j *journal) put(r plate.Read, received time.Time) (uint64, error) {
 	b, err := json.Marshal(journalRecord{Received: received, Read: r})
 	if err != nil {
 		return 0, err
+	}
+	if j.room != nil && !j.room(int64(len(b))) {
+		return 0, ErrJournalFull
 	}
 	j.mu.Lock()
 	if j.bytes+int64(len(b)) > j.max {

@@ -85,8 +85,19 @@ func TestJournalBound(t *testing.T) {
 	if err := l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F12345", ImageJPEG: big}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F12346", ImageJPEG: big}); !errors.Is(err, ErrJournalFull) {
-		t.Fatalf("second read: %v, want the journal full (the camera tries again)", err)
+	// No room for a second picture: the read is taken without it (pictures go first).
+	if err := l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F12346", ImageJPEG: big}); err != nil {
+		t.Fatalf("second read: %v, want it taken without its picture", err)
+	}
+	if st := l.Status(); st.PlatePicturesDropped != 1 {
+		t.Errorf("pictures dropped %d", st.PlatePicturesDropped)
+	}
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		err = l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F22222"})
+	}
+	if !errors.Is(err, ErrJournalFull) {
+		t.Fatalf("reads without pictures past the bound: %v, want the journal full (the camera tries again)", err)
 	}
 	if st := l.Status(); st.PlatesDropped != 1 {
 		t.Errorf("refused reads %d", st.PlatesDropped)
@@ -120,4 +131,24 @@ func TestRepeatedPushGetsItsPicture(t *testing.T) {
 func tinyJPEG(t *testing.T, seed byte) []byte {
 	t.Helper()
 	return []byte{0xFF, 0xD8, 0xFF, seed, 0xFF, 0xD9}
+}
+
+// TestJournalLeavesTheStoreItsReserve: with little room beside the store, a read's pictures go
+// first; with none, the read is refused (try again) rather than eating the store's reserve.
+func TestJournalLeavesTheStoreItsReserve(t *testing.T) {
+	reg := testRegistry(t)
+	room := int64(1000)
+	l := New(Options{ID: "exit-1", Registry: func() *registry.Registry { return reg }, Box: outbox.NewMemory(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PlateJournal: t.TempDir(),
+		PlateJournalRoom: func(n int64) bool { return n <= room }})
+	if err := l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F12345", ImageJPEG: bytes.Repeat([]byte{1}, 4000)}); err != nil {
+		t.Fatalf("read with a picture: %v", err)
+	}
+	if in := <-l.plates; in.pics.plate {
+		t.Error("the picture was kept without room for it")
+	}
+	room = 0
+	if err := l.Plate(plate.Read{Lane: "exit-1", Plate: "浙F12346"}); !errors.Is(err, ErrJournalFull) {
+		t.Fatalf("no room: %v", err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -68,6 +69,9 @@ type Options struct {
 	// "" keeps them in memory only. PlateJournalBytes bounds it (0: DefaultJournalBytes).
 	PlateJournal      string
 	PlateJournalBytes int64
+	// PlateJournalRoom, when set, reports whether n more bytes fit on the journal's disk
+	// without eating the store's reserve (the outbox's Room).
+	PlateJournalRoom func(n int64) bool
 
 	// OnStored, if set, is called after each passage is stored (for status and tests).
 	OnStored func(p Passage)
@@ -93,6 +97,7 @@ type Lane struct {
 
 	passages, platesDropped, storeErrors atomic.Uint64
 	platesLate, platesDup, amendments    atomic.Uint64
+	picturesDropped                      atomic.Uint64
 	decisions, opens, holds, released    atomic.Uint64
 	lastPassage                          atomic.Pointer[Passage]
 
@@ -134,6 +139,7 @@ func New(o Options) *Lane {
 			l.log.Error("plate journal not available: waiting reads are kept in memory only", "err", err)
 			l.lastErr = err.Error()
 		} else {
+			j.room = o.PlateJournalRoom
 			l.j, l.replay = j, entries
 			if len(entries) > 0 {
 				l.log.Info("plate reads taken before a stop are taken again", "reads", len(entries))
@@ -160,6 +166,17 @@ func (l *Lane) Plate(r plate.Read) error {
 	in := plateIn{read: r, received: l.o.Now()}
 	if l.j != nil {
 		ref, err := l.j.put(r, in.received)
+		if err != nil && (errors.Is(err, syscall.ENOSPC) || errors.Is(err, ErrJournalFull)) && (len(r.ImageJPEG) > 0 || len(r.SceneJPEG) > 0) {
+			// Out of room: the pictures go first, as the outbox's own policy drops evidence
+			// before passages; the read itself still fits.
+			bare := r
+			bare.ImageJPEG, bare.SceneJPEG = nil, nil
+			if ref, err = l.j.put(bare, in.received); err == nil {
+				l.picturesDropped.Add(1)
+				l.log.Warn("no room for the plate read's pictures: taken without them", "plate", r.Plate)
+				r, in.read = bare, bare
+			}
+		}
 		if err != nil {
 			l.platesDropped.Add(1)
 			l.log.Warn("plate refused (the camera is told to try again)", "plate", r.Plate, "err", err)
@@ -470,6 +487,7 @@ func (l *Lane) Status() Status {
 	}
 	s.Passages, s.PlatesDropped, s.StoreErrors = l.passages.Load(), l.platesDropped.Load(), l.storeErrors.Load()
 	s.PlatesLate, s.PlatesDuplicate, s.Amendments = l.platesLate.Load(), l.platesDup.Load(), l.amendments.Load()
+	s.PlatePicturesDropped = l.picturesDropped.Load()
 	if b := l.o.Barrier; b.on() {
 		l.mu.Lock()
 		camErr := l.barrierErr

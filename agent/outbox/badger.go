@@ -269,6 +269,18 @@ func badgerOptions(dir string, memTable, vlogFile int64, readOnly bool, log *slo
 // fit the file system at open (see fitReserve).
 func (b *Badger) Reserve() int64 { return b.o.Limits.ReserveBytes }
 
+// Room reports whether n more bytes can be written beside the store, on its file system,
+// without eating into the reserve its own growth needs (Badger's memory-mapped files fault when
+// the disk fills under them). Other writers on the store's disk (the lanes' plate journals) ask
+// it first. A file system that cannot be asked counts as having room.
+func (b *Badger) Room(n int64) bool {
+	free, err := b.o.Free(b.dir)
+	if err != nil {
+		return true
+	}
+	return free-n > b.o.Limits.ReserveBytes
+}
+
 // load reads the counters and the head from the meta key. A store of the first layout (no head
 // in meta) is indexed once, keys and small index values only.
 func (b *Badger) load() error {

@@ -66,6 +66,8 @@ type LaneStatus struct {
 	// already taken (dropped).
 	PlatesLate      uint64 `json:"plates_late,omitempty"`
 	PlatesDuplicate uint64 `json:"plates_duplicate,omitempty"`
+	// PlatePicturesDropped counts plate reads taken without their pictures for lack of room.
+	PlatePicturesDropped uint64 `json:"plate_pictures_dropped,omitempty"`
 	// Amendments counts passages amended by a plate read after the truck left.
 	Amendments uint64         `json:"amendments,omitempty"`
 	Barrier    *BarrierStatus `json:"barrier,omitempty"`
