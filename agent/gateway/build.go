@@ -168,7 +168,7 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 		ClockSynced:  func() bool { return g.o.Clock.State().Synced },
 		Location:     g.cfg.Location(),
 		PlateJournal: filepath.Join(g.cfg.Store.Dir, "plates", lc.ID), PlateJournalRoom: g.room,
-		OnStored:     g.onStored,
+		OnStored: g.onStored,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
 				g.o.OnDeck(laneID, e)
