@@ -39,7 +39,7 @@ func TestCrashHelper(t *testing.T) {
 // depth, and it changes nothing: the store still opens with the same backlog.
 func TestReadReportAfterSIGKILL(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "outbox")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
+	cmd := selfCommand("-test.run=^TestCrashHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -105,4 +105,13 @@ func TestReadReportAfterSIGKILL(t *testing.T) {
 	if st := box.Stats(); st.Depth != 52 {
 		t.Errorf("depth after the report: %d, want 52", st.Depth)
 	}
+}
+
+// selfCommand runs this test binary again, through the emulator $SITEGATE_TEST_EXEC names if
+// set (as `make test-arm64` does: an arm64 binary cannot be exec'd directly on an amd64 host).
+func selfCommand(args ...string) *exec.Cmd {
+	if w := strings.Fields(os.Getenv("SITEGATE_TEST_EXEC")); len(w) > 0 {
+		return exec.Command(w[0], append(append(w[1:], os.Args[0]), args...)...)
+	}
+	return exec.Command(os.Args[0], args...)
 }
