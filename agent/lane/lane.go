@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -339,18 +340,27 @@ func (l *Lane) fillPictures(d *draft) {
 		return
 	}
 	plateRef, sceneRef := d.ballot.pictureRefs(d.plate.Plate)
-	if plateRef != 0 && len(d.plate.ImageJPEG) == 0 {
-		if img, _, err := l.j.pictures(plateRef); err == nil {
-			d.plate.ImageJPEG = img
-		} else {
-			l.log.Warn("plate picture not read back", "err", err)
-		}
+	if len(d.plate.ImageJPEG) > 0 {
+		plateRef = 0
 	}
-	if sceneRef != 0 && len(d.plate.SceneJPEG) == 0 {
-		if _, scene, err := l.j.pictures(sceneRef); err == nil {
+	if len(d.plate.SceneJPEG) > 0 {
+		sceneRef = 0
+	}
+	// Usually one read carries both pictures: its file is read once.
+	for _, ref := range slices.Compact([]uint64{plateRef, sceneRef}) {
+		if ref == 0 {
+			continue
+		}
+		img, scene, err := l.j.pictures(ref)
+		if err != nil {
+			l.log.Warn("plate pictures not read back", "err", err)
+			continue
+		}
+		if ref == plateRef {
+			d.plate.ImageJPEG = img
+		}
+		if ref == sceneRef {
 			d.plate.SceneJPEG = scene
-		} else {
-			l.log.Warn("scene picture not read back", "err", err)
 		}
 	}
 }
