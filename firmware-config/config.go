@@ -13,6 +13,8 @@ type Config struct {
 	MQTT     MQTT     `yaml:"mqtt"`
 	Store    Store    `yaml:"store"`
 	Registry Registry `yaml:"registry"`
+	// Manifests are the site's electronic transfer manifests (manifests.go).
+	Manifests Manifests `yaml:"manifests"`
 	Log      Log      `yaml:"log"`
 	Status   Status   `yaml:"status"`
 	Process  Process  `yaml:"process"`

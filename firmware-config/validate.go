@@ -83,6 +83,7 @@ func validate(c *Config, ps *problems) {
 	}
 	validateControl(c.Control, ps)
 	validateShared(c, ps)
+	validateManifests(c.Manifests, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {

@@ -10,6 +10,7 @@ import (
 	"sitegate/drivers/plate"
 	config "sitegate/firmware-config"
 	"sitegate/models"
+	"sitegate/models/manifest"
 	"sitegate/models/registry"
 )
 
@@ -95,6 +96,24 @@ type Deps struct {
 	Rules func() config.Rules
 	// Cameras are the lane's cameras.
 	Cameras []Camera
+
+	// Lane and Direction are the lane's id and direction (exit or entry).
+	Lane, Direction string
+	// Manifests are the site's manifests held now (nil: none held); ManifestCheck is the
+	// manifests.check mode in force (auto, on, off); ManifestLedger records which manifests
+	// exits used, gateway-wide. Nil funcs mean no manifests and mode auto.
+	Manifests      func() *manifest.Set
+	ManifestCheck  func() string
+	ManifestLedger ManifestLedger
+}
+
+// ManifestLedger records the exits made on each manifest (one manifest covers one trip),
+// durably and for every lane of the gateway.
+type ManifestLedger interface {
+	// Used reports the exit that used manifest id, if one did.
+	Used(id string) (manifest.Use, bool)
+	// Record notes that visit used manifest id, its exit ending at.
+	Record(id, visit string, at time.Time) error
 }
 
 // RulesNow returns the rules in force.

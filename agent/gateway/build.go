@@ -58,7 +58,10 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		}
 		checkCams = append(checkCams, cv)
 	}
-	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams})
+	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams,
+		Lane: lc.ID, Direction: lc.Direction, Manifests: g.man.Load,
+		ManifestCheck:  func() string { return g.ctl.Running().Manifests.Check },
+		ManifestLedger: g.ledger()})
 	u.lane = newLane(g, lc, cams, cs, g.barrier(lc))
 	for _, pc := range plateCameras(g, lc) {
 		if pc.Mode != "pull" {
