@@ -15,12 +15,12 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	// Manifests are the site's electronic transfer manifests (manifests.go).
 	Manifests Manifests `yaml:"manifests"`
-	Log      Log      `yaml:"log"`
-	Status   Status   `yaml:"status"`
-	Process  Process  `yaml:"process"`
-	Lanes    []Lane   `yaml:"lanes"`
-	Rules    Rules    `yaml:"rules"`
-	Control  Control  `yaml:"control"`
+	Log       Log       `yaml:"log"`
+	Status    Status    `yaml:"status"`
+	Process   Process   `yaml:"process"`
+	Lanes     []Lane    `yaml:"lanes"`
+	Rules     Rules     `yaml:"rules"`
+	Control   Control   `yaml:"control"`
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.
