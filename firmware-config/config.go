@@ -100,6 +100,7 @@ type Lane struct {
 	Plate            Plate    `yaml:"plate"`
 	Cameras          []Camera `yaml:"cameras"`
 	Barrier          Barrier  `yaml:"barrier"`
+	Wash             Wash     `yaml:"wash"`
 }
 
 // Barrier is how the lane drives its exit barrier (CONTRACT 8).
@@ -219,6 +220,7 @@ type Control struct {
 // Rules are the judgement rules shared by every lane.
 type Rules struct {
 	Overload Overload `yaml:"overload"`
+	Wash     WashRule `yaml:"wash"`
 }
 
 // Overload is the overload rule.

@@ -12,6 +12,7 @@ import (
 	"sitegate/models"
 	"sitegate/models/manifest"
 	"sitegate/models/registry"
+	"sitegate/models/wash"
 )
 
 // Check judges one aspect of a finished visit.
@@ -105,6 +106,20 @@ type Deps struct {
 	Manifests      func() *manifest.Set
 	ManifestCheck  func() string
 	ManifestLedger ManifestLedger
+
+	// Wash is the lane's watched wash bay (nil: the lane has none, the wash check is not
+	// judged); a truck's wash may have ended up to WashWindow before it reached the deck.
+	Wash       WashBay
+	WashWindow time.Duration
+}
+
+// WashBay is a lane's watched wash bay (agent/washbay).
+type WashBay interface {
+	// Source is what sees the bay: modbus.
+	Source() string
+	// Find returns the last stay that ended in [from, to] that no other visit took, and
+	// whether the bay's input was down in that time; with claim, visit takes it.
+	Find(from, to time.Time, visit string, claim bool) (stay wash.Interval, found, down bool)
 }
 
 // ManifestLedger records the exits made on each manifest (one manifest covers one trip),

@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"sitegate/agent/checks"
-	checkmanifest "sitegate/agent/checks/manifest"
 	"sync"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"sitegate/agent/remote"
 	"sitegate/agent/status"
 	"sitegate/agent/systemd"
+	"sitegate/agent/trips"
 	"sitegate/agent/uplink"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
@@ -82,7 +82,7 @@ type Gateway struct {
 
 	reg   registry.Current
 	man   manifest.Current
-	used  *checkmanifest.Ledger // which manifests exits used
+	used  *trips.Ledger // which manifests exits used
 	box   outbox.Outbox
 	room  func(n int64) bool // whether n bytes fit beside the store
 	up    *uplink.Uplink
@@ -286,7 +286,7 @@ func (g *Gateway) ledger() checks.ManifestLedger {
 // status; manifests synced on the site's topic later replace it.
 func (g *Gateway) loadManifests() {
 	var err error
-	if g.used, err = checkmanifest.OpenLedger(filepath.Join(g.cfg.Store.Dir, "control")); err != nil {
+	if g.used, err = trips.OpenLedger(filepath.Join(g.cfg.Store.Dir, "control")); err != nil {
 		g.log.Error("manifest ledger", "err", err)
 	}
 	if g.cfg.Manifests.File == "" {
@@ -347,7 +347,12 @@ func (g *Gateway) sources() status.Sources {
 		Lanes: func() []wire.LaneStatus {
 			var out []wire.LaneStatus
 			for _, u := range g.parts.Units() {
-				out = append(out, u.lane.Status())
+				ls := u.lane.Status()
+				if u.bay != nil {
+					ws := u.bay.Status()
+					ls.Wash = &ws
+				}
+				out = append(out, ls)
 			}
 			return out
 		},

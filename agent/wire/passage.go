@@ -5,6 +5,7 @@ import (
 	"sitegate/models/manifest"
 	"sitegate/models/overload"
 	"sitegate/models/registry"
+	"sitegate/models/wash"
 )
 
 // TimeLayout is how messages write times: RFC 3339 with milliseconds and the local offset.
@@ -125,6 +126,8 @@ type Checks struct {
 	// Manifest is the exit's e-manifest (CONTRACT 10); absent where the check does not apply
 	// (an entry lane, manifests.check off, or auto with no manifests held).
 	Manifest *manifest.Result `json:"manifest,omitempty"`
+	// Wash is the truck's stay in the wash bay; absent on a lane that watches none.
+	Wash *wash.Result `json:"wash,omitempty"`
 }
 
 // VisionResult is a camera check's judgement (mud today): the verdict of the camera that

@@ -72,6 +72,17 @@ type LaneStatus struct {
 	// Amendments counts passages amended by a plate read after the truck left.
 	Amendments uint64         `json:"amendments,omitempty"`
 	Barrier    *BarrierStatus `json:"barrier,omitempty"`
+	// Wash is the lane's wash bay, where one is watched.
+	Wash *WashBayStatus `json:"wash,omitempty"`
+}
+
+// WashBayStatus is a lane's watched wash bay.
+type WashBayStatus struct {
+	Source    string  `json:"source"`
+	State     string  `json:"state"` // occupied | empty | down
+	LastError string  `json:"last_error,omitempty"`
+	Stays     int     `json:"stays"`                 // remembered (the last two hours)
+	LastStayS float64 `json:"last_stay_s,omitempty"` // the last finished stay's duration
 }
 
 // BarrierStatus is a lane's exit barrier: its mode, its decisions, and whether the camera that

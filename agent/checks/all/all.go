@@ -8,4 +8,5 @@ import (
 	_ "sitegate/agent/checks/overload"     // overload
 	_ "sitegate/agent/checks/permit"       // permit
 	_ "sitegate/agent/checks/registration" // registry
+	_ "sitegate/agent/checks/wash"
 )

@@ -1,12 +1,11 @@
 package manifest
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"sitegate/agent/checks"
+	"sitegate/agent/trips"
 	"sitegate/agent/wire"
 	"sitegate/drivers/plate"
 	config "sitegate/firmware-config"
@@ -33,7 +32,7 @@ func facts(p string, start time.Time, provisional bool) *checks.Facts {
 
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
-	ledger, err := OpenLedger(dir)
+	ledger, err := trips.OpenLedger(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +63,7 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("the same visit judged again: %s", v)
 	}
 	// The ledger survives a restart: a second visit is refused by a new ledger on the same dir.
-	again, err := OpenLedger(dir)
+	again, err := trips.OpenLedger(dir)
 	if err != nil || again.Len() != 1 {
 		t.Fatalf("reopened ledger: %v, %d uses", err, again.Len())
 	}
@@ -94,38 +93,5 @@ func TestCheck(t *testing.T) {
 	held = s
 	if v, r := judge(c, facts("", t0, false)); v != models.Unknown || r.Reason != "no plate read" {
 		t.Errorf("no plate: %s %+v", v, r)
-	}
-}
-
-func TestLedgerDamagedFileIsSetAside(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, LedgerFile), []byte("{torn"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := OpenLedger(dir)
-	if err == nil || l == nil || l.Len() != 0 {
-		t.Fatalf("damaged ledger: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, LedgerFile+".bad")); err != nil {
-		t.Errorf("the damaged file was not kept aside: %v", err)
-	}
-	if err := l.Record("M-1", "v", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if l2, err := OpenLedger(dir); err != nil || l2.Len() != 1 {
-		t.Errorf("ledger after a use: %v", err)
-	}
-}
-
-func TestLedgerForgetsOldUses(t *testing.T) {
-	l, _ := OpenLedger(t.TempDir())
-	t0 := time.Now()
-	l.Record("old", "v1", t0.Add(-LedgerKeep-time.Hour))
-	l.Record("new", "v2", t0)
-	if _, ok := l.Used("old"); ok {
-		t.Errorf("a use older than LedgerKeep is remembered")
-	}
-	if u, ok := l.Used("new"); !ok || u.Visit != "v2" {
-		t.Errorf("the recent use is forgotten")
 	}
 }

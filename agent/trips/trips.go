@@ -1,4 +1,6 @@
-package manifest
+// Package trips is the durable ledger of which exit used each e-manifest (one manifest covers one
+// trip), shared by a gateway's lanes; the manifest check (agent/checks/manifest) asks it.
+package trips
 
 import (
 	"encoding/json"
