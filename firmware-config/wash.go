@@ -22,8 +22,6 @@ type Wash struct {
 	Window Duration `yaml:"window"`
 	// Poll is how often the input is read.
 	Poll Duration `yaml:"poll"`
-	// AlarmAfter is how long the input may stay unreadable before an equipment alarm.
-	AlarmAfter Duration `yaml:"alarm_after"`
 }
 
 // WashModbus is the bit of the wash controller that is set while a vehicle is in the bay.
@@ -53,9 +51,6 @@ func validateWash(w Wash, p string, ps *problems) {
 	}
 	if w.Poll.D() < 100*time.Millisecond || w.Poll.D() > 10*time.Second {
 		ps.add(p+".poll", "%s is not 100ms to 10s", w.Poll)
-	}
-	if w.AlarmAfter.D() < 10*time.Second {
-		ps.add(p+".alarm_after", "%s is too short (at least 10s)", w.AlarmAfter)
 	}
 	m, mp := w.Modbus, p+".modbus"
 	if host, port, err := net.SplitHostPort(m.Address); err != nil || host == "" {
