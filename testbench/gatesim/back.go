@@ -15,7 +15,7 @@ func (r *renderer) background() {
 	}
 	var trackZ0, trackZ1 float64
 	if r.pl != nil {
-		trackZ0, trackZ1 = r.pl.z0-0.2, r.pl.z0-truckWidth+0.2
+		trackZ0, trackZ1 = r.pl.z0-0.2, r.pl.z0-r.pl.sp.width+0.2
 	} else {
 		trackZ0, trackZ1 = -0.2, -truckWidth+0.2
 	}
@@ -125,6 +125,12 @@ func (r *renderer) haze(c rgb, dist float64) rgb {
 		k = 1 - math.Exp(-dist/60)
 	}
 	return mix(c, r.env.horizon.mul(0.9), k)
+}
+
+// skyPlain is the sky's gradient without sun or clouds, for reflections.
+func (r *renderer) skyPlain(d vec3) rgb {
+	el := math.Max(0, d.Y/math.Sqrt(d.dot(d)))
+	return mix(r.env.horizon, r.env.zenith, math.Sqrt(el))
 }
 
 func (r *renderer) sky(d vec3) rgb {
@@ -248,7 +254,7 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 	X, Z := p.X, p.Z
 	var a rgb
 	grain := vnoise(X*40, Z*40, s+41)
-	big := fbm(X*0.4, Z*0.4, 3, s+42)
+	big := fbm(X*0.4, Z*0.4, 2, s+42)
 	roadKind := g.Road
 	if roadKind == RoadSteel {
 		// the deck is 18 m by 3.4 m; concrete around it
@@ -352,7 +358,7 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 		fres := 0.02 + 0.98*math.Pow(1-cosi, 5)
 		refl := wet * (0.3 + 0.7*puddle)
 		rd := vec3{dn.X, -dn.Y, dn.Z}
-		c = c.mul(1 - 0.6*puddle).add(r.sky(rd).mul(fres * refl * ao))
+		c = c.mul(1 - 0.6*puddle).add(r.skyPlain(rd).mul(fres * refl * ao))
 	}
 	return c, wet * (0.25 + 0.75*puddle)
 }

@@ -101,7 +101,7 @@ func (r *renderer) finish(alb rgb, gloss, x, y, low float64, steel bool) (rgb, f
 	t := r.pl.t
 	s := t.Seed
 	if t.Dust > 0 {
-		k := t.Dust * (0.25 + 0.25*fbm(x*1.5, y*1.5, 2, s+61)) * (0.6 + 0.4*math.Exp(-y/1.2))
+		k := t.Dust * (0.25 + 0.25*vnoise(x*1.5, y*1.5, s+61)) * (0.6 + 0.4*fastDecay(y/1.2))
 		alb = mix(alb, srgb(128, 126, 120), k)
 		gloss *= 1 - t.Dust
 	}
@@ -127,9 +127,9 @@ func wetten(alb rgb, gloss, x, y, wet float64, s uint32) (rgb, float64) {
 	alb = alb.mul(1 - 0.25*wet)
 	gloss += 0.25 * wet
 	run := vnoise(x*28, y*2.5, s+65)
-	if run > 0.72 {
-		alb = alb.mul(0.85)
-		gloss += 0.2 * wet
+	if run > 0.8 {
+		alb = alb.mul(0.94)
+		gloss += 0.08 * wet
 	}
 	dn := vnoise(x*110, y*110, s+66)
 	if dn > 1-0.1*wet*math.Exp(-y/1.6) {
@@ -150,7 +150,7 @@ func (r *renderer) drawVehicle() {
 	for _, a := range sp.axles {
 		r.farWheel(a)
 	}
-	r.side(rect(0.3, 0.28, sp.length-0.5, sp.frameY0+0.05), -1.25, 0.25, func(x, y float64) (rgb, float64, float64) {
+	r.side(rect(0.3, 0.4*sp.frameY0, sp.length-0.5, sp.frameY1), -sp.width/2, 0.25, func(x, y float64) (rgb, float64, float64) {
 		return srgb(26, 26, 26).mul(0.8 + 0.4*vnoise(x*3, y*3, t.Seed+70)), 0, 1
 	})
 	for _, a := range sp.axles {
@@ -253,11 +253,12 @@ func (r *renderer) tankAndGuard() {
 func (r *renderer) paintSurf(paint rgb, low float64, feature func(x, y float64, a rgb) rgb) surfFn {
 	t := r.pl.t
 	return func(x, y float64) (rgb, float64, float64) {
-		a := paint.mul(0.93 + 0.14*fbm(x*0.8, y*0.8, 2, t.Seed+72))
+		a := paint.mul(0.93 + 0.14*vnoise(x*0.8, y*0.8, t.Seed+72))
 		if feature != nil {
 			a = feature(x, y, a)
 		}
-		alb, g := r.finish(a, 0.18, x, y, low, true)
+		// painted panels rust only along their lowest edge
+		alb, g := r.finish(a, 0.18, x, y, low, y < 1.45)
 		return alb, g, 1
 	}
 }
@@ -319,6 +320,16 @@ func (r *renderer) cab() {
 		// mirror
 		r.side(rect(L+0.05, 1.95, L+0.22, 2.55), 0.3, 1, solidSurf(srgb(24, 24, 24), 0.1))
 	}
+	// the roof (and a pickup's bonnet), seen from a high camera
+	switch sp.body {
+	case "van":
+		r.roof(yt, 0.05, L-1.4, r.paintSurf(paint, 0, nil))
+	case "bed":
+		r.roof(yt, x0+0.1, L-1.6, r.paintSurf(paint, 0, nil))
+		r.roof(0.98, L-1.0, L, r.paintSurf(paint, 0, nil))
+	default:
+		r.roof(yt, x0, L-0.5, r.paintSurf(paint, 0, nil))
+	}
 	// the front face, when the camera is ahead of the vehicle
 	o := p.world(L, 0, 0)
 	u := vec3{0, 0, -1}
@@ -328,22 +339,31 @@ func (r *renderer) cab() {
 	if sp.body == "van" || sp.body == "bed" {
 		top = 1.15
 	}
-	r.face(r.layer, o, u, v, n, rect(0, 0.4, truckWidth, top), 1, func(a, b float64) (rgb, float64, float64) {
+	r.face(r.layer, o, u, v, n, rect(0, 0.4, sp.width, top), 1, func(a, b float64) (rgb, float64, float64) {
 		c := paint
 		g := 0.2
 		switch {
 		case b < 0.95:
 			c = srgb(70, 70, 72)
-			if math.Abs(a-truckWidth/2) < 0.22 && b > 0.55 && b < 0.7 {
+			if math.Abs(a-sp.width/2) < 0.22 && b > 0.55 && b < 0.7 {
 				c = srgb(230, 180, 20) // the front plate
 			}
-		case b < 1.22 && (a < 0.6 || a > truckWidth-0.6):
+		case b < 1.22 && (a < 0.6 || a > sp.width-0.6):
 			c, g = srgb(210, 215, 220), 0.6 // headlamps
-		case b > 1.3 && b < top-0.1 && a > 0.5 && a < truckWidth-0.5 && fmod(b*12, 1) < 0.5:
+		case b > 1.3 && b < top-0.1 && a > 0.5 && a < sp.width-0.5 && fmod(b*12, 1) < 0.5:
 			c = srgb(30, 30, 30) // grille
 		}
 		alb, gl := r.finish(c, g, L, b, 0.6, true)
 		return alb, gl, 1
+	})
+}
+
+// roof draws a horizontal face at height y over local x from xa to xb, across the width.
+func (r *renderer) roof(y, xa, xb float64, surf surfFn) {
+	p := r.pl
+	o := p.world(0, y, 0)
+	r.face(r.layer, o, vec3{p.f, 0, 0}, vec3{0, 0, -1}, vec3{0, 1, 0}, rect(xa, 0.02, xb, p.sp.width-0.02), 1, func(a, b float64) (rgb, float64, float64) {
+		return surf(a, y)
 	})
 }
 
@@ -431,15 +451,15 @@ func (r *renderer) body() {
 		}
 		// the rear face
 		o := p.world(x0, 0, 0)
-		r.face(r.layer, o, vec3{0, 0, -1}, vec3{0, 1, 0}, vec3{-p.f, 0, 0}, rect(0, yb, truckWidth, yt), 1, func(a, b float64) (rgb, float64, float64) {
+		r.face(r.layer, o, vec3{0, 0, -1}, vec3{0, 1, 0}, vec3{-p.f, 0, 0}, rect(0, yb, sp.width, yt), 1, func(a, b float64) (rgb, float64, float64) {
 			c := paint
-			if a > 0.45 && a < truckWidth-0.45 && b > yb+0.45 && b < yb+1.1 {
+			if a > 0.45 && a < sp.width-0.45 && b > yb+0.45 && b < yb+1.1 {
 				c = srgb(236, 236, 232) // the enlarged number
 				if b > yb+0.55 && b < yb+1.0 && fmod(a*3.2, 1) < 0.62 && hashf(int32(a*3.2), int32(b*8), t.Seed) < 0.7 {
 					c = srgb(20, 20, 20)
 				}
 			}
-			if b < yb+0.2 && (a < 0.35 || a > truckWidth-0.35) {
+			if b < yb+0.2 && (a < 0.35 || a > sp.width-0.35) {
 				c = srgb(180, 20, 20).mul(2)
 			}
 			alb, g := r.finish(c, 0.15, x0, b, 0.7, true)
@@ -448,7 +468,7 @@ func (r *renderer) body() {
 		// the top, seen from a high camera
 		if r.cam.pos.Y > yt+0.3 {
 			o := p.world(0, yt+0.2, 0)
-			r.face(r.layer, o, vec3{p.f, 0, 0}, vec3{0, 0, -1}, vec3{0, 1, 0}, rect(x0, 0.05, x1, truckWidth-0.05), 1, func(a, b float64) (rgb, float64, float64) {
+			r.face(r.layer, o, vec3{p.f, 0, 0}, vec3{0, 0, -1}, vec3{0, 1, 0}, rect(x0, 0.05, x1, sp.width-0.05), 1, func(a, b float64) (rgb, float64, float64) {
 				if t.Lid {
 					c := paint.mul(0.9)
 					if fmod(a, 0.9) < 0.04 {
@@ -465,16 +485,16 @@ func (r *renderer) body() {
 			return alb, g, 1
 		})
 		// the drum: a solid of revolution about a tilted axis, drawn by its outline
-		fx, fy := x1-0.1, 2.1
-		rx, ry := x0+0.3, 2.85
+		fx, fy := x1-0.1, 2.4
+		rx, ry := x0+0.3, 3.2
 		ax := vec3{rx - fx, ry - fy, 0}.norm()
 		nx, ny := -ax.Y, ax.X
 		rho := func(s float64) float64 {
 			switch {
 			case s < 0.3:
-				return 0.75 + (1.2-0.75)*s/0.3
+				return 0.8 + (1.15-0.8)*s/0.3
 			default:
-				return 1.2 - (1.2-0.45)*(s-0.3)/0.7
+				return 1.15 - (1.15-0.45)*(s-0.3)/0.7
 			}
 		}
 		var top, bot [][2]float64
@@ -522,6 +542,7 @@ func (r *renderer) body() {
 			}
 			return a
 		}))
+		r.roof(yb+0.18, x0, x1, solidSurf(srgb(58, 52, 46), 0.05))
 		if t.Seed%2 == 0 { // a load of steel bar
 			r.side(rect(x0+0.3, yt, x1-0.4, yt+0.45), -0.6, 1, func(x, y float64) (rgb, float64, float64) {
 				c := srgb(90, 86, 82).mul(0.6 + 0.6*vnoise(x*2, y*40, t.Seed+83))
@@ -529,6 +550,7 @@ func (r *renderer) body() {
 			})
 		}
 	case "bed":
+		r.roof(yb+0.12, x0+0.05, x1-0.05, solidSurf(srgb(40, 40, 42), 0.05))
 		r.side([][2]float64{{x0, yb}, {x1, yb}, {x1, yt}, {x0 + 0.05, yt}, {x0, yt - 0.1}}, 0, 1, r.paintSurf(t.Cab.lin(), 0.8, func(x, y float64, a rgb) rgb {
 			if y > yt-0.05 {
 				return a.mul(1.1)
@@ -593,12 +615,13 @@ func (r *renderer) fenders() {
 func (r *renderer) farWheel(a axle) {
 	sp := r.pl.sp
 	R := sp.tyreR
-	r.side(disc(a.x, R, R, 40), -truckWidth+sp.tyreW, 0.35, func(x, y float64) (rgb, float64, float64) {
+	r.side(disc(a.x, R, R, 40), -sp.width+sp.tyreW, 0.35, func(x, y float64) (rgb, float64, float64) {
+		// the inner face of a far wheel: the back of the rim, grimy
 		d := math.Hypot(x-a.x, y-R)
 		if d < sp.rimR {
-			return r.pl.t.Rim.lin().mul(0.5), 0, 1
+			return srgb(52, 52, 52), 0, 1
 		}
-		return srgb(26, 26, 27), 0, 1
+		return srgb(24, 24, 25), 0, 1
 	})
 }
 

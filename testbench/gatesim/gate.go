@@ -131,8 +131,9 @@ func NamedGates() []Gate {
 func RandomGate(rng *rand.Rand) Gate {
 	for try := 0; ; try++ {
 		g := Gate{Width: 1920, Height: 1080}
-		g.CamHeight = 0.8 + rng.Float64()*4.4
 		g.CamDist = 3 + rng.Float64()*6
+		// a pole or wall mount, not steeper than a technician would aim at the wheels
+		g.CamHeight = 0.8 + rng.Float64()*math.Min(4.4, 0.6*g.CamDist)
 		g.HFOV = 35 + rng.Float64()*65
 		g.Distortion = math.Max(0, (g.HFOV-45)/55*0.3*rng.Float64())
 		g.Yaw = (rng.Float64()*2 - 1) * 30

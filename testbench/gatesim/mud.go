@@ -39,50 +39,68 @@ type mudModel struct {
 	seed        uint32
 	wheels      []axle
 	tyreR       float64
-	dir         float64 // +1: the vehicle drives toward +x in its own frame (always)
-	roadMud     float64 // the same palette on the road
-	wetOverride bool
+	roadMud     float64 // mud on the road, 0..1
+	nearX       float64 // road mud lies within reach of this point along the lane
 }
 
 func (m *mudModel) shade(u, v, n, thr float64) mudSurface {
 	kind := m.kind
-	k2 := vnoise(u*1.7+5, v*1.7, m.seed+9)
-	if k2 > 0.62 {
+	if vnoise(u*1.7+5, v*1.7, m.seed+9) > 0.62 {
 		kind = m.kind2
 	}
-	tone := fbm(u*14, v*14, 2, m.seed+3)
+	tone := fbm(u*11+3.1, v*11-1.7, 2, m.seed+3)
 	alb := mudColour(kind, tone)
 	// thick clods catch more light at their middle, thin smears show darker at their edges
-	thick := clamp((n-thr)*6, 0, 1)
-	alb = alb.mul(0.72 + 0.4*thick)
+	thick := clamp((n-thr)*5, 0, 1)
+	// lumps lit from above: the vertical slope of a fine relief
+	bump := vnoise(u*32, v*32+0.6, m.seed+15) - vnoise(u*32, v*32, m.seed+15)
+	alb = alb.mul(clamp(0.7+0.45*thick+1.2*bump*thick, 0.3, 1.4))
 	gloss := 0.0
 	switch kind {
 	case MudWet:
-		if vnoise(u*60, v*60, m.seed+5) > 0.72 {
-			gloss = 0.5
-		} else {
-			gloss = 0.12
+		gloss = 0.12
+		if vnoise(u*55, v*55, m.seed+5) > 0.74 {
+			gloss = 0.45
 		}
 	case MudDried:
-		c := math.Abs(vnoise(u*38, v*38, m.seed+6) - 0.5)
-		if c < 0.035 {
-			alb = alb.mul(0.55) // cracks in the crust
+		c := math.Abs(warped(u*9, v*9, m.seed+6) - 0.5)
+		if c < 0.018 && thick > 0.3 {
+			alb = alb.mul(0.6) // cracks in the crust
 		}
 	case MudFresh, MudClay:
-		if vnoise(u*70, v*70, m.seed+5) > 0.8 {
+		if vnoise(u*60, v*60, m.seed+5) > 0.8 {
 			gloss = 0.2
 		}
 	}
-	return mudSurface{alpha: smoothstep(thr, thr+0.06, n), alb: alb, gloss: gloss}
+	return mudSurface{alpha: smoothstep(thr-0.035, thr+0.035, n), alb: alb, gloss: gloss}
+}
+
+// warped is domain-warped fractal noise: blob outlines without the lattice's squares.
+func warped(x, y float64, seed uint32) float64 {
+	w := fbm(x*0.5+7.3, y*0.5-2.1, 2, seed+77) - 0.5
+	// a rotated frame hides the lattice's axes
+	rx, ry := 0.8*x-0.6*y+w*1.6, 0.6*x+0.8*y-w*1.6
+	return fbm(rx, ry, 4, seed)
+}
+
+// dots is coverage by round droplets of mud on a grid of cells: dens is the chance a cell holds one.
+func dots(x, y, cell, dens float64, seed uint32) float64 {
+	fx, fy := math.Floor(x/cell), math.Floor(y/cell)
+	h := hash2(int32(fx), int32(fy), seed)
+	if float64(h&0xffff)/65536 > dens {
+		return 0
+	}
+	jx := (fx + 0.3 + 0.4*float64((h>>16)&0xff)/255) * cell
+	jy := (fy + 0.3 + 0.4*float64((h>>24)&0xff)/255) * cell
+	rad := cell * (0.12 + 0.2*float64((h>>8)&0xff)/255)
+	d := math.Hypot(x-jx, y-jy)
+	return 1 - smoothstep(rad*0.75, rad, d)
 }
 
 // body is mud on the side of the vehicle at local (x, y) metres; low is how exposed to spray
 // the part is (1 for guards and chassis, less for the box).
 func (m *mudModel) body(x, y, low float64) mudSurface {
-	if m.amount <= 0 {
-		return mudSurface{}
-	}
-	if m.amount*low*1.0 < 0.03 {
+	if m.amount*low < 0.03 {
 		return mudSurface{}
 	}
 	dens := 0.0
@@ -104,21 +122,23 @@ func (m *mudModel) body(x, y, low float64) mudSurface {
 	if dens < 0.03 {
 		return mudSurface{}
 	}
-	// blobs, fine dots and drips
-	n := 0.55*fbm(x*7, y*7, 3, m.seed) + 0.45*vnoise(x*46, y*46, m.seed+1)
-	drip := vnoise(x*30, y*2.2, m.seed+2)
-	n = math.Max(n, drip*0.95)
-	thr := 1 - dens*0.75
+	// blobs, droplets and a film
+	n := warped(x*6, y*6, m.seed)
+	thr := 1 - dens*0.62
 	s := m.shade(x, y, n, thr)
-	// a thin film under the splatter
-	film := clamp(dens-0.35, 0, 1) * 0.6
-	if film > s.alpha {
+	dd := math.Max(dots(x, y, 0.018, dens*0.7, m.seed+1), dots(x+0.3, y, 0.05, dens*0.35, m.seed+2))
+	if dd > s.alpha {
+		s.alpha = dd
+		s.alb = mudColour(m.kind, vnoise(x*40, y*40, m.seed+4)).mul(0.85)
+	}
+	if film := clamp(dens-0.3, 0, 1) * 0.55 * (0.6 + 0.4*fbm(x*2, y*2, 2, m.seed+8)); film > s.alpha {
 		s.alpha = film
 	}
 	return s
 }
 
-// wheel is mud on a wheel at polar (r, th) about its hub (th from +x, counter-clockwise).
+// wheel is mud on a wheel at polar (r, th) about its hub (th from +x, counter-clockwise), (u, v)
+// the same point in metres.
 func (m *mudModel) wheel(u, v, r, th, R, rimR float64) mudSurface {
 	if m.amount <= 0 {
 		return mudSurface{}
@@ -127,24 +147,38 @@ func (m *mudModel) wheel(u, v, r, th, R, rimR float64) mudSurface {
 	var dens float64
 	switch {
 	case r > 0.9*R:
-		dens = 0.45 + 0.75*m.amount
+		dens = 0.35 + 0.65*m.amount // packed in the tread
 	case r > rimR:
-		dens = m.amount * (0.55 + 0.5*low)
+		dens = m.amount * (0.45 + 0.45*low)
 	default:
-		dens = m.amount * (0.25 + 0.6*low)
-		if r > 0.82*rimR {
-			dens += 0.25 * m.amount // packed in the rim well
+		dens = m.amount * (0.2 + 0.55*low)
+		if r > 0.8*rimR {
+			dens += 0.3 * m.amount // packed in the rim well
 		}
 	}
-	dens = clamp(dens*0.95, 0, 1)
-	n := 0.6*fbm(u*9, v*9, 3, m.seed+11) + 0.4*vnoise(u*40, v*40, m.seed+12)
-	thr := 1 - dens*0.8
-	return m.shade(u, v, n, thr)
+	dens = clamp(dens, 0, 0.92)
+	n := warped(u*8+0.5*r, v*8, m.seed+11)
+	thr := 1 - dens*0.75
+	s := m.shade(u, v, n, thr)
+	// a smear of thinner mud over the lower sidewall and tread
+	film := clamp(m.amount*1.1-0.15, 0, 0.8) * (0.35 + 0.65*low) * (0.5 + 0.5*fbm(u*3, v*3, 2, m.seed+13))
+	if r < rimR*0.8 {
+		film *= 0.5
+	}
+	if film > s.alpha {
+		f := m.shade(u, v, thr, thr)
+		s.alb = mix(f.alb, s.alb, s.alpha/film)
+		s.alpha = film
+	}
+	if d := dots(u, v, 0.02, m.amount*0.5, m.seed+14); d > s.alpha {
+		s.alpha = d
+	}
+	return s
 }
 
 // road is mud on the road at world (X, Z): patches and tracks, beside and under a truck.
 func (m *mudModel) road(X, Z, trackZ0, trackZ1 float64) mudSurface {
-	if m.roadMud <= 0 {
+	if m.roadMud <= 0 || math.Abs(X-m.nearX) > 14 || Z > trackZ0+4 || Z < trackZ1-4 {
 		return mudSurface{}
 	}
 	patch := fbm(X*0.45, Z*0.45, 3, m.seed+21)

@@ -57,7 +57,7 @@ func renderLinear(g Gate, t Truck, cond Condition, rng *rand.Rand) (*canvas, Lab
 			wheels: r.pl.sp.axles, tyreR: r.pl.sp.tyreR}
 	}
 	soil := []string{MudFresh, MudWet, MudClay, MudGrey, MudDried}
-	r.roadMud = &mudModel{roadMud: cond.RoadMud, kind: soil[r.seed%5], kind2: soil[(r.seed/5)%5], seed: r.seed + 100}
+	r.roadMud = &mudModel{roadMud: cond.RoadMud, kind: soil[r.seed%5], kind2: soil[(r.seed/5)%5], seed: r.seed + 100, nearX: g.StopX}
 	if t.Mud > 0 && rng.Float64() < 0.6 {
 		r.roadMud.kind = t.MudKind // what falls off the truck
 	}
@@ -120,32 +120,47 @@ func hardNegatives(t Truck, c Condition, g Gate) []string {
 	return h
 }
 
-// reflect mirrors the vehicle in wet road about the line where its near side meets the road.
+// reflect mirrors the vehicle in the wet road: the ray from the camera bounces off the road
+// and meets the vehicle's near side, whose image the layer already holds.
 func (r *renderer) reflect() {
 	p := r.pl
-	a, _, ok1 := r.cam.project(p.world(0, 0, 0))
-	b, _, ok2 := r.cam.project(p.world(p.sp.length, 0, 0))
-	if !ok1 || !ok2 || math.Abs(b.X-a.X) < 1 {
-		return
-	}
 	w := r.c.w
+	cam := r.cam
 	for y := 0; y < r.c.h; y++ {
 		for x := 0; x < w; x++ {
 			k := float64(r.wet[y*w+x])
 			if k <= 0.02 {
 				continue
 			}
-			yg := a.Y + (b.Y-a.Y)*(float64(x)-a.X)/(b.X-a.X)
-			ys := int(2*yg - float64(y))
-			if float64(y) < yg || ys < 0 || ys >= r.c.h {
+			d := cam.ray(float64(x)+0.5, float64(y)+0.5)
+			if d.Y >= 0 {
 				continue
 			}
-			i := ys*w + x
+			g := cam.pos.add(d.scale(-cam.pos.Y / d.Y))
+			rd := vec3{d.X, -d.Y, d.Z}
+			if rd.Z >= 0 || g.Z < p.z0 {
+				continue
+			}
+			q := g.add(rd.scale((p.z0 - g.Z) / rd.Z))
+			if q.Y > 4.5 {
+				continue
+			}
+			s, _, ok := cam.project(q)
+			if !ok {
+				continue
+			}
+			sx, sy := int(s.X), int(s.Y)
+			if sx < 0 || sy < 0 || sx >= w || sy >= r.c.h {
+				continue
+			}
+			i := sy*w + sx
 			al := float64(r.layer.alpha[i])
 			if al <= 0 {
 				continue
 			}
-			k *= 0.55
+			// Fresnel: a grazing look reflects more
+			cosi := -d.Y / math.Sqrt(d.dot(d))
+			k *= 0.25 + 0.6*math.Pow(1-cosi, 3)
 			j := (y*w + x) * 3
 			sj := i * 3
 			for ch := 0; ch < 3; ch++ {
@@ -470,7 +485,7 @@ func glare(c *canvas, cam camera, e env, cond Condition) {
 		cx, cy = cam.cx, -float64(c.h)
 	}
 	col := e.sun.mul(0.08 * cond.Glare)
-	veil := e.horizon.mul(0.25 * cond.Glare)
+	veil := e.horizon.mul(0.1 * cond.Glare)
 	diag := cam.halfDiag
 	for y := 0; y < c.h; y++ {
 		for x := 0; x < c.w; x++ {
@@ -487,11 +502,22 @@ func glare(c *canvas, cam camera, e env, cond Condition) {
 		t := -0.4 * float64(k)
 		gx, gy := cam.cx+(cx-cam.cx)*t, cam.cy+(cy-cam.cy)*t
 		rad := float64(c.h) * (0.03 + 0.03*float64(k))
-		gc := rgb{0.4, 0.6, 0.5}.mul(0.15 * cond.Glare)
-		c.fill(circlePts(gx, gy, rad, rad, 32), func(_, _ float64) (rgb, float64) {
-			return gc, 1
-		})
-		_ = gc
+		gc := rgb{0.4, 0.6, 0.5}.mul(0.12 * cond.Glare)
+		x0, x1 := clampi(int(gx-rad), 0, c.w), clampi(int(gx+rad)+1, 0, c.w)
+		y0, y1 := clampi(int(gy-rad), 0, c.h), clampi(int(gy+rad)+1, 0, c.h)
+		for y := y0; y < y1; y++ {
+			for x := x0; x < x1; x++ {
+				d := math.Hypot(float64(x)-gx, float64(y)-gy) / rad
+				if d >= 1 {
+					continue
+				}
+				a := float32(1 - smoothstep(0.8, 1, d))
+				i := (y*c.w + x) * 3
+				c.pix[i] += float32(gc.R) * a
+				c.pix[i+1] += float32(gc.G) * a
+				c.pix[i+2] += float32(gc.B) * a
+			}
+		}
 	}
 }
 

@@ -123,6 +123,7 @@ type axle struct {
 // spec is the side-view layout of a vehicle kind, metres from its rear (x) and the road (y).
 type spec struct {
 	length           float64
+	width            float64
 	tyreR, rimR      float64
 	tyreW            float64
 	axles            []axle
@@ -136,6 +137,18 @@ type spec struct {
 }
 
 func (t Truck) spec() spec {
+	sp := t.layout()
+	sp.width = truckWidth
+	switch t.Kind {
+	case KindVan:
+		sp.width = 1.9
+	case KindPickup:
+		sp.width = 1.85
+	}
+	return sp
+}
+
+func (t Truck) layout() spec {
 	switch t.Kind {
 	case KindTipper8x4:
 		return spec{length: 9.8, tyreR: 0.54, rimR: 0.29, tyreW: 0.3,

@@ -27,9 +27,9 @@ func place(g Gate, t Truck) *placed {
 			vec3{math.Min(a.X, b.X), math.Min(a.Y, b.Y), math.Min(a.Z, b.Z)},
 			vec3{math.Max(a.X, b.X), math.Max(a.Y, b.Y), math.Max(a.Z, b.Z)}})
 	}
-	box(sp.bodyX0, sp.length, sp.frameY0, math.Max(sp.bodyTop, sp.cabTop), -truckWidth, 0)
+	box(sp.bodyX0, sp.length, sp.frameY0, math.Max(sp.bodyTop, sp.cabTop), -sp.width, 0)
 	for _, a := range sp.axles {
-		box(a.x-sp.tyreR, a.x+sp.tyreR, 0, 2*sp.tyreR, -truckWidth, 0)
+		box(a.x-sp.tyreR, a.x+sp.tyreR, 0, 2*sp.tyreR, -sp.width, 0)
 	}
 	return p
 }
@@ -91,7 +91,7 @@ func (p *placed) underAO(X, Z float64) float64 {
 	x := p.localX(X)
 	z := Z - p.z0
 	dx := math.Max(p.sp.bodyX0-x, x-p.sp.length)
-	dz := math.Max(-truckWidth-z, z)
+	dz := math.Max(-p.sp.width-z, z)
 	d := math.Max(dx, dz) // <0 inside the footprint
 	h := p.sp.frameY0
 	return 1 - (1-0.18-0.1*h)*smoothstep(0.9*h, -0.5, d)
