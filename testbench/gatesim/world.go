@@ -1,0 +1,98 @@
+package gatesim
+
+import (
+	"math"
+)
+
+// placed is a vehicle standing in the lane: its layout and where it is in the world.
+type placed struct {
+	t     Truck
+	sp    spec
+	xr    float64 // world X of its rear
+	f     float64 // +1 or -1: the direction it faces
+	z0    float64 // world Z of its near side
+	boxes []aabb  // what casts shadows
+}
+
+type aabb struct{ min, max vec3 }
+
+func place(g Gate, t Truck) *placed {
+	sp := t.spec()
+	f := float64(g.Facing)
+	p := &placed{t: t, sp: sp, f: f, z0: t.Lateral}
+	p.xr = g.StopX + t.Offset - f*sp.length/2
+	box := func(x0, x1, y0, y1, z0, z1 float64) {
+		a, b := p.world(x0, y0, z0), p.world(x1, y1, z1)
+		p.boxes = append(p.boxes, aabb{
+			vec3{math.Min(a.X, b.X), math.Min(a.Y, b.Y), math.Min(a.Z, b.Z)},
+			vec3{math.Max(a.X, b.X), math.Max(a.Y, b.Y), math.Max(a.Z, b.Z)}})
+	}
+	box(sp.bodyX0, sp.length, sp.frameY0, math.Max(sp.bodyTop, sp.cabTop), -sp.width, 0)
+	for _, a := range sp.axles {
+		box(a.x-sp.tyreR, a.x+sp.tyreR, 0, 2*sp.tyreR, -sp.width, 0)
+	}
+	return p
+}
+
+func (p *placed) world(x, y, z float64) vec3 { return vec3{p.xr + p.f*x, y, p.z0 + z} }
+
+func (p *placed) localX(X float64) float64 { return (X - p.xr) * p.f }
+
+// hitsBox says whether the ray from o along d meets the box.
+func (b aabb) hit(o, d vec3) bool {
+	tmin, tmax := 0.0, 1e9
+	for i := 0; i < 3; i++ {
+		var oi, di, lo, hi float64
+		switch i {
+		case 0:
+			oi, di, lo, hi = o.X, d.X, b.min.X, b.max.X
+		case 1:
+			oi, di, lo, hi = o.Y, d.Y, b.min.Y, b.max.Y
+		default:
+			oi, di, lo, hi = o.Z, d.Z, b.min.Z, b.max.Z
+		}
+		if math.Abs(di) < 1e-12 {
+			if oi < lo || oi > hi {
+				return false
+			}
+			continue
+		}
+		t1, t2 := (lo-oi)/di, (hi-oi)/di
+		if t1 > t2 {
+			t1, t2 = t2, t1
+		}
+		tmin = math.Max(tmin, t1)
+		tmax = math.Min(tmax, t2)
+		if tmin > tmax {
+			return false
+		}
+	}
+	return true
+}
+
+// sunBlocked says whether the vehicle shades world point q from the sun.
+func (p *placed) sunBlocked(q, sun vec3) bool {
+	if p == nil {
+		return false
+	}
+	for _, b := range p.boxes {
+		if b.hit(q, sun) {
+			return true
+		}
+	}
+	return false
+}
+
+// underAO is how much sky a road point sees given the vehicle above it (1 open).
+func (p *placed) underAO(X, Z float64) float64 {
+	if p == nil {
+		return 1
+	}
+	x := p.localX(X)
+	z := Z - p.z0
+	dx := math.Max(p.sp.bodyX0-x, x-p.sp.length)
+	dz := math.Max(-p.sp.width-z, z)
+	d := math.Max(dx, dz) // <0 inside the footprint
+	h := p.sp.frameY0
+	return 1 - (1-0.18-0.1*h)*smoothstep(0.9*h, -0.5, d)
+}
