@@ -84,11 +84,18 @@ type Report struct {
 	Gateways, Backlog int
 	Outage            time.Duration
 	Bin               time.Duration
+	// Up is how long after the stop the broker accepted connections again.
+	Up time.Duration
 	// Connects counts the connections the broker accepted (CONNACKs) in each bin after the
 	// restart; Peak is the largest bin, PeakRate the same per second.
 	Connects []int
 	Peak     int
 	PeakRate float64
+	// Attempts counts the connect attempts the gateways made (TCP connects, seen by a relay in
+	// front of the broker) in each bin from the moment the broker stopped: what the backoff
+	// and its jitter decide. AttemptPeak is the largest bin.
+	Attempts    []int
+	AttemptPeak int
 	// First and Last are the first and last reconnect; Reconnected counts gateways that did.
 	First, Last time.Duration
 	Reconnected int
@@ -134,9 +141,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer mq.Stop()
-	url := mq.URL()
+	rl, err := newRelay(mq.Addr())
+	if err != nil {
+		return nil, err
+	}
+	defer rl.close()
+	url := rl.url()
 
-	sub, err := subscribe(ctx, url)
+	sub, err := subscribe(ctx, mq.URL())
 	if err != nil {
 		return nil, err
 	}
@@ -206,15 +218,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return err
 	}
 	prodErr := make(chan error, 1)
+	prodCtx, stopProducing := context.WithCancel(runCtx)
+	defer stopProducing()
+	var prod sync.WaitGroup
 	if o.Rate > 0 {
-		wg.Go(func() {
+		prod.Go(func() {
 			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			per := max(1, o.Rate/100)
 			next := 0
 			for {
 				select {
-				case <-runCtx.Done():
+				case <-prodCtx.Done():
 					return
 				case <-tick.C:
 				}
@@ -268,7 +283,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		default:
 		}
 		if r.Drained == 0 && depth(gws) == 0 {
+			// The backlogs are drained: the trucks stop, so that what is delivered can be
+			// compared with everything appended.
 			r.Drained = time.Since(up)
+			stopProducing()
+			prod.Wait()
 		}
 		pmu.Lock()
 		want := passages
@@ -279,6 +298,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return false
 	})
+	stopProducing()
+	prod.Wait()
 	stopFleet()
 	wg.Wait()
 	pmu.Lock()
@@ -290,6 +311,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	cmu.Lock()
 	r.histogram(connects, stopped, up, len(connected))
 	cmu.Unlock()
+	for _, a := range rl.since(stopped) {
+		i := int(a.Sub(stopped) / r.Bin)
+		for len(r.Attempts) <= i {
+			r.Attempts = append(r.Attempts, 0)
+		}
+		r.Attempts[i]++
+	}
+	for _, n := range r.Attempts {
+		r.AttemptPeak = max(r.AttemptPeak, n)
+	}
+	r.Up = up.Sub(stopped)
 	if perr != nil {
 		return r, fmt.Errorf("fleet: append: %w", perr)
 	}
@@ -334,14 +366,20 @@ func (r *Report) String() string {
 		r.Reconnected, r.First.Round(time.Millisecond), r.Last.Round(time.Millisecond), r.Peak, r.Bin, r.PeakRate)
 	fmt.Fprintf(&b, "drained %v, delivered %v; passages %d, received %d, unique %d, duplicates %d, missing %d\n",
 		r.Drained.Round(time.Millisecond), r.Delivered.Round(time.Millisecond), r.Passages, r.Received, r.Unique, r.Duplicates, r.Missing)
-	fmt.Fprintf(&b, "connects per %v after the restart:\n", r.Bin)
-	for i, n := range r.Connects {
+	fmt.Fprintf(&b, "connect attempts per %v from the stop (broker back at %.1fs): peak %d\n", r.Bin, r.Up.Seconds(), r.AttemptPeak)
+	bars(&b, r.Attempts, r.Bin)
+	fmt.Fprintf(&b, "connects (CONNACKs) per %v from the broker's return: peak %d\n", r.Bin, r.Peak)
+	bars(&b, r.Connects, r.Bin)
+	return b.String()
+}
+
+func bars(b *strings.Builder, bins []int, bin time.Duration) {
+	for i, n := range bins {
 		if n == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "  %6.1fs %3d %s\n", (time.Duration(i) * r.Bin).Seconds(), n, strings.Repeat("#", n))
+		fmt.Fprintf(b, "  %6.1fs %3d %s\n", (time.Duration(i) * bin).Seconds(), n, strings.Repeat("#", n))
 	}
-	return b.String()
 }
 
 func depth(gws []*gateway) int {
