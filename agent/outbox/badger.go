@@ -1200,6 +1200,9 @@ func (b *Badger) collect() {
 		return
 	}
 	for _, p := range [][]byte{msgPrefix, idxPrefix, evPrefix} {
+		// Each batch starts past the last one's keys, not at gcFloor, so it does not walk
+		// through the tombstones the batches before it wrote.
+		from := b.gcFloor
 		for {
 			select {
 			case <-b.stop:
@@ -1213,7 +1216,7 @@ func (b *Badger) collect() {
 				io.Prefix = p
 				it := txn.NewIterator(io)
 				defer it.Close()
-				for it.Seek(seqKey(p, b.gcFloor)); it.Valid() && len(keys) < collectChunk; it.Next() {
+				for it.Seek(seqKey(p, from)); it.Valid() && len(keys) < collectChunk; it.Next() {
 					seq, ok := keySeq(p, it.Item().Key())
 					if !ok {
 						continue
@@ -1222,6 +1225,7 @@ func (b *Badger) collect() {
 						break
 					}
 					keys = append(keys, it.Item().KeyCopy(nil))
+					from = seq + 1
 				}
 				return nil
 			})
