@@ -227,7 +227,7 @@ func BenchmarkCollect(b *testing.B) {
 		}
 		b.StopTimer()
 		b.ReportMetric(float64(deleted.Microseconds())/n, "delete-us/msg")
-		b.ReportMetric(float64((time.Since(start) - deleted).Microseconds())/n, "collect-us/msg")
+		b.ReportMetric(float64((time.Since(start)-deleted).Microseconds())/n, "collect-us/msg")
 		box.Close()
 		b.StartTimer()
 	}
