@@ -2,13 +2,16 @@ package outbox
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -101,6 +104,18 @@ type Badger struct {
 
 	peeked peekCache
 	age    ageClock // guarded by wmu
+
+	// The head pointer. Entries below the head are garbage: deleted in order, their keys left
+	// for collect. floor is the head as readers outside wmu must see it (raised before the
+	// commit that advances the head); syncedHead is the head at the last Sync, below which
+	// garbage may be collected (collecting above it could, after a power cut, lose entries the
+	// restored head says are live); lastSync is when that was (guarded by wmu); gcFloor is
+	// where collect has got to (maintain's goroutine only).
+	floor      atomic.Uint64
+	syncedHead atomic.Uint64
+	lastSync   time.Time
+	gcFloor    uint64
+	gcKick     chan struct{}
 
 	notify   chan struct{}
 	stop     chan struct{}
@@ -214,12 +229,15 @@ func OpenBadger(dir string, opts BadgerOptions) (*Badger, error) {
 		notify:   make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		maintEnd: make(chan struct{}),
+		gcKick:   make(chan struct{}, 1),
 		st:       state{next: 1, head: 1},
 	}
 	if err := b.load(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("outbox %s: load: %w", dir, err)
 	}
+	b.floor.Store(b.st.head)
+	b.lastSync = opts.Now()
 	b.blobs = &blobDir{path: blobPath(dir)}
 	if b.segs, err = loadSegments(db, dir, segFile, opts.ReadOnly); err != nil {
 		_ = db.Close()
@@ -423,7 +441,9 @@ func (b *Badger) maintain() {
 			}
 		case <-gc.C:
 			b.runGC()
+		case <-b.gcKick:
 		}
+		b.collect()
 	}
 }
 
@@ -786,8 +806,9 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 	}
 	out := make([]Entry, 0, len(rs))
 	seen := make([]meta, 0, len(rs))
+	floor := b.floor.Load() // read after the view: what a delete committed by now is below it
 	for _, r := range rs {
-		if r.e.Seq == 0 {
+		if r.e.Seq == 0 || r.e.Seq < floor {
 			continue
 		}
 		out = append(out, r.e)
@@ -806,6 +827,9 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 		var ms []meta
 		_ = b.db.View(func(txn *badger.Txn) error {
 			for _, seq := range bad {
+				if seq < b.st.head {
+					continue
+				}
 				if m, ok, _ := getMeta(txn, seq); ok {
 					ms = append(ms, m)
 				}
@@ -853,14 +877,24 @@ func (b *Badger) Delete(seqs ...uint64) error {
 }
 
 // deleteLocked deletes seqs in one transaction. The caller holds wmu.
+//
+// The entries at the head of the FIFO (a drain's, which arrive in order) are not deleted key by
+// key: the head advances past them, in meta, and they become garbage that no reader looks at
+// (every read starts at the head), collected later in the background (collect). Writing a
+// tombstone for each of their keys, and having Badger flush and compact the tombstones while
+// the window moves, was most of what a drain cost the outbox. Entries deleted out of order
+// (behind a gap that is still live) get tombstones as before.
 func (b *Badger) deleteLocked(seqs []uint64) error {
 	txn := b.db.NewTransaction(true)
 	defer txn.Discard()
 	st := b.st
 	counts := map[uint64]int64{}
 	var blobs, gone []uint64
-	headGone := false
+	var xs []meta
 	for _, seq := range seqs {
+		if seq < st.head {
+			continue // garbage already, or deleted before
+		}
 		x, ok := b.peeked.get(seq)
 		if !ok {
 			var err error
@@ -871,40 +905,124 @@ func (b *Badger) deleteLocked(seqs []uint64) error {
 				continue
 			}
 		}
-		gone = append(gone, seq)
-		if err := deleteEntry(txn, x); err != nil {
-			return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+		xs = append(xs, x)
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.SortFunc(xs, func(a, c meta) int { return cmp.Compare(a.seq, c.seq) })
+	xs = slices.CompactFunc(xs, func(a, c meta) bool { return a.seq == c.seq })
+	// The run at the head: xs[:run], every entry from the head up to xs[run-1] being deleted
+	// now or deleted before (a hole of at most a few tombstones is looked through).
+	run, h := 0, st.head
+	for run < len(xs) {
+		if xs[run].seq != h {
+			live, err := anyLive(txn, h, xs[run].seq)
+			if err != nil {
+				return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
+			}
+			if live {
+				break
+			}
+		}
+		h = xs[run].seq + 1
+		run++
+	}
+	for i, x := range xs {
+		gone = append(gone, x.seq)
+		if i >= run {
+			if err := deleteEntry(txn, x); err != nil {
+				return fmt.Errorf("outbox %s: delete %d: %w", b.dir, x.seq, err)
+			}
 		}
 		st.depth--
 		st.bytes -= x.size
-		headGone = headGone || seq == st.head
 		if x.blob {
-			blobs = append(blobs, seq)
+			blobs = append(blobs, x.seq)
 		}
 		if x.seg != 0 {
 			if err := b.segs.count(txn, counts, x.seg, -1); err != nil {
-				return fmt.Errorf("outbox %s: delete %d: %w", b.dir, seq, err)
+				return fmt.Errorf("outbox %s: delete %d: %w", b.dir, x.seq, err)
 			}
 		}
 	}
-	if st.depth == b.st.depth {
-		return nil
+	if run > 0 {
+		if err := b.headFrom(txn, &st, max64(h, st.head)); err != nil {
+			return err
+		}
 	}
 	if err := txn.Set(metaKey, metaValue(st)); err != nil {
 		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
+	// Readers outside wmu (Peek) drop what they read below the floor, which is raised before
+	// the commit: once the commit is visible, so is the floor.
+	prevFloor := b.floor.Load()
+	b.floor.Store(st.head)
 	if err := txn.Commit(); err != nil {
+		b.floor.Store(prevFloor)
 		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
 	b.peeked.forget(gone)
 	b.segs.commit(counts)
 	b.unlinkLater = append(b.unlinkLater, blobs...)
-	if headGone {
-		if err := b.findHead(&st); err != nil {
-			return err
+	b.setState(st)
+	if st.depth == 0 {
+		select {
+		case b.gcKick <- struct{}{}:
+		default:
 		}
 	}
-	b.setState(st)
+	if b.o.Now().Sub(b.lastSync) >= deleteSyncEvery {
+		return b.syncDeletesLocked()
+	}
+	return nil
+}
+
+// deleteSyncEvery bounds how long acknowledged deletes wait unsynced while a backlog drains: a
+// power cut loses at most the deletes of this last while (besides those since the last append
+// or maintenance pass), which only means those messages are sent again.
+const deleteSyncEvery = time.Second
+
+// anyLive reports whether any entry in [from, to) is live, in txn.
+func anyLive(txn *badger.Txn, from, to uint64) (bool, error) {
+	if to-from <= 64 {
+		for s := from; s < to; s++ {
+			if _, ok, err := getMeta(txn, s); err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	m, ok, err := firstFrom(txn, from)
+	return ok && m.seq < to, err
+}
+
+// headFrom sets st.head to the first live entry from seq from on, in txn (which sees its own
+// deletes), or to st.next when the outbox is empty.
+func (b *Badger) headFrom(txn *badger.Txn, st *state, from uint64) error {
+	if st.depth <= 0 {
+		st.depth, st.bytes, st.headAt = 0, 0, 0
+		st.head = st.next
+		return nil
+	}
+	for s := from; s < st.next && s < from+64; s++ {
+		m, ok, err := getMeta(txn, s)
+		if err != nil {
+			return fmt.Errorf("outbox %s: find head: %w", b.dir, err)
+		}
+		if ok {
+			st.head, st.headAt = m.seq, m.at
+			return nil
+		}
+	}
+	m, ok, err := firstFrom(txn, from)
+	if err != nil {
+		return fmt.Errorf("outbox %s: find head: %w", b.dir, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %d entries counted, none from %d", ErrCorrupt, st.depth, from)
+	}
+	st.head, st.headAt = m.seq, m.at
 	return nil
 }
 
@@ -923,12 +1041,15 @@ func deleteEntry(txn *badger.Txn, x meta) error {
 // syncDeletesLocked makes the deletes so far durable and removes their blobs. The caller holds
 // wmu.
 func (b *Badger) syncDeletesLocked() error {
-	if len(b.unlinkLater) == 0 && len(b.segs.dead) == 0 {
+	if len(b.unlinkLater) == 0 && len(b.segs.dead) == 0 && b.st.head == b.syncedHead.Load() {
 		return nil
 	}
+	head := b.st.head
 	if err := b.db.Sync(); err != nil {
 		return fmt.Errorf("outbox %s: sync: %w", b.dir, err)
 	}
+	b.lastSync = b.o.Now()
+	b.syncedHead.Store(head)
 	b.blobs.remove(b.unlinkLater...)
 	b.unlinkLater = b.unlinkLater[:0]
 	b.segs.removeDead()
@@ -1057,3 +1178,78 @@ func (l badgerLogger) Warningf(f string, a ...any) {
 
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
+
+// collectChunk is how many entries collect removes per write batch, between which it lets Close
+// in.
+const collectChunk = 1024
+
+// collect removes the keys of the entries below the synced head (the garbage deleteLocked
+// leaves), in write batches, on maintain's goroutine: after a backlog drained, and at every
+// maintenance pass. Nothing reads below the head, so it needs no lock against the writers.
+// Stopped by Close, it goes on at the next open, from the start.
+func (b *Badger) collect() {
+	b.wmu.Lock()
+	err := b.syncDeletesLocked()
+	b.wmu.Unlock()
+	if err != nil {
+		b.log.Error("syncing deletes", "err", err)
+		return
+	}
+	limit := b.syncedHead.Load()
+	if limit <= b.gcFloor {
+		return
+	}
+	for _, p := range [][]byte{msgPrefix, idxPrefix, evPrefix} {
+		// Each batch starts past the last one's keys, not at gcFloor, so it does not walk
+		// through the tombstones the batches before it wrote.
+		from := b.gcFloor
+		for {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+			var keys [][]byte
+			err := b.db.View(func(txn *badger.Txn) error {
+				io := badger.DefaultIteratorOptions
+				io.PrefetchValues = false
+				io.Prefix = p
+				it := txn.NewIterator(io)
+				defer it.Close()
+				for it.Seek(seqKey(p, from)); it.Valid() && len(keys) < collectChunk; it.Next() {
+					seq, ok := keySeq(p, it.Item().Key())
+					if !ok {
+						continue
+					}
+					if seq >= limit {
+						break
+					}
+					keys = append(keys, it.Item().KeyCopy(nil))
+					from = seq + 1
+				}
+				return nil
+			})
+			if err == nil && len(keys) > 0 {
+				wb := b.db.NewWriteBatch()
+				for _, k := range keys {
+					if err = wb.Delete(k); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					err = wb.Flush()
+				} else {
+					wb.Cancel()
+				}
+			}
+			if err != nil {
+				b.log.Warn("collecting deleted entries", "err", err)
+				return
+			}
+			if len(keys) < collectChunk {
+				break
+			}
+		}
+	}
+	b.gcFloor = limit
+}

@@ -100,7 +100,7 @@ func (b *Badger) sweepBlobs() error {
 		for _, de := range des {
 			name := de.Name()
 			seq, err := strconv.ParseUint(name, 16, 64)
-			if err == nil && !strings.HasSuffix(name, ".tmp") {
+			if err == nil && !strings.HasSuffix(name, ".tmp") && seq >= b.st.head {
 				if _, ok, err := getMeta(txn, seq); err != nil {
 					return err
 				} else if ok {

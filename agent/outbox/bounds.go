@@ -132,7 +132,7 @@ func (b *Badger) dropOldest(reason string, need int64, filesOnly bool) error {
 			io.Prefix = evPrefix
 			it := txn.NewIterator(io)
 			defer it.Close()
-			for it.Rewind(); it.Valid() && got < need && len(ms) < dropChunk; it.Next() {
+			for it.Seek(seqKey(evPrefix, b.st.head)); it.Valid() && got < need && len(ms) < dropChunk; it.Next() {
 				seq, ok := keySeq(evPrefix, it.Item().Key())
 				if !ok {
 					continue

@@ -147,6 +147,28 @@ func TestJitter(t *testing.T) {
 	}
 }
 
+// TestLostWait: the first wait after a lost connection spreads over the whole [0, backoff], its
+// lower half included, so a fleet cut off at once does not come back within half a backoff.
+func TestLostWait(t *testing.T) {
+	for _, b := range []time.Duration{time.Second, 20 * time.Millisecond} {
+		seen := map[time.Duration]bool{}
+		low := 0
+		for range 400 {
+			w := lostWait(b)
+			if w < 0 || w > b {
+				t.Fatalf("lostWait(%v) = %v, outside [0, %v]", b, w, b)
+			}
+			if w < b/2 {
+				low++
+			}
+			seen[w] = true
+		}
+		if len(seen) < 100 || low < 100 || low > 300 {
+			t.Errorf("lostWait(%v): %d distinct waits in 400, %d below half", b, len(seen), low)
+		}
+	}
+}
+
 // TestBirthCarriesReconnects: the online status published on a connect already counts it.
 func TestBirthCarriesReconnects(t *testing.T) {
 	b := broker.StartMochi(t)

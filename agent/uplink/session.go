@@ -478,7 +478,7 @@ func (d *dialer) open(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
 	d.mu.Lock()
 	d.stop = stop
 	d.mu.Unlock()
-	return conn, nil
+	return newBatchConn(conn, o.WriteTimeout), nil
 }
 
 // disarm stops ctx from closing the connection. It reports false if ctx already did.

@@ -165,10 +165,19 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// jitter returns the wait before the next connect attempt: half of backoff fixed, half random,
-// so a fleet cut off by the same broker restart spreads its reconnects.
+// jitter returns the wait before the next connect attempt after a failed one: half of backoff
+// fixed, half random, so a fleet cut off by the same broker restart spreads its reconnects.
 func jitter(backoff time.Duration) time.Duration {
 	return backoff/2 + rand.N(backoff/2+1)
+}
+
+// lostWait is the wait before the first attempt after a connection was lost: anywhere in
+// [0, backoff] (full jitter). A broker restart cuts the whole fleet off in the same instant, so
+// this is the one attempt they would all make together: spread over the whole backoff rather
+// than its upper half, the fleet's peak connect rate halves, and on average a gateway is back
+// sooner. The attempts after a failed one are no longer in step and keep jitter's floor.
+func lostWait(backoff time.Duration) time.Duration {
+	return rand.N(backoff + 1)
 }
 
 func isTLSScheme(raw string) bool {
@@ -312,10 +321,11 @@ func (u *Uplink) Run(ctx context.Context) error {
 			u.setError(err)
 			u.log.Warn("connection ended", "err", err)
 		}
+		wait := jitter(backoff)
 		if connected {
 			backoff = u.opts.MinBackoff
+			wait = lostWait(backoff)
 		}
-		wait := jitter(backoff)
 		backoff = min(backoff*2, u.opts.MaxBackoff)
 		if err := u.backoff(ctx, wait); err != nil {
 			return nil
