@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"sitegate/testbench/bench"
@@ -90,6 +91,7 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	plateURL := fs.String("plate-url", "", "with --target: where emulated plate reads are pushed (the gateway's plate.listen)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up a scenario after this long")
 	quiet := fs.Bool("q", false, "print only the summary")
+	parallel := fs.Int("parallel", 1, "run this many scenarios at once (each has its own broker, devices and agent)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -112,7 +114,8 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if bad {
 		return ExitUsage
 	}
-	o := bench.Options{OpenCV: !strings.HasPrefix(openCVVersion(), "none"), Dir: *dir, Progress: stdout}
+	out := &syncWriter{w: stdout}
+	o := bench.Options{OpenCV: !strings.HasPrefix(openCVVersion(), "none"), Dir: *dir, Progress: out}
 	if *quiet {
 		o.Progress = io.Discard
 	}
@@ -140,31 +143,53 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		o.Target = t
 	}
 	started := time.Now()
-	var results []*bench.Result
-	for _, s := range scenarios {
-		sctx, cancel := context.WithTimeout(ctx, *timeout)
-		res := bench.Run(sctx, s, o)
-		cancel()
-		results = append(results, res)
-		status := "passed"
-		switch {
-		case res.Skipped != "":
-			status = "skipped: " + res.Skipped
-		case !res.Passed():
-			status = "FAILED"
-		}
-		fmt.Fprintf(stdout, "%-28s %-8s %3d checks  %6.1fs\n", s.Name, status, len(res.Checks), res.Wall.D().Seconds())
-		for _, c := range res.Failed() {
-			fmt.Fprintf(stdout, "    FAIL %s: %s\n", c.Name, c.Detail)
-		}
+	results := make([]*bench.Result, len(scenarios))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, *parallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := scenarios[i]
+				sctx, cancel := context.WithTimeout(ctx, *timeout)
+				res := bench.Run(sctx, s, o)
+				cancel()
+				results[i] = res
+				status := "passed"
+				switch {
+				case res.Skipped != "":
+					status = "skipped: " + res.Skipped
+				case !res.Passed():
+					status = "FAILED"
+				}
+				var b strings.Builder
+				fmt.Fprintf(&b, "%-28s %-8s %3d checks  %6.1fs\n", s.Name, status, len(res.Checks), res.Wall.D().Seconds())
+				for _, c := range res.Failed() {
+					fmt.Fprintf(&b, "    FAIL %s: %s\n", c.Name, c.Detail)
+				}
+				io.WriteString(out, b.String())
+			}
+		}()
+	}
+	for i := range scenarios {
 		if ctx.Err() != nil {
 			break
 		}
+		next <- i
 	}
-	rep := bench.NewReport("sitegate bench run", started, results)
+	close(next)
+	wg.Wait()
+	var done []*bench.Result
+	for _, r := range results {
+		if r != nil {
+			done = append(done, r)
+		}
+	}
+	rep := bench.NewReport("sitegate bench run", started, done)
 	written := rf.write(rep, stderr)
-	fmt.Fprintf(stdout, "%d scenarios, %d checks, %d failed, wall time %.1fs\n", len(results), rep.Tests, rep.Failures, rep.Wall.D().Seconds())
-	if !rep.Passed || !written || len(results) < len(scenarios) {
+	fmt.Fprintf(out, "%d scenarios, %d checks, %d failed, wall time %.1fs\n", len(done), rep.Tests, rep.Failures, rep.Wall.D().Seconds())
+	if !rep.Passed || !written || len(done) < len(scenarios) {
 		return ExitRuntime
 	}
 	return ExitOK

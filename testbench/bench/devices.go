@@ -9,6 +9,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -253,6 +255,19 @@ func (c *emuCamera) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = c.srv.Shutdown(ctx)
+}
+
+// noiseJPEG is a JPEG of random pixels of about size bytes (noise does not compress).
+func noiseJPEG(size int) []byte {
+	side := max(16, int(math.Sqrt(float64(size)/1.2)))
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	rng := rand.New(rand.NewPCG(uint64(size), 1))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.UintN(256))
+	}
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 90})
+	return b.Bytes()
 }
 
 // gatePicture draws a plain gate scene (sky, road, a lane marking) as a JPEG, without OpenCV.

@@ -351,11 +351,14 @@ func (r *run) checkPassage(i int, w PassageWant, used map[string]bool) {
 		if w.EvidenceMax != nil && len(p.Evidence) > *w.EvidenceMax {
 			bad = append(bad, fmt.Sprintf("evidence: want at most %d, got %d", *w.EvidenceMax, len(p.Evidence)))
 		}
-		if len(s.Evidence) < len(p.Evidence) {
-			bad = append(bad, fmt.Sprintf("evidence: %d listed, %d received", len(p.Evidence), len(s.Evidence)))
+		if dropped := r.droppedEvidence(p.ID); len(s.Evidence)+dropped < len(p.Evidence) {
+			bad = append(bad, fmt.Sprintf("evidence: %d listed, %d received, %d announced dropped", len(p.Evidence), len(s.Evidence), dropped))
 		}
 		if w.Late != nil && p.Late != *w.Late {
 			bad = append(bad, fmt.Sprintf("late: want %v, got %v", *w.Late, p.Late))
+		}
+		if w.Amended != nil && (p.Revision > 0) != *w.Amended {
+			bad = append(bad, fmt.Sprintf("amended: want %v, got revision %d", *w.Amended, p.Revision))
 		}
 		if w.EndReason != "" && p.EndReason != w.EndReason {
 			bad = append(bad, fmt.Sprintf("end_reason: want %q, got %q", w.EndReason, p.EndReason))
@@ -379,6 +382,19 @@ func (r *run) checkPassage(i int, w PassageWant, used map[string]bool) {
 			res.check(n, true, describe(p))
 		}
 	}
+}
+
+// droppedEvidence counts the evidence of passage id that drops announcements name.
+func (r *run) droppedEvidence(id string) int {
+	n := 0
+	for _, d := range r.res.Drops {
+		for _, it := range d.Dropped {
+			if it.Kind == "evidence" && it.Ref == id {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func checkVerdict(p wire.Passage, c string) string {

@@ -498,6 +498,15 @@ func (r *run) step(ctx context.Context, st Step) (string, error) {
 			return what, err
 		}
 		return what, r.broker.Restart(ctx)
+	case st.Broker != nil:
+		what := "broker " + *st.Broker
+		if target {
+			return what + " (not played against a running gateway)", nil
+		}
+		if *st.Broker == "down" {
+			return what, r.broker.Stop()
+		}
+		return what, r.broker.Restart(ctx)
 	case st.PowerCut != nil:
 		what := "power cut (SIGKILL), restart after " + st.PowerCut.RestartAfter.D().String()
 		if target {
@@ -515,8 +524,8 @@ func (r *run) step(ctx context.Context, st Step) (string, error) {
 		r.agent.stop(syscall.SIGTERM, 20*time.Second)
 		return "restart (SIGTERM, start)", r.agent.start()
 	case st.FillDisk != nil:
-		what := fmt.Sprintf("the store's disk fills (%d bytes left)", st.FillDisk.Leave)
-		return what, fillDisk(r.tmpfs, int64(st.FillDisk.Leave))
+		free, err := fillDisk(r.tmpfs, int64(st.FillDisk.Leave))
+		return fmt.Sprintf("the store's disk fills (%d bytes left)", free), err
 	case st.FreeDisk != nil:
 		if r.tmpfs == "" {
 			return "free disk (no tmpfs: nothing to free)", nil
@@ -569,8 +578,11 @@ func (r *run) push(ctx context.Context, p PlateStep) error {
 		conf = 0.95
 	}
 	req := platecam.PushRequest{Lane: p.Lane, Plate: p.Text, Color: p.Color, Confidence: conf, Image: p.Image == nil || *p.Image}
-	if r.clockStep != 0 {
-		req.Time = time.Now().Add(r.clockStep)
+	if p.PictureKB > 0 && req.Image {
+		req.ImageJPEG = noiseJPEG(p.PictureKB << 10)
+	}
+	if r.clockStep != 0 || p.TakenAgo != 0 {
+		req.Time = time.Now().Add(r.clockStep - p.TakenAgo.D())
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -595,28 +607,31 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // fillDisk writes a ballast file into the tmpfs until leave bytes are free.
-func fillDisk(dir string, leave int64) error {
+func fillDisk(dir string, leave int64) (int64, error) {
 	if dir == "" {
-		return errors.New("no tmpfs of the bench's own to fill")
+		return 0, errors.New("no tmpfs of the bench's own to fill")
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "ballast"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, 64<<10)
+	for i := range buf {
+		buf[i] = byte(i) // tmpfs stores zeros too, but keep it honest for any file system
+	}
 	for {
 		var st unix.Statfs_t
 		if err := unix.Statfs(dir, &st); err != nil {
-			return err
+			return 0, err
 		}
 		free := int64(st.Bavail) * int64(st.Bsize)
 		if free <= leave {
-			return nil
+			return free, f.Sync()
 		}
 		n := min(int64(len(buf)), free-leave)
 		if _, err := f.Write(buf[:n]); err != nil {
-			return nil // full: as full as it gets
+			return free, nil // full: as full as it gets
 		}
 	}
 }

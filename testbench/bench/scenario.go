@@ -106,6 +106,7 @@ type Step struct {
 	Wait        *Duration  `yaml:"wait"`
 	WaitFor     *WaitFor   `yaml:"wait_for"`
 	BrokerDown  *Duration  `yaml:"broker_down"`
+	Broker      *string    `yaml:"broker"` // down | up
 	PowerCut    *PowerCut  `yaml:"power_cut"`
 	Restart     *bool      `yaml:"restart"`
 	FillDisk    *FillDisk  `yaml:"fill_disk"`
@@ -153,6 +154,12 @@ type PlateStep struct {
 	Color      string  `yaml:"color"`
 	Confidence float64 `yaml:"confidence"`
 	Image      *bool   `yaml:"image"` // attach a plate picture, default true
+	// TakenAgo stamps the read with a time this long before it is pushed: a camera that
+	// sends its read late (a queue, a slow link) says when it was taken.
+	TakenAgo Duration `yaml:"taken_ago"`
+	// PictureKB makes the read's picture a noisy JPEG of about this many KiB (default: a
+	// small plate picture).
+	PictureKB int `yaml:"picture_kb"`
 }
 
 // WaitFor waits until the platform has seen Passages distinct passages (or Within passes: not
@@ -229,6 +236,7 @@ type PassageWant struct {
 	EvidenceMin *int              `yaml:"evidence_min"`
 	EvidenceMax *int              `yaml:"evidence_max"`
 	Late        *bool             `yaml:"late"`
+	Amended     *bool             `yaml:"amended"` // an amendment (revision above 0) replaced it
 	EndReason   string            `yaml:"end_reason"`
 	Barrier     string            `yaml:"barrier"` // the passage's barrier action: open | hold
 	Count       int               `yaml:"count"`   // how many passages of that plate, default 1
@@ -480,7 +488,7 @@ func (s *Scenario) checkStep(p string, st Step, lanes, plates, cams map[string]b
 		}
 	}
 	if n != 1 {
-		ps.add(p, "want exactly one action (truck, plate, wait, wait_for, broker_down, power_cut, restart, fill_disk, free_disk, unplug, camera_blind, clock_step), got %d", n)
+		ps.add(p, "want exactly one action (truck, plate, wait, wait_for, broker, broker_down, power_cut, restart, fill_disk, free_disk, unplug, camera_blind, clock_step), got %d", n)
 		return
 	}
 	lane := func(path string, l *string) {
@@ -549,6 +557,10 @@ func (s *Scenario) checkStep(p string, st Step, lanes, plates, cams map[string]b
 	case st.FillDisk != nil:
 		if s.Devices.StoreTmpfs == 0 {
 			ps.add(p+".fill_disk", "needs devices.store_tmpfs (the bench fills only a tmpfs of its own)")
+		}
+	case st.Broker != nil:
+		if *st.Broker != "down" && *st.Broker != "up" {
+			ps.add(p+".broker", "%q: want down or up", *st.Broker)
 		}
 	case st.BrokerDown != nil:
 		if *st.BrokerDown <= 0 {
