@@ -74,12 +74,14 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, ps *Problems) {
 		}
 		n = n.Content[0]
 	}
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
 	where := path
 	if where == "" {
 		where = "(top level)"
+	}
+	if n.Kind == yaml.AliasNode {
+		// Not followed: nested aliases expand exponentially (a "billion laughs").
+		ps.add(where, "aliases (*%s) are not supported in a scenario", n.Value)
+		return
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return

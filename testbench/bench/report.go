@@ -231,6 +231,7 @@ img.thumb{height:96px;margin:2px;border:1px solid #ccc}
 <h3>Checks</h3>
 <table><tr><th></th><th>check</th><th>at</th><th>detail</th></tr>
 {{range .Checks}}<tr><td>{{if .OK}}<span class="ok">pass</span>{{else}}<span class="bad">FAIL</span>{{end}}</td><td>{{.Name}}</td><td>{{$r.Offset .At}}</td><td>{{.Detail}}</td></tr>{{end}}</table>
+{{range .Previews}}<h3>{{.Name}}: regions on a live frame</h3><img alt="{{.Name}}" style="max-width:860px" src="{{.URI}}"><p><code>{{.File}}</code></p>{{end}}
 {{range .Traces}}<h3>Weight, lane {{.Lane}}</h3>{{.SVG}}{{end}}
 <h3>Timeline</h3>
 <table><tr><th>at</th><th>step</th></tr>{{range .Events}}<tr><td>{{$r.Offset .At}}</td><td>{{.What}}</td></tr>{{end}}</table>

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"encoding/base64"
 	"fmt"
+	"html/template"
 	"math"
 	"slices"
 	"sort"
@@ -28,7 +30,20 @@ type Result struct {
 	Decisions   []wire.Decision `json:"decisions"`
 	Drops       []wire.Drops    `json:"drops"`
 	Traces      []Trace         `json:"traces"`
+	Previews    []Preview       `json:"previews,omitempty"`
 	Log         []logLine       `json:"-"`
+}
+
+// Preview is a camera's live frame with its regions drawn, as commissioning writes it.
+type Preview struct {
+	Name string `json:"name"`
+	File string `json:"file"`
+	JPEG []byte `json:"-"`
+}
+
+// URI is the preview as a data: URI.
+func (p Preview) URI() template.URL {
+	return template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(p.JPEG))
 }
 
 // Check is one expectation and how it came out: one JUnit test case.
