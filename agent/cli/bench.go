@@ -196,6 +196,49 @@ func benchRun(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func benchCommission(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sitegate bench commission: not built yet")
-	return ExitRuntime
+	fs := newFlags("bench commission", stderr)
+	rf := addReportFlags(fs)
+	cfgPath := fs.String("config", "", "the gateway's config file")
+	truckKg := fs.Float64("truck-kg", 0, "the test truck's known gross weight in kg")
+	plate := fs.String("plate", "", "the test truck's plate")
+	tolerance := fs.Float64("tolerance-kg", 50, "how far the weighed test truck may be from --truck-kg")
+	previews := fs.String("preview-dir", "", "where each camera's frame with its regions drawn is written (default: the config's folder)")
+	listen := fs.Duration("listen", 5*time.Second, "how long each indicator is read")
+	plateWait := fs.Duration("plate-wait", 30*time.Second, "how long each plate camera has to be heard from")
+	truckWait := fs.Duration("truck-wait", 3*time.Minute, "how long the test truck has to cross")
+	obsUser := fs.String("observer-username", "", "a broker user who may read every gateway's topics, to see what the ACL delivered")
+	obsPwFile := fs.String("observer-password-file", "", "a file holding that user's password")
+	if _, err := parseArgs(fs, args); err != nil {
+		return ExitUsage
+	}
+	if *cfgPath == "" || (*truckKg > 0) != (*plate != "") {
+		fmt.Fprintln(stderr, "usage: sitegate bench commission --config FILE [--truck-kg KG --plate P] [--html F] [--junit F] [--json F]")
+		return ExitUsage
+	}
+	o := bench.CommissionOptions{Config: *cfgPath, TruckKg: *truckKg, Plate: *plate, ToleranceKg: *tolerance,
+		Out: stdout, PreviewDir: *previews, Listen: *listen, PlateWait: *plateWait, TruckWait: *truckWait,
+		ObserverUsername: *obsUser}
+	if *obsPwFile != "" {
+		pw, err := os.ReadFile(*obsPwFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "sitegate bench commission:", err)
+			return ExitUsage
+		}
+		o.ObserverPassword = strings.TrimSpace(string(pw))
+	}
+	var err error
+	if o.Exec, err = agentExec(); err != nil {
+		fmt.Fprintln(stderr, "sitegate bench commission:", err)
+		return ExitRuntime
+	}
+	started := time.Now()
+	fmt.Fprintf(stdout, "commissioning the gate of %s\n", *cfgPath)
+	res := bench.Commission(ctx, o)
+	rep := bench.NewReport("sitegate bench commission", started, []*bench.Result{res})
+	written := rf.write(rep, stderr)
+	fmt.Fprintf(stdout, "%d checks, %d failed\n", rep.Tests, rep.Failures)
+	if !rep.Passed || !written {
+		return ExitRuntime
+	}
+	return ExitOK
 }
