@@ -3,13 +3,18 @@ package bench_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"sitegate/testbench/broker"
+	"sitegate/testbench/pty"
 )
 
 // buildAgent builds bin/sitegate into a temporary folder, as `make build` does.
@@ -168,4 +173,66 @@ func errorsAs(err error, ee **exec.ExitError) bool {
 		*ee = e
 	}
 	return ok
+}
+
+// TestTargetGateway: `bench run --target` plays a scenario against a gateway that is already
+// running, reached over MQTT, pushing the emulated plate reads to its listener; the faults it
+// cannot play there are reported as not played.
+func TestTargetGateway(t *testing.T) {
+	needMosquitto(t)
+	bin := buildAgent(t)
+	b := broker.StartMosquitto(t)
+	dir := t.TempDir()
+	_, port := pty.Pair(t) // the gateway's indicator: a line where nothing is said
+	plateAddr := freeAddr(t)
+	cfg := fmt.Sprintf(`site: far-site
+gateway: gw-9
+mqtt: {url: %q}
+store: {dir: data}
+log: {level: debug}
+lanes:
+  - id: exit-1
+    plate_only_timeout: 1s
+    scale: {port: %s, protocol: yaohua-tf0}
+    plate: {listen: %q}
+`, b.URL(), port, plateAddr)
+	cfgFile := filepath.Join(dir, "sitegate.yaml")
+	os.WriteFile(cfgFile, []byte(cfg), 0o644)
+	agent := agentCommand(bin, "run", "--config", cfgFile)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { agent.Process.Signal(syscall.SIGTERM); agent.Wait() }()
+	scenario := filepath.Join(dir, "remote.yaml")
+	os.WriteFile(scenario, []byte(`name: remote
+description: a plate read pushed to a running gateway becomes a passage without weight
+devices:
+  indicators: [{lane: exit-1, port: `+port+`}]
+  plate_cameras: [{id: p1, emulate: true}]
+timeline:
+  - broker_down: 1s
+  - plate: {text: 浙F66666}
+  - wait_for: {passages: 1, within: 20s}
+expect:
+  passages: [{plate: 浙F66666, no_weight: true, alarms: [registry, no_weight]}]
+  passages_total: {min: 1, max: 1}
+`), 0o644)
+	jsonFile := filepath.Join(dir, "r.json")
+	out, err := agentCommand(bin, "bench", "run", scenario, "--json", jsonFile, "--target", b.URL(), "--site", "far-site", "--gateway", "gw-9",
+		"--plate-url", "http://"+plateAddr+"/v1/plate").CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench run --target: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "broker down for 1s (not played against a running gateway)") {
+		t.Errorf("the fault is not reported as not played:\n%s", out)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	p, err := broker.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", p)
 }
