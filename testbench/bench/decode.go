@@ -49,6 +49,9 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // MarshalText writes the duration as Go prints it.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
+// Round is the duration to a tenth of a second, for reports.
+func (d Duration) Round() string { return time.Duration(d).Round(100 * time.Millisecond).String() }
+
 // Size is a byte count written as "16MiB" in a scenario.
 type Size int64
 

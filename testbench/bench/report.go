@@ -218,12 +218,12 @@ pre{background:#f6f6f6;padding:8px;max-height:360px;overflow:auto;font-size:12px
 img.thumb{height:96px;margin:2px;border:1px solid #ccc}
 </style></head><body>
 <h1>{{.Title}}</h1>
-<p>Started {{.Started.Format "2006-01-02 15:04:05 MST"}}, wall time {{.Wall.D}}.
+<p>Started {{.Started.Format "2006-01-02 15:04:05 MST"}}, wall time {{.Wall.Round}}.
 {{if .Passed}}<span class="ok">Every check passed</span>{{else}}<span class="bad">{{.Failures}} of {{.Tests}} checks failed</span>{{end}}.</p>
 <table><tr><th>scenario</th><th>result</th><th>checks</th><th>wall</th></tr>
 {{range .Results}}<tr><td><a href="#{{.Scenario}}">{{.Scenario}}</a></td>
 <td>{{if .Skipped}}<span class="skip">skipped</span>{{else if .Passed}}<span class="ok">passed</span>{{else}}<span class="bad">FAILED</span>{{end}}</td>
-<td>{{len .Checks}}</td><td>{{.Wall.D}}</td></tr>{{end}}</table>
+<td>{{len .Checks}}</td><td>{{.Wall.Round}}</td></tr>{{end}}</table>
 {{range .Results}}{{$r := .}}
 <h2 id="{{.Scenario}}">{{.Scenario}} {{if .Skipped}}<span class="skip">skipped</span>{{else if .Passed}}<span class="ok">passed</span>{{else}}<span class="bad">FAILED</span>{{end}}</h2>
 <p>{{.Description}}</p><p><code>{{.File}}</code>{{if .Skipped}}: {{.Skipped}}{{end}}</p>
