@@ -34,7 +34,8 @@ type laneUnit struct {
 	lane     *lane.Lane
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
-	pulls    []plate.PullClient // the plate cameras whose event stream the lane holds
+	mudOf    []*mudwatch.Watcher // by camera (cams[i]); nil where a camera has no mud check
+	pulls    []plate.PullClient  // the plate cameras whose event stream the lane holds
 	log      func(msg string, args ...any)
 
 	stopLane, stopCams context.CancelFunc
@@ -52,10 +53,12 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		u.cams = append(u.cams, cam)
 		cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
 		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
-		if w := newMudWatcher(g, cc, cam); w != nil {
+		w := newMudWatcher(g, cc, cam)
+		if w != nil {
 			cv.Vision[checkmud.Name] = w
 			u.watchers = append(u.watchers, w)
 		}
+		u.mudOf = append(u.mudOf, w)
 		checkCams = append(checkCams, cv)
 	}
 	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams})
