@@ -426,6 +426,9 @@ func (l *Lane) store(d draft) {
 		p.Seq = n
 		var msgs []outbox.Message
 		for _, e := range evidence {
+			if !e.Published(p.Alarms) {
+				continue // archived only, fetched with cmd/evidence
+			}
 			msgs = append(msgs, outbox.Message{Topic: topics.Evidence(p.ID, e.Name), Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
 		}
 		body, err := json.Marshal(p)
