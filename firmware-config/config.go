@@ -19,6 +19,8 @@ type Config struct {
 	Lanes    []Lane   `yaml:"lanes"`
 	Rules    Rules    `yaml:"rules"`
 	Control  Control  `yaml:"control"`
+	Archive  Archive  `yaml:"archive"`
+	Evidence Evidence `yaml:"evidence"`
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.

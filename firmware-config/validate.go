@@ -82,6 +82,7 @@ func validate(c *Config, ps *problems) {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)
 	}
 	validateControl(c.Control, ps)
+	validateEvidence(c, ps)
 	validateShared(c, ps)
 }
 

@@ -169,6 +169,8 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 		Location:     g.cfg.Location(),
 		PlateJournal: filepath.Join(g.cfg.Store.Dir, "plates", lc.ID), PlateJournalRoom: g.room,
 		OnStored: g.onStored,
+		Sealer:   g.sealer(),
+		Archive:  g.archivePassage,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
 				g.o.OnDeck(laneID, e)

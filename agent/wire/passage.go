@@ -18,6 +18,7 @@ const (
 	RegistryReportedSchema = "sitegate.registry_reported/v1"
 	ReplySchema            = "sitegate.reply/v1"
 	DecisionSchema         = "sitegate.decision/v1"
+	EvidenceChunkSchema    = "sitegate.evidence_chunk/v1"
 )
 
 // Passage is one truck's transit of one lane, as published on the passage topic (CONTRACT 6).
@@ -211,3 +212,20 @@ const (
 	ActionOpen = "open"
 	ActionHold = "hold"
 )
+
+// EvidenceChunk is one piece of an archived file sent on a cmd/evidence request (topic
+// evidence_chunk/{passage_id}/{name}): Total chunks of at most the requested size, Index from
+// 0, each with the whole file's SHA-256, so the receiver can put it together and check it.
+type EvidenceChunk struct {
+	Schema    string `json:"schema"` // sitegate.evidence_chunk/v1
+	Request   string `json:"request_id"`
+	PassageID string `json:"passage_id"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind,omitempty"` // clip, passage, or "" for an image
+	Index     int    `json:"index"`
+	Total     int    `json:"total"`
+	Offset    int64  `json:"offset"`
+	FileBytes int64  `json:"file_bytes"`
+	SHA256    string `json:"sha256"` // of the whole file
+	Data      []byte `json:"data_base64"`
+}
