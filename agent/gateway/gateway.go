@@ -19,14 +19,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sitegate/agent/archive"
 	_ "sitegate/agent/checks/all" // every passage check
 	"sitegate/agent/clock"
 	"sitegate/agent/mqttconn"
-	"sitegate/agent/archive"
 	"sitegate/agent/outbox"
-	"sitegate/agent/seal"
 	"sitegate/agent/parts"
 	"sitegate/agent/remote"
+	"sitegate/agent/seal"
 	"sitegate/agent/status"
 	"sitegate/agent/systemd"
 	"sitegate/agent/uplink"
@@ -89,7 +89,7 @@ type Gateway struct {
 	rep   *status.Reporter
 
 	seal    *seal.Signer
-	signer  atomic.Pointer[seal.Signer] // seal, for the status's readers
+	signer  atomic.Pointer[seal.Signer]     // seal, for the status's readers
 	archive atomic.Pointer[archive.Archive] // nil until open, or when it could not be
 
 	restart     chan struct{}
