@@ -36,6 +36,7 @@ func TestEvidenceArchiveEndToEnd(t *testing.T) {
 	b := broker.StartMosquitto(t)
 	s := newSite(t, b.URL())
 	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
+	all := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
 	runAgent(t, s)
 	status := await(t, msgs, 20*time.Second, "online status", func(m broker.Msg) bool {
 		return strings.HasSuffix(m.Topic, "/status") && bytes.Contains(m.Payload, []byte(`"state":"online"`))
@@ -162,6 +163,10 @@ func TestEvidenceArchiveEndToEnd(t *testing.T) {
 		}
 		return complete == len(want) && reply.OK
 	})
+	// Every message, signed passages and chunks among them, matches docs/asyncapi.yaml.
+	if n := checkAll(t, all); n < 5 {
+		t.Errorf("only %d messages checked against the schema", n)
+	}
 }
 
 func hexSum(b []byte) string {
