@@ -21,6 +21,9 @@ type Options struct {
 	// Language of the words on the annotated image: caption.Chinese (the default) or
 	// caption.English (evidence.language).
 	Language string
+	// Location is the zone the annotated image writes its time in (site_timezone); nil:
+	// the frame's.
+	Location *time.Location
 }
 
 func (o Options) withDefaults() Options {

@@ -175,7 +175,11 @@ func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {
 	if out.Raw, err = encode(frame); err != nil {
 		w.log.Warn("mud evidence", "err", err)
 	}
-	if out.Annotated, err = annotate(&frame, w.o.Regions, res, w.o.Threshold, caption, at, w.o.Language); err != nil {
+	shown := at
+	if w.o.Location != nil {
+		shown = at.In(w.o.Location)
+	}
+	if out.Annotated, err = annotate(&frame, w.o.Regions, res, w.o.Threshold, caption, shown, w.o.Language); err != nil {
 		w.log.Warn("mud evidence", "err", err)
 	}
 	return out
@@ -249,7 +253,7 @@ func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float
 		at  image.Point
 		col color.RGBA
 	}
-	px := max(14, h*30/720)
+	px := max(16, h*32/720)
 	var labels []label
 	for i, r := range regions {
 		col := green
