@@ -11,8 +11,10 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: OpenCV for the camera and vision code (cgo), mosquitto as the real broker in
 # tests, gcc and pkg-config for cgo.
 APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg chromium
+# For `make font` only (the subset is committed): Noto Sans CJK and fontTools' subsetter.
+FONT_PKGS := fonts-noto-cjk python3-fonttools
 
-.PHONY: all deps build demo test test-short test-faults fuzz bench vet clean
+.PHONY: all deps font build demo test test-short test-faults fuzz bench vet clean
 
 all: build
 
@@ -24,6 +26,14 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@$(GO) mod download
+
+# The evidence images' font: a subset of Noto Sans CJK SC Bold (agent/caption/font).
+font:
+	@missing=""; for p in $(FONT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	agent/caption/font/make-font.sh
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/sitegate ./agent/cmd/sitegate

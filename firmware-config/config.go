@@ -22,6 +22,8 @@ type Config struct {
 	Rules     Rules     `yaml:"rules"`
 	Control   Control   `yaml:"control"`
 	Console   Console   `yaml:"console"`
+	Archive   Archive   `yaml:"archive"`
+	Evidence  Evidence  `yaml:"evidence"`
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.

@@ -151,9 +151,9 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, ps *problems) {
 		if !scalar(n, where, ps) {
 			return
 		}
-		d, err := time.ParseDuration(n.Value)
+		d, err := parseDuration(n.Value)
 		if err != nil {
-			ps.add(where, "%q is not a duration (use e.g. 5s, 2m)", n.Value)
+			ps.add(where, "%q is not a duration (use e.g. 5s, 2m, 90d)", n.Value)
 			return
 		}
 		v.SetInt(int64(d))
@@ -340,4 +340,16 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// parseDuration is time.ParseDuration that also takes whole days, as 90d.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

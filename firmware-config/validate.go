@@ -85,6 +85,7 @@ func validate(c *Config, ps *problems) {
 	validateWashRule(c.Rules.Wash, ps)
 	validateControl(c.Control, ps)
 	validateConsole(c.Console, ps)
+	validateEvidence(c, ps)
 	validateShared(c, ps)
 	validateManifests(c.Manifests, ps)
 }

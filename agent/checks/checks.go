@@ -30,12 +30,40 @@ type Presence interface {
 	SetActive(on bool)
 }
 
-// Evidence is one image a passage publishes before itself.
+// Evidence is one file of a passage: an image it publishes before itself, or a video clip.
 type Evidence struct {
 	Name   string // file name on the evidence topic, e.g. "wheels.jpg"
 	Camera string // the camera id, or "plate" for the plate camera's own image
-	JPEG   []byte
+	JPEG   []byte // the file's bytes (a clip's MP4 or MJPEG, for Kind clip)
 	At     time.Time
+	// Kind is wire.EvidenceClip for a video clip, "" for an image. Images are always
+	// published; a clip is published by its camera's Upload policy and always archived.
+	Kind string
+	// Upload is a clip's policy (cameras[].clip.upload): UploadAlarms (the default, for ""),
+	// UploadAll or UploadOnRequest. Images ignore it.
+	Upload string
+}
+
+// Clip upload policies (cameras[].clip.upload).
+const (
+	UploadAlarms    = "alarms"
+	UploadAll       = "all"
+	UploadOnRequest = "on_request"
+)
+
+// Published reports whether a passage with these alarms publishes e with itself; what it
+// does not publish stays in the archive, for cmd/evidence.
+func (e Evidence) Published(alarms []string) bool {
+	if e.Kind != wire.EvidenceClip {
+		return true
+	}
+	switch e.Upload {
+	case UploadAll:
+		return true
+	case UploadOnRequest:
+		return false
+	}
+	return len(alarms) > 0
 }
 
 // Facts is what the lane knows of a finished visit: the input of every check.

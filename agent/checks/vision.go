@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type VisionWatcher interface {
 type Caption struct {
 	Plate    string
 	WeightKg float64 // 0: no stable weight
+	// Alarms are the passage's alarms judged before this check (overload, registry, ...,
+	// no_plate, no_weight), written beside its own verdict.
+	Alarms []string
 }
 
 // VisionOutcome is one camera's judgement of a passage.
@@ -79,7 +83,7 @@ func (v *Vision) Judge(f *Facts, out *wire.Checks) models.Verdict {
 	if f.Provisional {
 		return v.peek(f, out)
 	}
-	c := Caption{Plate: f.PlateText()}
+	c := Caption{Plate: f.PlateText(), Alarms: alarmsSoFar(f, out)}
 	if f.Stable {
 		c.WeightKg = f.GrossKg
 	}
@@ -144,4 +148,31 @@ func (v *Vision) Combine(outs []VisionOutcome) (wire.VisionResult, []Evidence) {
 		r.Reason = fmt.Sprintf("judged by camera %s; %s", o.Camera, strings.Join(reasons, "; "))
 	}
 	return r, ev
+}
+
+// alarmsSoFar are the checks in alarm in out (those judged before this one), in the checks'
+// order, and what the passage lacks.
+func alarmsSoFar(f *Facts, out *wire.Checks) []string {
+	b, err := json.Marshal(out)
+	var verdicts map[string]struct {
+		Verdict models.Verdict `json:"verdict"`
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &verdicts)
+	}
+	var alarms []string
+	if err == nil {
+		for _, name := range Names() {
+			if verdicts[name].Verdict == models.Alarm {
+				alarms = append(alarms, name)
+			}
+		}
+	}
+	if f.Plate == nil {
+		alarms = append(alarms, wire.AlarmNoPlate)
+	}
+	if !f.Stable {
+		alarms = append(alarms, wire.AlarmNoWeight)
+	}
+	return alarms
 }

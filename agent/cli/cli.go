@@ -35,6 +35,8 @@ commands:
   config validate FILE       check a config file; prints one line per problem
   config example             print the commented example config
   version                    version, commit, Go and OpenCV versions
+  version --key [--config FILE]
+                             the gateway's public key (base64 ed25519) that signs its passages
 `
 
 // command is a further top-level command, kept in its own file and added with register.
@@ -63,6 +65,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "config":
 		return runConfig(args[1:], stdout, stderr)
 	case "version", "--version":
+		if len(args) > 1 {
+			return runVersionKey(args[1:], stdout, stderr)
+		}
 		fmt.Fprintln(stdout, versionLine())
 		return ExitOK
 	case "help", "-h", "--help":

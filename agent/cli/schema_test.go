@@ -81,6 +81,7 @@ var topicSchemas = []struct {
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/status$`), "Status"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/passage$`), "Passage"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/drops$`), "Drops"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/evidence_chunk/[^/]+/[^/]+$`), "EvidenceChunk"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/decision$`), "Decision"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/amendment$`), "Passage"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/config/desired$`), "ConfigDesired"},

@@ -181,6 +181,8 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 		Location:     g.cfg.Location(),
 		PlateJournal: filepath.Join(g.cfg.Store.Dir, "plates", lc.ID), PlateJournalRoom: g.room,
 		OnStored: g.onStored,
+		Sealer:   g.sealer(),
+		Archive:  g.archivePassage,
 		OnDeck: func(e deck.Event) {
 			if g.o.OnDeck != nil {
 				g.o.OnDeck(laneID, e)
@@ -207,7 +209,8 @@ func newMudWatcher(g *Gateway, cc config.Camera, cam *camera.Camera) *mudwatch.W
 	return mudwatch.New(mudwatch.Options{
 		CameraID: cc.ID, Camera: cam, Regions: regions,
 		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model},
-		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log,
+		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
+		Location: g.cfg.Location(),
 	})
 }
 

@@ -61,6 +61,7 @@ func (g *Gateway) registerCommands() {
 	c.Handle("snapshot", g.cmdSnapshot)
 	c.Handle("barrier", g.cmdBarrier)
 	c.Handle("selftest", g.cmdSelftest)
+	c.Handle("evidence", g.cmdEvidence)
 }
 
 func (g *Gateway) requestRestart() { g.restartOnce.Do(func() { close(g.restart) }) }

@@ -17,8 +17,10 @@ import (
 	"path/filepath"
 	"sitegate/agent/checks"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"sitegate/agent/archive"
 	_ "sitegate/agent/checks/all" // every passage check
 	"sitegate/agent/clock"
 	"sitegate/agent/console"
@@ -26,6 +28,7 @@ import (
 	"sitegate/agent/outbox"
 	"sitegate/agent/parts"
 	"sitegate/agent/remote"
+	"sitegate/agent/seal"
 	"sitegate/agent/status"
 	"sitegate/agent/systemd"
 	"sitegate/agent/trips"
@@ -92,6 +95,10 @@ type Gateway struct {
 	rep   *status.Reporter
 	con   *console.Server // nil when console.listen is off
 
+	seal    *seal.Signer
+	signer  atomic.Pointer[seal.Signer]     // seal, for the status's readers
+	archive atomic.Pointer[archive.Archive] // nil until open, or when it could not be
+
 	restart     chan struct{}
 	restartOnce sync.Once
 }
@@ -133,14 +140,24 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if err := os.MkdirAll(cfg.Store.Dir, 0o750); err != nil {
 		return fmt.Errorf("store %s: %w", cfg.Store.Dir, err)
 	}
+	var err error
+	if g.seal, err = seal.Open(cfg.Store.Dir); err != nil {
+		return err
+	}
+	g.signer.Store(g.seal)
 	boxDir := filepath.Join(cfg.Store.Dir, "outbox")
 	box, err := outbox.OpenBadger(boxDir, outbox.BadgerOptions{
 		Logger:   g.log,
 		Limits:   outbox.Limits{MaxBytes: int64(cfg.Store.MaxBytes), MaxAge: cfg.Store.MaxAge.D(), ReserveBytes: int64(cfg.Store.ReserveBytes)},
 		Announce: outbox.DropsAnnouncer(g.topics),
+		Yield:    g.yieldArchive,
 	})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
+	}
+	if err := g.openArchive(box.Reserve()); err != nil {
+		box.Close()
+		return err
 	}
 	g.box = box
 	g.room = box.Room
@@ -195,6 +212,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 	statusTick := time.NewTicker(cfg.Status.Interval.D())
 	defer statusTick.Stop()
+	archiveTick := time.NewTicker(10 * time.Minute)
+	defer archiveTick.Stop()
 	g.log.Info("sitegate running", "site", cfg.Site, "gateway", cfg.Gateway, "lanes", len(cfg.Lanes), "broker", config.RedactURL(cfg.MQTT.URL))
 	if g.o.Ready != nil {
 		close(g.o.Ready)
@@ -211,6 +230,10 @@ loop:
 			break loop
 		case <-statusTick.C:
 			up.PublishStatus(g.rep.Payload(wire.Online))
+		case <-archiveTick.C:
+			if a := g.archive.Load(); a != nil {
+				a.Maintain()
+			}
 		}
 	}
 	g.log.Info("stopping")
@@ -428,6 +451,19 @@ func (g *Gateway) sources() status.Sources {
 		Clock: func() wire.ClockStatus {
 			c := g.o.Clock.State()
 			return wire.ClockStatus{Synced: c.Synced, Source: c.Source, MaxErrorMs: float64(c.MaxError.Microseconds()) / 1000}
+		},
+		Archive: func() *wire.ArchiveStats {
+			if a := g.archive.Load(); a != nil {
+				s := a.Stats()
+				return &s
+			}
+			return nil
+		},
+		PublicKey: func() string {
+			if s := g.signer.Load(); s != nil {
+				return s.PublicKey()
+			}
+			return ""
 		},
 	}
 }

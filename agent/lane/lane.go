@@ -22,6 +22,7 @@ import (
 
 	"sitegate/agent/checks"
 	"sitegate/agent/outbox"
+	"sitegate/agent/seal"
 	"sitegate/agent/wire"
 	"sitegate/drivers/indicator"
 	"sitegate/drivers/plate"
@@ -74,10 +75,23 @@ type Options struct {
 	// without eating the store's reserve (the outbox's Room).
 	PlateJournalRoom func(n int64) bool
 
+	// Sealer signs and chains each passage (agent/seal); nil stores them unsigned.
+	Sealer Sealer
+	// Archive, if set, keeps each stored passage (its published JSON) and its distinct files
+	// on the gateway's disk (agent/archive); it is called after the outbox has them.
+	Archive func(p Passage, body []byte, files []Evidence)
+
 	// OnStored, if set, is called after each passage is stored (for status and tests).
 	OnStored func(p Passage)
 	// OnDeck, if set, is called with each deck event (for tests and measurements).
 	OnDeck func(e deck.Event)
+}
+
+// Sealer signs passages: Store chains those it seals in the order stored, Sign seals an
+// amendment with the links of the passage it amends (agent/seal.Signer).
+type Sealer interface {
+	Store(store func(seal func(p *wire.Passage) ([]byte, error)) error) error
+	Sign(p *wire.Passage) ([]byte, error)
 }
 
 // Lane is one running lane.
@@ -422,18 +436,34 @@ func (l *Lane) store(d draft) {
 		p.Clock = wire.ClockUnsynced
 	}
 	topics := wire.Topics(l.o.Site, l.o.Gateway)
-	_, err = l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
-		p.Seq = n
-		var msgs []outbox.Message
-		for _, e := range evidence {
-			msgs = append(msgs, outbox.Message{Topic: topics.Evidence(p.ID, e.Name), Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
+	var body []byte
+	appendBatch := func(seal func(*Passage) ([]byte, error)) error {
+		_, err := l.o.Box.AppendBatch(func(n uint64) ([]outbox.Message, error) {
+			p.Seq = n
+			var msgs []outbox.Message
+			for _, e := range evidence {
+				if !e.Published(p.Alarms) {
+					continue // archived only, fetched with cmd/evidence
+				}
+				msgs = append(msgs, outbox.Message{Topic: topics.Evidence(p.ID, e.Name), Payload: e.JPEG, QoS: 1, Kind: outbox.KindEvidence, Ref: p.ID})
+			}
+			var err error
+			if body, err = seal(&p); err != nil {
+				return nil, err
+			}
+			return append(msgs, outbox.Message{Topic: topics.Passage(), Payload: body, QoS: 1, Kind: outbox.KindPassage, Ref: p.ID}), nil
+		})
+		return err
+	}
+	if l.o.Sealer != nil {
+		err = l.o.Sealer.Store(appendBatch)
+		if errors.Is(err, seal.ErrHeadNotSaved) {
+			l.log.Warn("passage stored; its chain link is not saved", "id", p.ID, "err", err)
+			err = nil
 		}
-		body, err := json.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		return append(msgs, outbox.Message{Topic: topics.Passage(), Payload: body, QoS: 1, Kind: outbox.KindPassage, Ref: p.ID}), nil
-	})
+	} else {
+		err = appendBatch(func(p *Passage) ([]byte, error) { return json.Marshal(p) })
+	}
 	if err != nil {
 		l.storeErrors.Add(1)
 		l.mu.Lock()
@@ -444,6 +474,9 @@ func (l *Lane) store(d draft) {
 	}
 	l.passages.Add(1)
 	l.lastPassage.Store(&p)
+	if l.o.Archive != nil {
+		l.o.Archive(p, body, evidence)
+	}
 	l.forget(d.ballot.journalled()...)
 	if !d.late {
 		l.remember(d, p, l.o.Now())

@@ -107,7 +107,14 @@ func (l *Lane) storeAmendment(rc *recent) {
 	p.ID, p.Seq, p.Site, p.Gateway, p.Lane, p.Direction = rc.p.ID, rc.p.Seq, rc.p.Site, rc.p.Gateway, rc.p.Lane, rc.p.Direction
 	p.Evidence, p.Barrier = rc.p.Evidence, rc.p.Barrier
 	p.Revision, p.AmendReason = rc.p.Revision+1, "plate read after the truck left"
-	body, err := json.Marshal(p)
+	p.PrevSeq, p.PrevSHA256 = rc.p.PrevSeq, rc.p.PrevSHA256
+	var body []byte
+	var err error
+	if l.o.Sealer != nil {
+		body, err = l.o.Sealer.Sign(&p)
+	} else {
+		body, err = json.Marshal(p)
+	}
 	if err == nil {
 		_, err = l.o.Box.Append(outbox.Message{Topic: wire.Topics(l.o.Site, l.o.Gateway).Amendment(), Payload: body, QoS: 1,
 			Kind: outbox.KindPassage, Ref: p.ID})
@@ -118,6 +125,9 @@ func (l *Lane) storeAmendment(rc *recent) {
 	}
 	rc.p = p
 	l.amendments.Add(1)
+	if l.o.Archive != nil {
+		l.o.Archive(p, body, nil)
+	}
 	l.log.Info("passage amended", "seq", p.Seq, "id", p.ID, "plate", plateText(p), "alarms", p.Alarms)
 }
 

@@ -3,6 +3,7 @@ package lane
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"sitegate/agent/checks"
@@ -56,15 +57,34 @@ func judgeFacts(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Lo
 	}
 	evidence := append(d.evidence[:len(d.evidence):len(d.evidence)], plateEvidence(d)...)
 	evidence = append(evidence, f.Evidence()...)
+	return p, listEvidence(&p, evidence, loc), f
+}
+
+// listEvidence lists each distinct file of evidence in p.Evidence once, in order: a file whose
+// bytes are those of an earlier one (the judged frame and the snapshot of a still scene) is
+// not listed again but named in the earlier one's also. It returns the distinct files.
+func listEvidence(p *Passage, evidence []Evidence, loc *time.Location) []Evidence {
+	byHash := map[string]int{}
+	var files []Evidence
 	for _, e := range evidence {
 		sum := sha256.Sum256(e.JPEG)
-		info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
+		h := hex.EncodeToString(sum[:])
+		if i, ok := byHash[h]; ok {
+			if first := &p.Evidence[i]; e.Name != first.Name && !slices.Contains(first.Also, e.Name) {
+				first.Also = append(first.Also, e.Name)
+			}
+			continue
+		}
+		info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: h, Kind: e.Kind,
+			OnRequest: !e.Published(p.Alarms)}
 		if !e.At.IsZero() {
 			info.Time = e.At.In(loc).Format(TimeLayout)
 		}
+		byHash[h] = len(p.Evidence)
 		p.Evidence = append(p.Evidence, info)
+		files = append(files, e)
 	}
-	return p, evidence, f
+	return files
 }
 
 // plateInfo is a read as a passage or a decision names it.

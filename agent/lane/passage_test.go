@@ -97,3 +97,44 @@ func TestPassageJSONMatchesTheContract(t *testing.T) {
 		t.Errorf("weight must be null without a stable weight: %s", body)
 	}
 }
+
+// An image whose bytes are another's of the same passage is listed once, its other name in
+// also, and handed to the outbox once; a clip is published by its camera's policy.
+func TestJudgeEvidenceOnceAndClipPolicy(t *testing.T) {
+	reg := testRegistry(t)
+	frame, other, clip := []byte("frame bytes"), []byte("other bytes"), []byte("clip bytes")
+	ev := []Evidence{
+		{Name: "wheels.jpg", Camera: "wheels", JPEG: frame},
+		{Name: "wheels-mud.jpg", Camera: "wheels", JPEG: frame},
+		{Name: "wheels-mud-annotated.jpg", Camera: "wheels", JPEG: other},
+		{Name: "wheels-mud.jpg", Camera: "wheels", JPEG: frame},
+		{Name: "wheels-clip.mp4", Camera: "wheels", JPEG: clip, Kind: "clip"},
+	}
+	for _, c := range []struct {
+		name      string
+		grossKg   float64
+		upload    string
+		onRequest bool
+	}{
+		{"alarmed, policy alarms", 31200, "", false},
+		{"clean, policy alarms", 20000, "alarms", true},
+		{"clean, policy all", 20000, "all", false},
+		{"alarmed, policy on_request", 31200, "on_request", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := draft{plate: &plate.Read{Plate: "浙F12345"}, weighed: true, stable: true, grossKg: c.grossKg,
+				evidence: slices.Clone(ev), startedAt: t0, endedAt: t0.Add(time.Second)}
+			d.evidence[4].Upload = c.upload
+			p, files := judge(d, reg, testChecks(), time.UTC)
+			if len(files) != 3 || len(p.Evidence) != 3 {
+				t.Fatalf("files %d, listed %d, want 3: %+v", len(files), len(p.Evidence), p.Evidence)
+			}
+			if got := p.Evidence[0]; got.Name != "wheels.jpg" || !slices.Equal(got.Also, []string{"wheels-mud.jpg"}) {
+				t.Errorf("first %+v, want wheels.jpg also wheels-mud.jpg", got)
+			}
+			if got := p.Evidence[2]; got.Kind != "clip" || got.OnRequest != c.onRequest || files[2].Published(p.Alarms) == c.onRequest {
+				t.Errorf("clip %+v (alarms %v), want on_request %v", got, p.Alarms, c.onRequest)
+			}
+		})
+	}
+}

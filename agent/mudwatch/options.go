@@ -18,11 +18,20 @@ type Options struct {
 	// Rate is frames analysed per second while active; default 4.
 	Rate   float64
 	Logger *slog.Logger
+	// Language of the words on the annotated image: caption.Chinese (the default) or
+	// caption.English (evidence.language).
+	Language string
+	// Location is the zone the annotated image writes its time in (site_timezone); nil:
+	// the frame's.
+	Location *time.Location
 }
 
 func (o Options) withDefaults() Options {
 	if o.Rate <= 0 {
 		o.Rate = 4
+	}
+	if o.Language == "" {
+		o.Language = "zh"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -33,8 +42,8 @@ func (o Options) withDefaults() Options {
 
 func (o Options) interval() time.Duration { return time.Duration(float64(time.Second) / o.Rate) }
 
-// provinces spells the province characters of Chinese plates in Latin letters, since the
-// annotation font has no Chinese glyphs.
+// provinces spells the province characters of Chinese plates in Latin letters, for readers
+// that cannot show Chinese (the annotated image itself draws them with agent/caption).
 var provinces = map[rune]string{
 	'京': "Jing", '津': "Jin", '沪': "Hu", '渝': "Yu", '冀': "Ji", '豫': "Yu", '云': "Yun", '辽': "Liao",
 	'黑': "Hei", '湘': "Xiang", '皖': "Wan", '鲁': "Lu", '新': "Xin", '苏': "Su", '浙': "Zhe", '赣': "Gan",

@@ -3,17 +3,20 @@
 package mudwatch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
+	"image/jpeg"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
 
+	"sitegate/agent/caption"
 	"sitegate/agent/checks"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
@@ -172,8 +175,11 @@ func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {
 	if out.Raw, err = encode(frame); err != nil {
 		w.log.Warn("mud evidence", "err", err)
 	}
-	annotate(&frame, w.o.Regions, res, w.o.Threshold, caption, at)
-	if out.Annotated, err = encode(frame); err != nil {
+	shown := at
+	if w.o.Location != nil {
+		shown = at.In(w.o.Location)
+	}
+	if out.Annotated, err = annotate(&frame, w.o.Regions, res, w.o.Threshold, caption, shown, w.o.Language); err != nil {
 		w.log.Warn("mud evidence", "err", err)
 	}
 	return out
@@ -226,8 +232,10 @@ var (
 	shadow = color.RGBA{A: 255}
 )
 
-// annotate outlines and scores each region and writes the verdict, plate, weight and time.
-func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float64, c checks.Caption, at time.Time) {
+// annotate outlines and scores each region and writes the verdict, plate, weight, the other
+// alarms and the time, in lang (the words and the plate in Chinese glyphs, agent/caption), and
+// returns the image as a JPEG.
+func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float64, c checks.Caption, at time.Time, lang string) ([]byte, error) {
 	if m.Type() != gocv.MatTypeCV8UC3 {
 		conv := gocv.NewMat()
 		if m.Type() == gocv.MatTypeCV8UC1 {
@@ -239,12 +247,14 @@ func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float
 		*m = conv
 	}
 	w, h := m.Cols(), m.Rows()
-	scale := float64(h) / 720
 	thick := max(1, h/360)
-	text := func(s string, p image.Point, col color.RGBA) {
-		gocv.PutText(m, s, p.Add(image.Pt(thick, thick)), gocv.FontHersheySimplex, scale, shadow, thick+1)
-		gocv.PutText(m, s, p, gocv.FontHersheySimplex, scale, col, thick)
+	type label struct {
+		s   string
+		at  image.Point
+		col color.RGBA
 	}
+	px := max(16, h*32/720)
+	var labels []label
 	for i, r := range regions {
 		col := green
 		score := 0.0
@@ -258,23 +268,39 @@ func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float
 		gocv.Polylines(m, pv, true, col, thick)
 		pv.Close()
 		b := r.Bounds(w, h)
-		text(fmt.Sprintf("%s %.2f", r.Name, score), image.Pt(b.Min.X+4*thick, b.Min.Y+int(24*scale)), col)
+		labels = append(labels, label{fmt.Sprintf("%s %.2f", r.Name, score), image.Pt(b.Min.X+4*thick, b.Min.Y+px+2*thick), col})
 	}
-	verdict, col := "MUD OK", green
-	if res.Score >= threshold {
-		verdict, col = "MUD ALARM", red
+	alarm := res.Score >= threshold
+	col := green
+	if alarm {
+		col = red
 	}
-	line := int(34 * scale)
-	text(fmt.Sprintf("%s  score %.2f  threshold %.2f", verdict, res.Score, threshold), image.Pt(10, line), col)
-	var parts []string
-	if c.Plate != "" {
-		parts = append(parts, "plate "+latin(c.Plate))
-	} else {
-		parts = append(parts, "no plate")
+	line := px * 6 / 5
+	labels = append(labels,
+		label{caption.Verdict(lang, alarm, res.Score, threshold), image.Pt(10, line), col},
+		label{caption.PlateLine(lang, c.Plate, c.WeightKg), image.Pt(10, 2*line), white})
+	y := 3 * line
+	if a := caption.AlarmLine(lang, c.Alarms); a != "" {
+		labels = append(labels, label{a, image.Pt(10, y), red})
+		y += line
 	}
-	if c.WeightKg > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f kg", c.WeightKg))
+	labels = append(labels, label{at.Format("2006-01-02 15:04:05.000 -07:00"), image.Pt(10, y), white})
+	img, err := m.ToImage()
+	if err != nil {
+		return nil, err
 	}
-	text(strings.Join(parts, "  "), image.Pt(10, 2*line), white)
-	text(at.Format("2006-01-02 15:04:05.000 -07:00"), image.Pt(10, 3*line), white)
+	dst, ok := img.(draw.Image)
+	if !ok {
+		return nil, fmt.Errorf("annotation: %T is not drawable", img)
+	}
+	for _, l := range labels {
+		if _, err := caption.Draw(dst, caption.Text{S: l.s, At: l.at, Px: px, Color: l.col}); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -68,6 +68,11 @@ type BadgerOptions struct {
 	Now      func() time.Time                // default time.Now
 	Free     func(dir string) (int64, error) // free bytes on dir's file system; default statfs
 	Size     func(dir string) (int64, error) // total bytes of dir's file system; default statfs
+	// Yield, when set, frees up to need bytes of other data on the store's file system (the
+	// evidence archive) and returns what it freed. The disk reserve asks it before it drops
+	// anything, and Room before it says no: the archive yields before the outbox loses a
+	// message. It is called holding the outbox's writer lock and must not call the outbox.
+	Yield func(need int64) int64
 }
 
 // state is the outbox's counters. Writers change it holding wmu, and smu for readers.
@@ -296,7 +301,13 @@ func (b *Badger) Room(n int64) bool {
 	if err != nil {
 		return true
 	}
-	return free-n > b.o.Limits.ReserveBytes
+	r := b.o.Limits.ReserveBytes
+	if free-n <= r && b.o.Yield != nil && b.o.Yield(r+n-free+r/8) > 0 {
+		if free, err = b.o.Free(b.dir); err != nil {
+			return true
+		}
+	}
+	return free-n > r
 }
 
 // load reads the counters and the head from the meta key. A store of the first layout (no head

@@ -131,3 +131,7 @@ func fsSize(dir string) (int64, error) {
 	}
 	return int64(s.Blocks) * int64(s.Bsize), nil
 }
+
+// FreeSpace reports the bytes an unprivileged writer can still use on dir's file system
+// (statfs), as the disk reserve counts them.
+func FreeSpace(dir string) (int64, error) { return freeSpace(dir) }

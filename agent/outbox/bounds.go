@@ -109,7 +109,15 @@ func (b *Badger) enforceLocked(incoming, blobIn int64) error {
 		if err != nil {
 			return fmt.Errorf("outbox %s: free space: %w", b.dir, err)
 		}
-		if need := r + blobIn - free; need > 0 {
+		need := r + blobIn - free
+		if need > 0 && b.o.Yield != nil && b.o.Yield(need+r/8) > 0 {
+			// The archive beside the store gave room: nothing of the outbox goes for it.
+			if free, err = b.o.Free(b.dir); err != nil {
+				return fmt.Errorf("outbox %s: free space: %w", b.dir, err)
+			}
+			need = r + blobIn - free
+		}
+		if need > 0 {
 			// An eighth of the reserve more, so that a long outage drops in passes, not one
 			// announcement per new passage.
 			if err := b.dropOldest(ReasonDisk, need+r/8, true); err != nil {

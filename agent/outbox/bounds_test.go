@@ -431,3 +431,44 @@ func TestBadgerReserveFitsSmallDisk(t *testing.T) {
 		})
 	}
 }
+
+// TestBadgerDiskReserveYields: when the disk is short, the archive beside the store gives its
+// space first, and the outbox drops nothing while it has some; Room asks it too.
+func TestBadgerDiskReserveYields(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	const disk = 1<<20 + 300<<10 // free without the archive
+	archived := int64(256 << 10)
+	var asked int
+	box, err := OpenBadger(dir, BadgerOptions{
+		Limits:   Limits{ReserveBytes: 1 << 20},
+		Announce: announceJSON,
+		Free: func(string) (int64, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return disk - archived, nil
+		},
+		Yield: func(need int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			asked++
+			n := min(need, archived)
+			archived -= n
+			return n
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeOnCleanup(t, box)
+	appendPassage(t, box, "p0", 64<<10)
+	if st := box.Stats(); st.Drops.Total() != 0 || asked == 0 || archived == 256<<10 {
+		t.Fatalf("drops %+v, archive asked %d times, holds %d", st.Drops, asked, archived)
+	}
+	mu.Lock()
+	archived = 256 << 10
+	mu.Unlock()
+	if !box.Room(64<<10) || archived == 256<<10 {
+		t.Errorf("Room did not ask the archive (it holds %d)", archived)
+	}
+}

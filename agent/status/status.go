@@ -35,6 +35,10 @@ type Sources struct {
 	Manifests              func() wire.ManifestsStatus
 	// Clock is whether the system clock is synchronised.
 	Clock func() wire.ClockStatus
+	// Archive is the evidence archive; it returns nil when there is none.
+	Archive func() *wire.ArchiveStats
+	// PublicKey is the key the gateway signs its passages with ("" before it is loaded).
+	PublicKey func() string
 	// Config is the running desired config's version and the outcomes of desired configs.
 	Config func() ConfigCounts
 	// Loops are the loops whose progress the watchdog checks (each lane and the uplink).
@@ -129,6 +133,12 @@ func (r *Reporter) Status(state string) wire.Status {
 	if r.s.Clock != nil {
 		cs := r.s.Clock()
 		s.Clock = &cs
+	}
+	if r.s.Archive != nil {
+		s.Archive = r.s.Archive()
+	}
+	if r.s.PublicKey != nil {
+		s.PublicKey = r.s.PublicKey()
 	}
 	return s
 }

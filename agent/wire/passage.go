@@ -21,6 +21,7 @@ const (
 	ManifestsReportedSchema = "sitegate.manifests_reported/v1"
 	ReplySchema             = "sitegate.reply/v1"
 	DecisionSchema          = "sitegate.decision/v1"
+	EvidenceChunkSchema     = "sitegate.evidence_chunk/v1"
 )
 
 // Passage is one truck's transit of one lane, as published on the passage topic (CONTRACT 6).
@@ -57,7 +58,26 @@ type Passage struct {
 	// Clock is ClockUnsynced when the passage was made while the gateway's clock was not
 	// synchronised: its times may be anything (1970 after a boot without a clock battery).
 	Clock string `json:"clock,omitempty"`
+	// PrevSeq and PrevSHA256 chain the gateway's passages (docs/evidence.md): the seq and the
+	// SHA-256 of the canonical form of the passage this gateway stored before this one; empty
+	// for a gateway's first passage. A removed passage shows as a broken link.
+	PrevSeq    uint64 `json:"prev_seq,omitempty"`
+	PrevSHA256 string `json:"prev_sha256,omitempty"`
+	// Signature is the gateway's ed25519 signature of the passage's canonical form (the
+	// passage without this field, RFC 8785); nil on a gateway that does not sign.
+	Signature *Signature `json:"signature,omitempty"`
 }
+
+// Signature is a passage's seal: the algorithm, the gateway's public key and the signature,
+// both base64 (standard, padded).
+type Signature struct {
+	Alg   string `json:"alg"` // ed25519
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// SignatureAlg is the one signature algorithm passages use.
+const SignatureAlg = "ed25519"
 
 // ClockUnsynced marks a passage made before the gateway's clock was synchronised.
 const ClockUnsynced = "unsynced"
@@ -156,7 +176,18 @@ type EvidenceInfo struct {
 	Bytes  int    `json:"bytes"`
 	SHA256 string `json:"sha256"`
 	Time   string `json:"time,omitempty"`
+	// Kind is EvidenceClip for a video clip; empty for an image.
+	Kind string `json:"kind,omitempty"`
+	// Also are other names the passage gave the same bytes (an annotated frame identical to a
+	// snapshot): they are neither listed again nor published again.
+	Also []string `json:"also,omitempty"`
+	// OnRequest marks a file kept in the gateway's archive and not published with the passage
+	// (a clip under clip.upload on_request or alarms): cmd/evidence fetches it.
+	OnRequest bool `json:"on_request,omitempty"`
 }
+
+// EvidenceClip is the Kind of a video clip.
+const EvidenceClip = "clip"
 
 // Alarms that are not checks: what a passage lacks.
 const (
@@ -189,3 +220,20 @@ const (
 	ActionOpen = "open"
 	ActionHold = "hold"
 )
+
+// EvidenceChunk is one piece of an archived file sent on a cmd/evidence request (topic
+// evidence_chunk/{passage_id}/{name}): Total chunks of at most the requested size, Index from
+// 0, each with the whole file's SHA-256, so the receiver can put it together and check it.
+type EvidenceChunk struct {
+	Schema    string `json:"schema"` // sitegate.evidence_chunk/v1
+	Request   string `json:"request_id"`
+	PassageID string `json:"passage_id"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind,omitempty"` // clip, passage, or "" for an image
+	Index     int    `json:"index"`
+	Total     int    `json:"total"`
+	Offset    int64  `json:"offset"`
+	FileBytes int64  `json:"file_bytes"`
+	SHA256    string `json:"sha256"` // of the whole file
+	Data      []byte `json:"data_base64"`
+}

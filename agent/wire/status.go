@@ -32,6 +32,34 @@ type Status struct {
 	// Clock says whether the gateway's clock is synchronised: until it is, its times (and
 	// the passages stamped with them) are not to be trusted.
 	Clock *ClockStatus `json:"clock,omitempty"`
+	// Archive is the evidence archive on the gateway's disk (CONTRACT 11).
+	Archive *ArchiveStats `json:"archive,omitempty"`
+	// PublicKey is the gateway's ed25519 public key (base64) that signs its passages.
+	PublicKey string `json:"public_key,omitempty"`
+}
+
+// ArchiveStats is the evidence archive's part of the status message.
+type ArchiveStats struct {
+	Passages int   `json:"passages"`
+	Bytes    int64 `json:"bytes"`
+	MaxBytes int64 `json:"max_bytes"`
+	// OldestUnixMs is when the oldest archived passage was archived (Unix ms); 0 when empty.
+	OldestUnixMs int64 `json:"oldest_unix_ms"`
+	// Archived counts passages archived since the agent started; Skipped those it had no
+	// room for, Errors those a write failed for.
+	Archived uint64 `json:"archived"`
+	Skipped  uint64 `json:"skipped"`
+	Errors   uint64 `json:"errors"`
+	// Pruned counts passages removed, by reason: keep (older than archive.keep), max_bytes,
+	// and disk (to leave the outbox its room).
+	Pruned ArchivePruned `json:"pruned"`
+}
+
+// ArchivePruned counts archived passages removed, by reason.
+type ArchivePruned struct {
+	Keep     uint64 `json:"keep"`
+	MaxBytes uint64 `json:"max_bytes"`
+	Disk     uint64 `json:"disk"`
 }
 
 // ClockStatus is the system clock's part of the status message.

@@ -20,6 +20,7 @@ const (
 	KindCmd             = "cmd"
 	KindRegistryReport  = "registry"  // {root}/registry/reported
 	KindManifestsReport = "manifests" // {root}/manifests/reported
+	KindEvidenceChunk   = "evidence_chunk"
 )
 
 // Site-wide topics, under sitegate/v1/{site}.
@@ -49,6 +50,12 @@ func (g Gateway) Passage() string { return g.Root() + "/" + KindPassage }
 // Evidence is the topic of one evidence file of a passage.
 func (g Gateway) Evidence(passageID, name string) string {
 	return g.Root() + "/" + KindEvidence + "/" + passageID + "/" + name
+}
+
+// EvidenceChunk is the topic of the chunks of one archived evidence file sent on a
+// cmd/evidence request.
+func (g Gateway) EvidenceChunk(passageID, name string) string {
+	return g.Root() + "/" + KindEvidenceChunk + "/" + passageID + "/" + name
 }
 
 // Decision is the exit barrier's decisions (CONTRACT 8).

@@ -356,7 +356,17 @@ func (v *viewer) print(p wire.Passage) map[string]string {
 		if f, ok := v.saved[p.ID+"/"+e.Name]; ok {
 			where, files[e.Name] = f, f
 		}
-		fmt.Fprintf(v.out, "  evidence  %s (%d bytes) saved at %s\n", e.Name, e.Bytes, where)
+		also := ""
+		if len(e.Also) > 0 {
+			also = ", also " + strings.Join(e.Also, ", ") // the same bytes, sent once
+		}
+		if e.OnRequest {
+			where = "(kept in the archive: cmd/evidence)"
+		}
+		fmt.Fprintf(v.out, "  evidence  %s (%d bytes%s) saved at %s\n", e.Name, e.Bytes, also, where)
+	}
+	if p.Signature != nil {
+		fmt.Fprintf(v.out, "  signed    ed25519 by %s, after seq %d\n", p.Signature.Key, p.PrevSeq)
 	}
 	fmt.Fprintln(v.out)
 	return files
