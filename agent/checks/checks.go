@@ -32,9 +32,14 @@ type Presence interface {
 type Evidence struct {
 	Name   string // file name on the evidence topic, e.g. "wheels.jpg"
 	Camera string // the camera id, or "plate" for the plate camera's own image
-	JPEG   []byte
+	JPEG   []byte // the file's bytes: a JPEG, or for Kind "clip" an MP4
 	At     time.Time
+	// Kind is what the file is when it is not a still image: "clip" for a video of the passage.
+	Kind string
 }
+
+// EvidenceClip is the Kind of a passage's video clip.
+const EvidenceClip = "clip"
 
 // Facts is what the lane knows of a finished visit: the input of every check.
 type Facts struct {

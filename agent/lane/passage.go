@@ -57,14 +57,19 @@ func judgeFacts(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Lo
 	evidence := append(d.evidence[:len(d.evidence):len(d.evidence)], plateEvidence(d)...)
 	evidence = append(evidence, f.Evidence()...)
 	for _, e := range evidence {
-		sum := sha256.Sum256(e.JPEG)
-		info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
-		if !e.At.IsZero() {
-			info.Time = e.At.In(loc).Format(TimeLayout)
-		}
-		p.Evidence = append(p.Evidence, info)
+		p.Evidence = append(p.Evidence, evidenceInfo(e, loc))
 	}
 	return p, evidence, f
+}
+
+// evidenceInfo is how a passage lists one of its evidence files.
+func evidenceInfo(e Evidence, loc *time.Location) wire.EvidenceInfo {
+	sum := sha256.Sum256(e.JPEG)
+	info := wire.EvidenceInfo{Name: e.Name, Camera: e.Camera, Bytes: len(e.JPEG), SHA256: hex.EncodeToString(sum[:])}
+	if !e.At.IsZero() {
+		info.Time = e.At.In(loc).Format(TimeLayout)
+	}
+	return info
 }
 
 // plateInfo is a read as a passage or a decision names it.

@@ -112,7 +112,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// effective is the capture mode a source is read in: on demand needs RTSP, snapshot a URL.
+// Effective is the capture mode the source is read in: on demand needs RTSP (another source is
+// read continuously), snapshot a snapshot URL.
+func (o Options) Effective() Capture { return o.withDefaults().effective() }
+
 func (o Options) effective() Capture {
 	switch {
 	case o.Capture == CaptureOnDemand && !isRTSP(o.URL):
