@@ -149,6 +149,9 @@ type Status struct {
 	Demand     bool    `json:"demand"`
 	DecodedFPS float64 `json:"decoded_fps"`
 	BytesPerS  float64 `json:"bytes_per_s"`
+	// FirstFrame is how long the last demand waited for its first frame (first_frame_ms; omitted
+	// before the first demand and for a continuous camera).
+	FirstFrame time.Duration `json:"-"`
 }
 
 // MarshalJSON adds last_frame_age_ms (when there is a frame) to the plain fields.
@@ -157,10 +160,15 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	out := struct {
 		plain
 		LastFrameAgeMS *int64 `json:"last_frame_age_ms,omitempty"`
+		FirstFrameMS   *int64 `json:"first_frame_ms,omitempty"`
 	}{plain: plain(s)}
 	if s.Frames > 0 {
 		ms := s.LastFrameAge.Milliseconds()
 		out.LastFrameAgeMS = &ms
+	}
+	if s.FirstFrame > 0 {
+		ms := s.FirstFrame.Milliseconds()
+		out.FirstFrameMS = &ms
 	}
 	return json.Marshal(out)
 }

@@ -27,6 +27,11 @@ type clipState struct {
 // A continuous camera ignores it. Turning it off frees the decoder and the latest frame.
 func (c *Camera) SetDemand(on bool) {
 	c.mu.Lock()
+	if on && !c.demand && c.opts.effective() != CaptureContinuous {
+		c.asked = time.Now()
+	} else if !on {
+		c.asked = time.Time{}
+	}
 	c.demand = on
 	c.mu.Unlock()
 	select {

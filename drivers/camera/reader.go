@@ -48,6 +48,8 @@ type Camera struct {
 	decoded  rateMeter       // pictures decoded
 	received byteMeter       // coded bytes received
 	clip     *clipState      // the clip being collected around a marked capture
+	asked    time.Time       // when demand last came on, until its first frame (zero after)
+	first    time.Duration   // from demand to its first frame, the last time
 }
 
 // session is one reader goroutine with its own capture. Run abandons a session that stalls;
@@ -325,6 +327,10 @@ func (c *Camera) publishLocked(buf *gocv.Mat, at, now time.Time) {
 		*buf = gocv.NewMat()
 		c.hasFrame = true
 	}
+	if !c.asked.IsZero() {
+		c.first, c.asked = now.Sub(c.asked), time.Time{}
+		c.log.Info("camera frame on demand", "after", c.first.Round(time.Millisecond))
+	}
 	c.frameAt = at
 	c.progress = now
 	c.width, c.height = c.frame.Cols(), c.frame.Rows()
@@ -389,17 +395,18 @@ func (c *Camera) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := Status{
-		ID:        c.opts.ID,
-		State:     c.state,
-		URL:       redact(c.opts.URL),
-		FPS:       c.meter.rate(now, fpsWindow),
-		Width:     c.width,
-		Height:    c.height,
-		Frames:    c.frames,
-		Reopens:   c.reopens,
-		LastError: c.lastErr,
-		Capture:   c.opts.effective(),
-		Demand:    c.demand,
+		ID:         c.opts.ID,
+		State:      c.state,
+		URL:        redact(c.opts.URL),
+		FPS:        c.meter.rate(now, fpsWindow),
+		Width:      c.width,
+		Height:     c.height,
+		Frames:     c.frames,
+		Reopens:    c.reopens,
+		LastError:  c.lastErr,
+		Capture:    c.opts.effective(),
+		Demand:     c.demand,
+		FirstFrame: c.first,
 	}
 	st.DecodedFPS = st.FPS
 	if st.Capture != CaptureContinuous {
