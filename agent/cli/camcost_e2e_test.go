@@ -31,8 +31,8 @@ func procCPU(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-	st, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+	ut, _ := strconv.ParseInt(f[11], 10, 64)             // utime, field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64)             // stime, field 15
 	return time.Duration(ut+st) * time.Second / 100, nil // USER_HZ is 100 on Linux
 }
 
