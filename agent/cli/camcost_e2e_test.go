@@ -115,16 +115,24 @@ func BenchmarkCameraCapture(b *testing.B) {
 		{"continuous", "capture: continuous"},
 		{"snapshot", "capture: snapshot, snapshot_url: " + strconv.Quote(snapSrv.URL+"/snap.jpg")},
 	}
+	base := -1.0 // the agent's idle CPU without a camera, from the first mode
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
-				runCaptureMode(b, bin, mq.URL(), url, m.camera, idle)
+				idle, floor := runCaptureMode(b, bin, mq.URL(), url, m.camera, idle)
+				if m.camera == "" {
+					base = idle
+				} else if base >= 0 {
+					// What the camera adds to the agent's idle cost, as a share of the floor.
+					b.ReportMetric((idle-base)/floor, "camera-idle-of-floor")
+				}
 			}
 		})
 	}
 }
 
-func runCaptureMode(b *testing.B, bin, mqURL, camURL, camera string, idle time.Duration) {
+// runCaptureMode runs one mode and returns the agent's idle CPU and the floor's, shares of a core.
+func runCaptureMode(b *testing.B, bin, mqURL, camURL, camera string, idle time.Duration) (float64, float64) {
 	dir := b.TempDir()
 	master, port := pty.Pair(b)
 	cams := ""
@@ -209,6 +217,7 @@ lanes:
 			b.ReportMetric(float64(d.Milliseconds()), "first-frame-ms")
 		}
 	}
+	return idleCPU, floorCPU
 }
 
 // startFloor runs ffmpeg decoding the stream on one thread and discarding the frames: the least
