@@ -12,7 +12,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # tests, gcc and pkg-config for cgo.
 APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg
 
-.PHONY: all deps build demo test test-short test-faults fuzz bench vet clean
+.PHONY: all deps build demo test test-short test-faults fuzz bench budget vet clean
 
 all: build
 
@@ -58,6 +58,11 @@ fuzz: deps
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Instruction counts per event of each part, under callgrind (docs/budget.md); not in CI.
+budget: deps
+	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends valgrind
+	GO=$(GO) ./testbench/budget/budget.sh
 
 clean:
 	rm -rf bin dist
