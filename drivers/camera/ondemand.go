@@ -34,16 +34,52 @@ func (c *Camera) SetDemand(on bool) {
 	}
 	c.demand = on
 	c.mu.Unlock()
-	select {
-	case c.demandCh <- struct{}{}:
-	default:
-	}
+	c.wake()
 }
 
 func (c *Camera) wanted() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.demand
+	return c.demand || c.holds > 0
+}
+
+// SnapshotNow is Snapshot for a camera that may be idle: an on-demand or snapshot camera
+// decodes (or fetches) until it has a frame or ctx is done, then goes back to what the lane
+// wants. A continuous camera answers at once.
+func (c *Camera) SnapshotNow(ctx context.Context, quality int) ([]byte, time.Time, error) {
+	if c.opts.effective() == CaptureContinuous {
+		return c.Snapshot(quality)
+	}
+	c.mu.Lock()
+	c.holds++
+	c.mu.Unlock()
+	c.wake()
+	defer func() {
+		c.mu.Lock()
+		c.holds--
+		c.mu.Unlock()
+		c.wake()
+	}()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		jpeg, at, err := c.Snapshot(quality)
+		if err == nil || !errors.Is(err, ErrNoFrame) {
+			return jpeg, at, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, time.Time{}, err
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *Camera) wake() {
+	select {
+	case c.demandCh <- struct{}{}:
+	default:
+	}
 }
 
 // runPackets holds the RTSP session (reopening it with backoff) and runs a decoder while there

@@ -40,6 +40,7 @@ type Camera struct {
 
 	// On demand and snapshot capture (ondemand.go).
 	demand   bool
+	holds    int           // SnapshotNow calls waiting for a frame
 	demandCh chan struct{} // wakes the on-demand runner when demand changes
 	ring     packetRing
 	pkts     *packetStream   // the RTSP packet session, while connected

@@ -65,3 +65,6 @@ func (c *Camera) MarkClip(time.Time) {}
 func (c *Camera) Clip() ([]byte, time.Time, error) {
 	return nil, time.Time{}, fmt.Errorf("%s: %w", c.name, ErrNoCV)
 }
+
+// SnapshotNow always returns ErrNoCV.
+func (c *Camera) SnapshotNow(context.Context, int) ([]byte, time.Time, error) { return c.Snapshot(0) }
