@@ -29,6 +29,17 @@ var (
 func stream1080p(b *testing.B) [][][]byte {
 	b.Helper()
 	gopOnce.Do(func() {
+		// SITEGATE_BENCH_H264 names a stream made beforehand (make budget: no ffmpeg is started
+		// under callgrind).
+		if f := os.Getenv("SITEGATE_BENCH_H264"); f != "" {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				gopErr = err
+				return
+			}
+			gopAUs, gopErr = splitAUs(raw)
+			return
+		}
 		if _, err := exec.LookPath("ffmpeg"); err != nil {
 			gopErr = err
 			return
@@ -40,9 +51,7 @@ func stream1080p(b *testing.B) [][][]byte {
 		}
 		defer os.RemoveAll(dir)
 		out := filepath.Join(dir, "cam.h264")
-		cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25",
-			"-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-b:v", "4M", "-maxrate", "4M",
-			"-bufsize", "8M", "-g", "50", "-pix_fmt", "yuv420p", "-x264-params", "aud=1", "-f", "h264", out)
+		cmd := exec.Command("ffmpeg", append(append([]string{"-hide_banner", "-loglevel", "error"}, Stream1080pArgs...), out)...)
 		if o, err := cmd.CombinedOutput(); err != nil {
 			gopErr = &exec.Error{Name: string(o), Err: err}
 			return
@@ -52,29 +61,42 @@ func stream1080p(b *testing.B) [][][]byte {
 			gopErr = err
 			return
 		}
-		var nalus h264.AnnexB
-		if gopErr = nalus.Unmarshal(raw); gopErr != nil {
-			return
-		}
-		var au [][]byte
-		for _, n := range nalus {
-			if h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter {
-				if len(au) > 0 {
-					gopAUs = append(gopAUs, au)
-				}
-				au = nil
-				continue
-			}
-			au = append(au, n)
-		}
-		if len(au) > 0 {
-			gopAUs = append(gopAUs, au)
-		}
+		gopAUs, gopErr = splitAUs(raw)
 	})
 	if gopErr != nil || len(gopAUs) == 0 {
 		b.Skipf("no 1080p stream (ffmpeg): %v", gopErr)
 	}
 	return gopAUs
+}
+
+// Stream1080pArgs are ffmpeg's arguments (but the output file) for the benchmarks' stream: 2 s of
+// 1080p25, main profile, 4 Mbit/s, one key frame, access unit delimiters, raw H.264.
+var Stream1080pArgs = []string{"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25",
+	"-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-b:v", "4M", "-maxrate", "4M",
+	"-bufsize", "8M", "-g", "50", "-pix_fmt", "yuv420p", "-x264-params", "aud=1", "-f", "h264", "-y"}
+
+// splitAUs cuts an Annex-B stream into pictures at its access unit delimiters.
+func splitAUs(raw []byte) ([][][]byte, error) {
+	var nalus h264.AnnexB
+	if err := nalus.Unmarshal(raw); err != nil {
+		return nil, err
+	}
+	var out [][][]byte
+	var au [][]byte
+	for _, n := range nalus {
+		if len(n) > 0 && h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter {
+			if len(au) > 0 {
+				out = append(out, au)
+			}
+			au = nil
+			continue
+		}
+		au = append(au, n)
+	}
+	if len(au) > 0 {
+		out = append(out, au)
+	}
+	return out, nil
 }
 
 // BenchmarkIngest1080p is what an idle on-demand camera does per picture: RTP packets to a
