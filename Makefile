@@ -14,7 +14,7 @@ APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg chromium
 # For `make font` only (the subset is committed): Noto Sans CJK and fontTools' subsetter.
 FONT_PKGS := fonts-noto-cjk python3-fonttools
 
-.PHONY: all deps font build demo test test-short test-faults fuzz bench vet clean
+.PHONY: all deps font build demo test test-short test-faults fuzz bench budget vet clean
 
 all: build
 
@@ -68,6 +68,11 @@ fuzz: deps
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Instruction counts per event of each part, under callgrind (docs/budget.md); not in CI.
+budget: deps
+	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends valgrind
+	GO=$(GO) ./testbench/budget/budget.sh
 
 clean:
 	rm -rf bin dist

@@ -184,6 +184,9 @@ type Camera struct {
 	PasswordFile string `yaml:"password_file"`
 	ROIs         []ROI  `yaml:"rois"`
 	Mud          Mud    `yaml:"mud"`
+	Capture      string `yaml:"capture"`      // config_capture.go
+	SnapshotURL  string `yaml:"snapshot_url"` // config_capture.go
+	Clip         Clip   `yaml:"clip"`         // config_capture.go
 }
 
 // ROI is a named region of interest, a polygon in relative coordinates (0..1).

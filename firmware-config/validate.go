@@ -207,6 +207,7 @@ func validateLane(l Lane, p string, ps *problems) {
 			ps.add(cp+".username", "must be set with password_file")
 		}
 		validateROIs(c.ROIs, cp+".rois", ps)
+		validateCapture(c, cp, ps)
 		if info, ok := vision.About("mud", c.Mud.Scorer); !ok {
 			ps.add(cp+".mud.scorer", "%q is not %s", c.Mud.Scorer, strings.Join(vision.Scorers("mud"), " or "))
 		} else if info.NeedsModel && c.Mud.Model == "" {

@@ -66,6 +66,9 @@ func (e Evidence) Published(alarms []string) bool {
 	return len(alarms) > 0
 }
 
+// EvidenceClip is the Kind of a passage's video clip.
+const EvidenceClip = "clip"
+
 // Facts is what the lane knows of a finished visit: the input of every check.
 type Facts struct {
 	StartedAt, EndedAt time.Time

@@ -51,9 +51,17 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 	var cams []lane.Camera
 	var checkCams []checks.Camera
 	for _, cc := range lc.Cameras {
-		cam := camera.New(camera.Options{ID: cc.ID, URL: streamURL(g, lc.ID, cc), Logger: g.log})
+		co := cameraOptions(g, lc.ID, cc)
+		cam := camera.New(co)
 		u.cams = append(u.cams, cam)
-		cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
+		lcam := lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }}
+		if mode := co.Effective(); mode != camera.CaptureContinuous {
+			lcam.Demand = cam.SetDemand
+			if mode == camera.CaptureOnDemand && co.Clip.Before+co.Clip.After > 0 {
+				lcam.MarkClip, lcam.Clip, lcam.ClipUpload = cam.MarkClip, cam.Clip, cc.Clip.Upload
+			}
+		}
+		cams = append(cams, lcam)
 		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
 		w := newMudWatcher(g, cc, cam)
 		if w != nil {
@@ -91,6 +99,18 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		u.pulls = append(u.pulls, c)
 	}
 	return u
+}
+
+// cameraOptions are a video camera's driver options from its config.
+func cameraOptions(g *Gateway, laneID string, cc config.Camera) camera.Options {
+	o := camera.Options{ID: cc.ID, URL: streamURL(g, laneID, cc), Capture: camera.Capture(cc.Capture), Logger: g.log,
+		Clip: camera.ClipOptions{Before: cc.Clip.Before.D(), After: cc.Clip.After.D(), MaxBytes: int(cc.Clip.MaxBytes)}}
+	if cc.SnapshotURL != "" {
+		sc := cc
+		sc.URL = cc.SnapshotURL
+		o.SnapshotURL = streamURL(g, laneID, sc)
+	}
+	return o
 }
 
 // streamURL is a camera's URL with its login (username and the password file) added, the only

@@ -67,7 +67,7 @@ func (g *Gateway) registerCommands() {
 func (g *Gateway) requestRestart() { g.restartOnce.Do(func() { close(g.restart) }) }
 
 // cmdSnapshot publishes the latest frame of a camera as evidence and names it in the reply.
-func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error) {
+func (g *Gateway) cmdSnapshot(ctx context.Context, r control.Request) (any, error) {
 	if err := r.Only("camera", "lane"); err != nil {
 		return nil, err
 	}
@@ -99,7 +99,10 @@ func (g *Gateway) cmdSnapshot(_ context.Context, r control.Request) (any, error)
 		return nil, fmt.Errorf("%w: no camera %q on lane %q", control.ErrBadArgs, camID, laneID)
 	}
 	cam := found.cams[idx]
-	jpeg, at, err := cam.Snapshot(85)
+	// An idle on-demand camera decodes from its last key frame for this.
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	jpeg, at, err := cam.SnapshotNow(wait, 85)
 	if err != nil {
 		return nil, fmt.Errorf("camera %s: %w", found.cfg.Cameras[idx].ID, err)
 	}

@@ -35,6 +35,16 @@ import (
 type Camera struct {
 	ID       string
 	Snapshot func() (jpeg []byte, at time.Time, err error)
+	// Demand, when set, is told whether frames are wanted (a truck in the lane): an on-demand
+	// camera decodes only then. Its evidence missing at arrival is taken when the passage is
+	// stored.
+	Demand func(on bool)
+	// MarkClip and Clip, when set, keep a video around the capture (the stable weight, else the
+	// arrival) and write it for the passage as {camera}-clip.mp4; ClipUpload says which
+	// passages send it: "alarms" (default), "all", "on_request" (none).
+	MarkClip   func(at time.Time)
+	Clip       func() (mp4 []byte, at time.Time, err error)
+	ClipUpload string
 }
 
 // Options configure a lane.
@@ -294,8 +304,12 @@ func (l *Lane) deckEvent(a *assembler, e deck.Event) {
 	}
 	l.log.Debug("deck", "event", e.Kind, "kg", e.GrossKg)
 	var ev []Evidence
+	if e.Kind == deck.Arrived {
+		l.demand(true) // at once: the lane's loop would tell the cameras only on its next turn
+	}
 	if e.Kind == deck.Arrived || e.Kind == deck.Stable {
 		ev = l.snapshots()
+		l.markClips(e.At)
 	}
 	for _, dr := range a.onDeck(e, ev) {
 		l.store(dr)
@@ -421,11 +435,72 @@ func (l *Lane) snapshots() []Evidence {
 	return out
 }
 
+// demand tells the cameras that decode on demand whether frames are wanted.
+func (l *Lane) demand(on bool) {
+	for _, c := range l.o.Cameras {
+		if c.Demand != nil {
+			c.Demand(on)
+		}
+	}
+}
+
+// markClips marks the capture time for the cameras that keep clips.
+func (l *Lane) markClips(at time.Time) {
+	for _, c := range l.o.Cameras {
+		if c.MarkClip != nil {
+			c.MarkClip(at)
+		}
+	}
+}
+
+// fillSnapshots takes, at the end of a visit, the frame of each on-demand camera that had none
+// to give when the truck arrived (it was still decoding its first).
+func (l *Lane) fillSnapshots(d *draft) {
+	if d.late {
+		return
+	}
+	for _, c := range l.o.Cameras {
+		if c.Demand == nil || slices.ContainsFunc(d.evidence, func(e Evidence) bool { return e.Camera == c.ID && e.Name == c.ID+".jpg" }) {
+			continue
+		}
+		jpeg, at, err := c.Snapshot()
+		if err != nil {
+			l.log.Debug("no evidence from camera", "camera", c.ID, "err", err)
+			continue
+		}
+		d.evidence = append(d.evidence, Evidence{Name: c.ID + ".jpg", Camera: c.ID, JPEG: jpeg, At: at})
+	}
+}
+
+// clips adds each clip camera's video to a passage: always kept (the archive has it), published
+// by its camera's upload policy (checks.Evidence.Published); one not published is listed
+// on_request, for cmd/evidence.
+func (l *Lane) clips(d draft, p *Passage, evidence []Evidence) []Evidence {
+	if d.late {
+		return evidence
+	}
+	var clips []Evidence
+	for _, c := range l.o.Cameras {
+		if c.Clip == nil {
+			continue
+		}
+		mp4, at, err := c.Clip() // taken in any case: the next passage starts afresh
+		if err != nil {
+			l.log.Debug("no clip from camera", "camera", c.ID, "err", err)
+			continue
+		}
+		clips = append(clips, Evidence{Name: c.ID + "-clip.mp4", Camera: c.ID, JPEG: mp4, At: at, Kind: checks.EvidenceClip, Upload: c.ClipUpload})
+	}
+	return append(evidence, listEvidence(p, clips, l.o.Location)...)
+}
+
 // store judges a draft and appends its evidence and the passage to the outbox atomically.
 func (l *Lane) store(d draft) {
 	l.undecided(&d)
 	l.fillPictures(&d)
+	l.fillSnapshots(&d)
 	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
+	evidence = l.clips(d, &p, evidence)
 	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -546,6 +621,7 @@ func (l *Lane) Status() Status {
 
 // setActive tells the checks that work while a truck is present whether one is.
 func (l *Lane) setActive(on bool) {
+	l.demand(on)
 	for _, c := range l.o.Checks {
 		if p, ok := c.(checks.Presence); ok {
 			p.SetActive(on)

@@ -32,6 +32,8 @@ var (
 	reconnectsDesc  = desc("sitegate_uplink_reconnects_total", "Connections made after the first.")
 	publishedDesc   = desc("sitegate_uplink_published_total", "Outbox messages acknowledged by the broker.")
 	fpsDesc         = desc("sitegate_camera_fps", "Frame rate measured over the last seconds, by camera.", "camera")
+	decodedDesc     = desc("sitegate_camera_decoded_fps", "Pictures decoded per second over the last seconds, by camera and capture mode.", "camera", "capture")
+	camBytesDesc    = desc("sitegate_camera_bytes_per_second", "Coded bytes received per second (on_demand, snapshot), by camera.", "camera")
 	registryDesc    = desc("sitegate_registry_version", "Version of the registry in use.")
 	configDesc      = desc("sitegate_config_version", "Version of the desired config running (0: the local file).")
 	configApplyDesc = desc("sitegate_config_applies_total", "Desired configs, by outcome.", "status")
@@ -41,7 +43,7 @@ var (
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{framesDesc, badFramesDesc, passagesDesc, scaleUpDesc, depthDesc, bytesDesc,
 		droppedDesc, connectedDesc, reconnectsDesc, publishedDesc, fpsDesc, registryDesc, configDesc, configApplyDesc,
-		clockSyncedDesc} {
+		clockSyncedDesc, decodedDesc, camBytesDesc} {
 		ch <- d
 	}
 }
@@ -71,6 +73,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, cam := range s.Cameras {
 		m(fpsDesc, prometheus.GaugeValue, cam.FPS, cam.ID)
+		m(decodedDesc, prometheus.GaugeValue, cam.DecodedFPS, cam.ID, string(cam.Capture))
+		m(camBytesDesc, prometheus.GaugeValue, cam.BytesPerS, cam.ID)
 	}
 	if s.Registry != nil {
 		m(registryDesc, prometheus.GaugeValue, float64(s.Registry.Version))

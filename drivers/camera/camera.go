@@ -40,7 +40,37 @@ type Options struct {
 	// abandoned and a new one opened; default 10s. Opening (and the first frame) may take four
 	// times as long, since FFmpeg's own open timeout is 30s.
 	StallAfter time.Duration
-	Logger     *slog.Logger
+	// Capture is how frames are taken; the zero value is CaptureContinuous. CaptureOnDemand reads
+	// an RTSP source's coded pictures without decoding them and decodes only while SetDemand is
+	// on (other sources are then read continuously); CaptureSnapshot fetches SnapshotURL while
+	// SetDemand is on.
+	Capture Capture
+	// SnapshotURL is the camera's HTTP JPEG snapshot (CaptureSnapshot), login included.
+	SnapshotURL string
+	// ActiveFPS bounds the frames converted for use per second while decoding on demand (every
+	// picture is decoded, since the next depends on it); default 8. For CaptureSnapshot it is the
+	// fetch rate, default 2.
+	ActiveFPS float64
+	// Clip keeps the coded pictures of the last Clip.Before (on demand RTSP only), for Clip.
+	Clip   ClipOptions
+	Logger *slog.Logger
+}
+
+// Capture is how a camera's frames are taken.
+type Capture string
+
+// Capture modes.
+const (
+	CaptureContinuous Capture = "continuous" // decode every frame, always (OpenCV)
+	CaptureOnDemand   Capture = "on_demand"  // RTSP: keep packets, decode from the last key frame when asked
+	CaptureSnapshot   Capture = "snapshot"   // fetch the camera's HTTP JPEG snapshot when asked
+)
+
+// ClipOptions configures the clip kept around a capture: the pictures from Before the marked
+// time to After it, at most MaxBytes of them (0: no bound). Before 0 keeps no clip.
+type ClipOptions struct {
+	Before, After time.Duration
+	MaxBytes      int
 }
 
 const (
@@ -70,7 +100,30 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Capture == "" {
+		o.Capture = CaptureContinuous
+	}
+	if o.ActiveFPS <= 0 {
+		o.ActiveFPS = 8
+		if o.Capture == CaptureSnapshot {
+			o.ActiveFPS = 2
+		}
+	}
 	return o
+}
+
+// Effective is the capture mode the source is read in: on demand needs RTSP (another source is
+// read continuously), snapshot a snapshot URL.
+func (o Options) Effective() Capture { return o.withDefaults().effective() }
+
+func (o Options) effective() Capture {
+	switch {
+	case o.Capture == CaptureOnDemand && !isRTSP(o.URL):
+		return CaptureContinuous
+	case o.Capture == CaptureSnapshot && o.SnapshotURL == "":
+		return CaptureContinuous
+	}
+	return o.Capture
 }
 
 // Status is a camera's health, as reported to operators.
@@ -89,6 +142,16 @@ type Status struct {
 	Reopens      uint64        `json:"reopens"`
 	// LastError is the most recent failure; it is kept after the camera recovers.
 	LastError string `json:"last_error,omitempty"`
+	// Capture is the mode the camera is read in (continuous, on_demand, snapshot), Demand
+	// whether frames are wanted now (a truck in the lane), and its cost: pictures decoded per
+	// second and bytes received per second, over the last few seconds.
+	Capture    Capture `json:"capture,omitempty"`
+	Demand     bool    `json:"demand"`
+	DecodedFPS float64 `json:"decoded_fps"`
+	BytesPerS  float64 `json:"bytes_per_s"`
+	// FirstFrame is how long the last demand waited for its first frame (first_frame_ms; omitted
+	// before the first demand and for a continuous camera).
+	FirstFrame time.Duration `json:"-"`
 }
 
 // MarshalJSON adds last_frame_age_ms (when there is a frame) to the plain fields.
@@ -97,10 +160,15 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	out := struct {
 		plain
 		LastFrameAgeMS *int64 `json:"last_frame_age_ms,omitempty"`
+		FirstFrameMS   *int64 `json:"first_frame_ms,omitempty"`
 	}{plain: plain(s)}
 	if s.Frames > 0 {
 		ms := s.LastFrameAge.Milliseconds()
 		out.LastFrameAgeMS = &ms
+	}
+	if s.FirstFrame > 0 {
+		ms := s.FirstFrame.Milliseconds()
+		out.FirstFrameMS = &ms
 	}
 	return json.Marshal(out)
 }
@@ -153,3 +221,33 @@ func (r *rateMeter) rate(now time.Time, window time.Duration) float64 {
 }
 
 func (r *rateMeter) reset() { *r = rateMeter{} }
+
+// byteMeter measures bytes per second over whole seconds.
+type byteMeter struct {
+	sec       int64 // the second being counted
+	cur, prev int64
+}
+
+func (b *byteMeter) add(t time.Time, n int) {
+	s := t.Unix()
+	if s != b.sec {
+		b.prev = b.cur
+		if s != b.sec+1 {
+			b.prev = 0
+		}
+		b.sec, b.cur = s, 0
+	}
+	b.cur += int64(n)
+}
+
+// rate is the bytes of the last complete second, 0 when that second is not the previous one.
+func (b *byteMeter) rate(now time.Time) float64 {
+	s := now.Unix()
+	switch s {
+	case b.sec:
+		return float64(b.prev)
+	case b.sec + 1:
+		return float64(b.cur)
+	}
+	return 0
+}

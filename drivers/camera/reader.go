@@ -37,6 +37,20 @@ type Camera struct {
 	lastErr  string
 	meter    rateMeter
 	progress time.Time // when the current reader last showed life (start, or a frame)
+
+	// On demand and snapshot capture (ondemand.go).
+	demand   bool
+	holds    int           // SnapshotNow calls waiting for a frame
+	demandCh chan struct{} // wakes the on-demand runner when demand changes
+	ring     packetRing
+	pkts     *packetStream   // the RTSP packet session, while connected
+	decCh    chan accessUnit // the decoder's input, while one runs
+	decGap   bool            // a picture could not be handed to the decoder
+	decoded  rateMeter       // pictures decoded
+	received byteMeter       // coded bytes received
+	clip     *clipState      // the clip being collected around a marked capture
+	asked    time.Time       // when demand last came on, until its first frame (zero after)
+	first    time.Duration   // from demand to its first frame, the last time
 }
 
 // session is one reader goroutine with its own capture. Run abandons a session that stalls;
@@ -71,6 +85,8 @@ func New(opts Options) *Camera {
 		opener:    openCapture,
 		closeWait: 3 * time.Second,
 		state:     StateConnecting,
+		demandCh:  make(chan struct{}, 1),
+		ring:      packetRing{keep: opts.Clip.Before, maxBytes: opts.Clip.MaxBytes},
 	}
 }
 
@@ -79,6 +95,14 @@ func New(opts Options) *Camera {
 // hung OpenCV Read cannot be interrupted: Run waits for it at most a few seconds, and that
 // goroutine closes its capture and exits if the Read ever returns.
 func (c *Camera) Run(ctx context.Context) {
+	switch c.opts.effective() {
+	case CaptureOnDemand:
+		c.runPackets(ctx)
+		return
+	case CaptureSnapshot:
+		c.runSnapshots(ctx)
+		return
+	}
 	var all []*session
 	defer func() { c.shutdown(all) }()
 	backoff := c.opts.MinBackoff
@@ -289,6 +313,14 @@ func (c *Camera) publish(s *session, buf *gocv.Mat) bool {
 	if c.cur != s {
 		return false
 	}
+	c.publishLocked(buf, now, now)
+	s.frames.Add(1)
+	return true
+}
+
+// publishLocked makes buf the latest frame, taken at at; buf receives the previous frame or a
+// fresh Mat. Call with mu held.
+func (c *Camera) publishLocked(buf *gocv.Mat, at, now time.Time) {
 	if c.hasFrame {
 		c.frame, *buf = *buf, c.frame
 	} else {
@@ -296,17 +328,19 @@ func (c *Camera) publish(s *session, buf *gocv.Mat) bool {
 		*buf = gocv.NewMat()
 		c.hasFrame = true
 	}
-	c.frameAt = now
+	if !c.asked.IsZero() {
+		c.first, c.asked = now.Sub(c.asked), time.Time{}
+		c.log.Info("camera frame on demand", "after", c.first.Round(time.Millisecond))
+	}
+	c.frameAt = at
 	c.progress = now
 	c.width, c.height = c.frame.Cols(), c.frame.Rows()
 	c.frames++
 	c.meter.add(now)
-	s.frames.Add(1)
 	if c.state != StateStreaming {
 		c.state = StateStreaming
 		c.log.Info("camera streaming", "url", redact(c.opts.URL), "width", c.width, "height", c.height)
 	}
-	return true
 }
 
 // fresh reports whether there is a latest frame young enough to be evidence. Call with mu held.
@@ -362,15 +396,23 @@ func (c *Camera) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := Status{
-		ID:        c.opts.ID,
-		State:     c.state,
-		URL:       redact(c.opts.URL),
-		FPS:       c.meter.rate(now, fpsWindow),
-		Width:     c.width,
-		Height:    c.height,
-		Frames:    c.frames,
-		Reopens:   c.reopens,
-		LastError: c.lastErr,
+		ID:         c.opts.ID,
+		State:      c.state,
+		URL:        redact(c.opts.URL),
+		FPS:        c.meter.rate(now, fpsWindow),
+		Width:      c.width,
+		Height:     c.height,
+		Frames:     c.frames,
+		Reopens:    c.reopens,
+		LastError:  c.lastErr,
+		Capture:    c.opts.effective(),
+		Demand:     c.demand,
+		FirstFrame: c.first,
+	}
+	st.DecodedFPS = st.FPS
+	if st.Capture != CaptureContinuous {
+		st.DecodedFPS = c.decoded.rate(now, fpsWindow)
+		st.BytesPerS = c.received.rate(now)
 	}
 	if c.frames > 0 {
 		st.LastFrameAge = now.Sub(c.frameAt)

@@ -54,3 +54,17 @@ func (c *Camera) Status() Status {
 	defer c.mu.Unlock()
 	return Status{ID: c.opts.ID, State: c.state, URL: redact(c.opts.URL), LastError: c.lastErr}
 }
+
+// SetDemand does nothing in a build without OpenCV.
+func (c *Camera) SetDemand(bool) {}
+
+// MarkClip does nothing in a build without OpenCV.
+func (c *Camera) MarkClip(time.Time) {}
+
+// Clip always returns ErrNoCV.
+func (c *Camera) Clip() ([]byte, time.Time, error) {
+	return nil, time.Time{}, fmt.Errorf("%s: %w", c.name, ErrNoCV)
+}
+
+// SnapshotNow always returns ErrNoCV.
+func (c *Camera) SnapshotNow(context.Context, int) ([]byte, time.Time, error) { return c.Snapshot(0) }
