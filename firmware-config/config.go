@@ -202,6 +202,8 @@ type Mud struct {
 	Model     string  `yaml:"model"`
 	// Rate is how many frames per second are analysed while a truck is in the lane.
 	Rate float64 `yaml:"rate"`
+	// Calibration is a calibration file (models/mud Calibration) over the scorer; "" for none.
+	Calibration string `yaml:"calibration"`
 }
 
 // Control is the remote control plane (CONTRACT section 6): trust, apply and the local health

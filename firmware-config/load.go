@@ -246,6 +246,7 @@ func (c *Config) resolvePaths() {
 				abs(&cam.URL)
 			}
 			abs(&cam.Mud.Model)
+			abs(&cam.Mud.Calibration)
 			abs(&cam.PasswordFile)
 		}
 		for j := range c.Lanes[i].Plate.Cameras {

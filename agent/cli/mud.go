@@ -23,8 +23,9 @@ import (
 func init() {
 	register(command{name: "eval", usage: "  eval mud --config FILE --camera ID --images DIR --labels FILE.csv [--json]\n" +
 		"                             score labelled frames with the camera's mud scorer: precision, recall, F1\n", run: runEval})
-	register(command{name: "calibrate", usage: "  calibrate mud --config FILE --camera ID --images DIR --labels FILE.csv [--write]\n" +
-		"                             pick the camera's mud threshold from labelled frames; print (or write) its mud: block\n", run: runCalibrate})
+	register(command{name: "calibrate", usage: "  calibrate mud --config FILE --camera ID --images DIR --labels FILE.csv [--write] [--json]\n" +
+		"                             fit a calibration of the camera's mud scorer to labelled frames (cross-validated;\n" +
+		"                             refused, exit 2, when degenerate or no better); print (or write) its mud: block\n", run: runCalibrate})
 }
 
 // labelRow is one labelled frame: its file, whether it is muddy, and any extra columns.
@@ -126,31 +127,44 @@ type mudJob struct {
 	rows    []labelRow
 	extra   []string
 	samples []mud.Sample
+	results []mud.Result // each row's, from the bare scorer (no calibration)
 	failed  []string
+	cal     *mud.Calibration // the camera's current calibration, if it has one
 }
 
-func mudFlags(name string, args []string, stderr io.Writer, boolFlag string) (*mudJob, bool, int) {
+func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string) (*mudJob, map[string]bool, int) {
+	usage := fmt.Sprintf("usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv", name)
+	for _, b := range boolFlags {
+		usage += " [--" + b + "]"
+	}
 	if len(args) == 0 || args[0] != "mud" {
-		fmt.Fprintf(stderr, "usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv [--%s]\n", name, boolFlag)
-		return nil, false, ExitUsage
+		fmt.Fprintln(stderr, usage)
+		return nil, nil, ExitUsage
 	}
 	fs := newFlags(name+" mud", stderr)
 	path := fs.String("config", "", "the config file")
 	camID := fs.String("camera", "", "the camera id")
 	images := fs.String("images", "", "the folder of the labelled frames")
 	labels := fs.String("labels", "", "the labels CSV (file,label[,extra columns])")
-	flag := fs.Bool(boolFlag, false, map[string]string{"json": "print one JSON object", "write": "update the camera's mud block in the config file"}[boolFlag])
+	flags := map[string]*bool{}
+	for _, b := range boolFlags {
+		flags[b] = fs.Bool(b, false, map[string]string{"json": "print one JSON object", "write": "write the calibration next to the config and update the camera's mud block"}[b])
+	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
 	if *path == "" || *camID == "" || *images == "" || *labels == "" || fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv [--%s]\n", name, boolFlag)
-		return nil, false, ExitUsage
+		fmt.Fprintln(stderr, usage)
+		return nil, nil, ExitUsage
+	}
+	set := map[string]bool{}
+	for b, v := range flags {
+		set[b] = *v
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
 		reportConfigError(stderr, *path, err)
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
 	job := &mudJob{path: *path}
 	found := false
@@ -163,33 +177,53 @@ func mudFlags(name string, args []string, stderr io.Writer, boolFlag string) (*m
 	}
 	if !found {
 		fmt.Fprintf(stderr, "%s: no camera %q\n", *path, *camID)
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
 	if len(job.cam.ROIs) == 0 {
 		fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
 	lf, err := os.Open(*labels)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
 	job.rows, job.extra, err = parseLabels(lf)
 	lf.Close()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", *labels, err)
-		return nil, false, ExitUsage
+		return nil, nil, ExitUsage
 	}
-	scores, failed, err := scoreFrames(job.cam, *images, job.rows)
+	if c := job.cam.Mud.Calibration; c != "" {
+		cal, err := mud.LoadCalibration(c)
+		if err != nil {
+			fmt.Fprintf(stderr, "camera %s: %v\n", *camID, err)
+			return nil, nil, ExitUsage
+		}
+		job.cal = &cal
+	}
+	results, failed, err := scoreFrames(job.cam, *images, job.rows)
 	if err != nil {
 		fmt.Fprintf(stderr, "camera %s: %v\n", *camID, err)
-		return nil, false, ExitRuntime
+		return nil, nil, ExitRuntime
 	}
-	job.failed = failed
+	job.failed, job.results = failed, results
 	for i, r := range job.rows {
-		job.samples = append(job.samples, mud.Sample{Score: scores[i], Muddy: r.Muddy})
+		job.samples = append(job.samples, mud.Sample{Score: job.score(results[i]), Muddy: r.Muddy})
 	}
-	return job, *flag, ExitOK
+	return job, set, ExitOK
+}
+
+// score is a frame's score as the camera is configured: the scorer's, or its calibration's.
+func (j *mudJob) score(r mud.Result) float64 {
+	if j.cal == nil || len(r.Regions) == 0 {
+		return r.Score
+	}
+	s, err := j.cal.Apply(r.Regions)
+	if err != nil {
+		return r.Score
+	}
+	return s
 }
 
 // evalGroup is one breakdown cell.
@@ -216,10 +250,11 @@ type evalReport struct {
 }
 
 func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	job, asJSON, code := mudFlags("eval", args, stderr, "json")
+	job, flags, code := mudFlags("eval", args, stderr, "json")
 	if job == nil {
 		return code
 	}
+	asJSON := flags["json"]
 	t := job.cam.Mud.Threshold
 	rep := evalReport{Camera: job.cam.ID, Scorer: job.cam.Mud.Scorer, Threshold: t, evalGroup: group(mud.Evaluate(job.samples, t)), Unreadable: job.failed}
 	for _, col := range job.extra {
@@ -274,33 +309,95 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
+// calibrateReport is what `calibrate mud --json` prints.
+type calibrateReport struct {
+	Camera  string `json:"camera"`
+	Scorer  string `json:"scorer"`
+	Version string `json:"version,omitempty"`
+	mud.FitReport
+	Threshold  float64  `json:"threshold,omitempty"`
+	Written    string   `json:"written,omitempty"`
+	Unreadable []string `json:"unreadable,omitempty"`
+}
+
 func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	job, write, code := mudFlags("calibrate", args, stderr, "write")
+	job, flags, code := mudFlags("calibrate", args, stderr, "write", "json")
 	if job == nil {
 		return code
 	}
-	t, c := mud.BestThreshold(job.samples)
-	t = math3(t)
-	m := job.cam.Mud
-	m.Threshold = t
-	fmt.Fprintf(stdout, "# camera %s: %d labelled frames; threshold %.3f gives precision %.3f, recall %.3f, F1 %.3f\n",
-		job.cam.ID, len(job.samples), t, c.Precision(), c.Recall(), c.F1())
-	block := struct {
-		Mud config.Mud `yaml:"mud"`
-	}{m}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	enc.Encode(block)
-	stdout.Write(buf.Bytes())
-	if !write {
-		return ExitOK
+	write, asJSON := flags["write"], flags["json"]
+	var frames []mud.LabelledScores
+	for i, r := range job.rows {
+		if len(job.results[i].Regions) == 0 { // unreadable: not a labelled frame to fit
+			continue
+		}
+		frames = append(frames, mud.LabelledScores{Regions: job.results[i].Regions, Muddy: r.Muddy})
 	}
-	if err := writeThreshold(job.path, job.cam.ID, t); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", job.path, err)
+	opts := mud.FitOptions{Threshold: job.cam.Mud.Threshold}
+	if job.cal != nil { // "before" is the camera as it is now: its calibration
+		cur := *job.cal
+		opts.Threshold = cur.Threshold
+		opts.Current = func(rs []mud.RegionScore) float64 {
+			s, err := cur.Apply(rs)
+			if err != nil {
+				return 0
+			}
+			return s
+		}
+	}
+	cal, rep, err := mud.FitScores(job.cam.Mud.Scorer, frames, opts)
+	out := calibrateReport{Camera: job.cam.ID, Scorer: job.cam.Mud.Scorer, FitReport: rep, Unreadable: job.failed}
+	if err != nil && !errors.Is(err, mud.ErrRefused) {
+		fmt.Fprintf(stderr, "camera %s: %v\n", job.cam.ID, err)
 		return ExitRuntime
 	}
-	fmt.Fprintf(stdout, "# written to %s\n", job.path)
+	if err == nil {
+		out.Version, out.Threshold = cal.Version, cal.Threshold
+	}
+	calFile := "mud-calibration-" + job.cam.ID + ".json"
+	if err == nil && write {
+		dir := filepath.Dir(job.path)
+		if werr := cal.Save(filepath.Join(dir, calFile)); werr != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", job.path, werr)
+			return ExitRuntime
+		}
+		if werr := writeMud(job.path, job.cam.ID, cal.Threshold, calFile); werr != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", job.path, werr)
+			return ExitRuntime
+		}
+		out.Written = filepath.Join(dir, calFile)
+	}
+	if asJSON {
+		b, _ := json.Marshal(out)
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprintf(stdout, "# camera %s: %d labelled frames (%d muddy), %d-fold cross-validation, on the held-out folds:\n", job.cam.ID, rep.Frames, rep.Muddy, rep.Folds)
+		b, a := rep.Before, rep.After
+		fmt.Fprintf(stdout, "#   before (threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", b.Threshold, b.Precision, b.Recall, b.F1)
+		if rep.Folds > 0 {
+			fmt.Fprintf(stdout, "#   after  (calibration, threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", a.Threshold, a.Precision, a.Recall, a.F1)
+		}
+		if err == nil {
+			m := job.cam.Mud
+			m.Threshold, m.Calibration = cal.Threshold, calFile
+			fmt.Fprintf(stdout, "# calibration %s\n", cal.Version)
+			block := struct {
+				Mud config.Mud `yaml:"mud"`
+			}{m}
+			var buf bytes.Buffer
+			enc := yaml.NewEncoder(&buf)
+			enc.SetIndent(2)
+			enc.Encode(block)
+			stdout.Write(buf.Bytes())
+			if out.Written != "" {
+				fmt.Fprintf(stdout, "# written to %s and %s\n", out.Written, job.path)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "camera %s: %v; nothing written\n", job.cam.ID, err)
+		return ExitUsage
+	}
 	return ExitOK
 }
 
@@ -310,9 +407,10 @@ func math3(t float64) float64 {
 	return v
 }
 
-// writeThreshold sets lanes[].cameras[id == camID].mud.threshold in the config file in place,
-// keeping its comments and layout, and replaces the file only if the result still validates.
-func writeThreshold(path, camID string, t float64) error {
+// writeMud sets lanes[].cameras[id == camID].mud.threshold (and, when calFile is not "",
+// mud.calibration) in the config file in place, keeping its comments and layout, and replaces
+// the file only if the result still validates.
+func writeMud(path, camID string, t float64, calFile string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -330,11 +428,9 @@ func writeThreshold(path, camID string, t float64) error {
 		cam.Content = append(cam.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "mud"}, &yaml.Node{Kind: yaml.MappingNode})
 		mudNode = cam.Content[len(cam.Content)-1]
 	}
-	val := strconv.FormatFloat(t, 'f', 3, 64)
-	if th := mapValue(mudNode, "threshold"); th != nil {
-		th.Kind, th.Tag, th.Value, th.Style = yaml.ScalarNode, "!!float", val, 0
-	} else {
-		mudNode.Content = append(mudNode.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "threshold"}, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: val})
+	setKey(mudNode, "threshold", "!!float", strconv.FormatFloat(t, 'f', 3, 64))
+	if calFile != "" {
+		setKey(mudNode, "calibration", "!!str", calFile)
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
@@ -350,6 +446,15 @@ func writeThreshold(path, camID string, t float64) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// setKey sets key's scalar value in mapping m, adding the key if it is missing.
+func setKey(m *yaml.Node, key, tag, val string) {
+	if n := mapValue(m, key); n != nil {
+		n.Kind, n.Tag, n.Value, n.Style = yaml.ScalarNode, tag, val, 0
+		return
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: val})
 }
 
 // findCamera returns the mapping node of the camera with id camID under lanes[].cameras[].

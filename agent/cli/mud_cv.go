@@ -12,9 +12,9 @@ import (
 	"sitegate/models/mud"
 )
 
-// scoreFrames scores each labelled frame with the camera's scorer; a frame that cannot be read
-// scores 0 and is listed.
-func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]float64, []string, error) {
+// scoreFrames scores each labelled frame with the camera's scorer (without its calibration,
+// which the caller applies); a frame that cannot be read scores 0, has no regions and is listed.
+func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]mud.Result, []string, error) {
 	s, err := mud.New(mud.Config{Scorer: cam.Mud.Scorer, Model: cam.Mud.Model})
 	if err != nil {
 		return nil, nil, err
@@ -28,7 +28,7 @@ func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]float64, []s
 		}
 		regions = append(regions, reg)
 	}
-	scores := make([]float64, len(rows))
+	scores := make([]mud.Result, len(rows))
 	var failed []string
 	for i, r := range rows {
 		m := gocv.IMRead(filepath.Join(dir, r.File), gocv.IMReadColor)
@@ -43,7 +43,7 @@ func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]float64, []s
 			failed = append(failed, fmt.Sprintf("%s: %v", r.File, err))
 			continue
 		}
-		scores[i] = res.Score
+		scores[i] = res
 	}
 	return scores, failed, nil
 }

@@ -7,6 +7,6 @@ import (
 	"sitegate/models/mud"
 )
 
-func scoreFrames(config.Camera, string, []labelRow) ([]float64, []string, error) {
+func scoreFrames(config.Camera, string, []labelRow) ([]mud.Result, []string, error) {
 	return nil, nil, mud.ErrNoVision
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"sitegate/testbench/scene"
 )
 
 func init() {
-	register(command{name: "scene", usage: "  scene frames --out DIR [--seed N] [--per-cell K]   labelled mud test frames (labels.csv)\n" +
+	register(command{name: "scene", usage: "  scene frames --out DIR [--seed N] [--per-cell K] [--gate G]   labelled mud test frames (labels.csv; at gate G: rois.yaml)\n" +
 		"  scene clip --out FILE.avi [--seed N] [--trucks K] a clip of trucks passing the gate\n", run: runScene})
 }
 
@@ -28,15 +30,28 @@ func runScene(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	trucks := fs.Int("trucks", 3, "clip: trucks")
 	w := fs.Int("width", 640, "width")
 	h := fs.Int("height", 360, "height")
+	gate := fs.Uint64("gate", 0, "frames: draw at the gate geometry of this seed (0: the reference gate), with its hazards; writes the gate's rois.yaml")
 	if err := fs.Parse(args[1:]); err != nil || *out == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: sitegate scene frames|clip --out PATH [--seed N]")
 		return ExitUsage
 	}
 	if args[0] == "frames" {
-		labels, err := scene.WriteSet(*out, scene.SetOptions{Seed: *seed, PerCell: *perCell, Width: *w, Height: *h})
+		o := scene.SetOptions{Seed: *seed, PerCell: *perCell, Width: *w, Height: *h}
+		if *gate != 0 {
+			o.Gates = scene.Gates(*gate, 1, fmt.Sprintf("gate-%d", *gate))
+		}
+		labels, err := scene.WriteSet(*out, o)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return ExitRuntime
+		}
+		if *gate != 0 {
+			rois := filepath.Join(*out, "rois.yaml")
+			if err := os.WriteFile(rois, []byte(scene.RegionsYAML(o.Gates[0])), 0o644); err != nil {
+				fmt.Fprintln(stderr, err)
+				return ExitRuntime
+			}
+			fmt.Fprintf(stdout, "wrote %s\n", rois)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", labels)
 		return ExitOK

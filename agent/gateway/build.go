@@ -228,7 +228,7 @@ func newMudWatcher(g *Gateway, cc config.Camera, cam *camera.Camera) *mudwatch.W
 	}
 	return mudwatch.New(mudwatch.Options{
 		CameraID: cc.ID, Camera: cam, Regions: regions,
-		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model},
+		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model, Calibration: cc.Mud.Calibration},
 		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
 		Location: g.cfg.Location(),
 	})

@@ -22,6 +22,9 @@ const (
 type Config struct {
 	Scorer string // Classic or ONNX
 	Model  string // the model spec file, for ONNX
+	// Calibration is a calibration file (Calibration, JSON) to apply over the scorer; "" for
+	// none.
+	Calibration string
 }
 
 // Region is a named region of interest: a polygon in coordinates relative to the frame (0..1),

@@ -198,10 +198,43 @@ func BenchmarkAnalyse1080p(b *testing.B) {
 			gocv.Resize(grey, &small, image.Pt(640, 360), 0, 0, gocv.InterpolationArea)
 		}
 	})
+	// A gate's regions are 16-point polygons, and a calibration sits over the scorer.
+	g := scene.Gates(9, 1, "bench")[0]
+	var gateRegions []Region
+	for _, r := range g.Regions() {
+		reg := Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+		}
+		gateRegions = append(gateRegions, reg)
+	}
+	gs := spec
+	gs.Gate = g
+	gframe, err := scene.Frame(gs, 1920, 1080)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gframe.Close()
 	for _, s := range scorers(b) {
 		b.Run(s.Name(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Score(frame, regions); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		cal := thresholdOnly(len(gateRegions) + 1)
+		cal.Kind, cal.Scorer, cal.Threshold = KindLogistic, s.Name(), 0.5
+		for _, r := range gateRegions {
+			cal.Regions = append(cal.Regions, r.Name)
+		}
+		cs, err := NewCalibrated(s, cal)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s.Name()+"-gate-calibrated", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := cs.Score(gframe, gateRegions); err != nil {
 					b.Fatal(err)
 				}
 			}

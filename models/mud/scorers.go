@@ -29,5 +29,9 @@ func New(cfg Config) (Scorer, error) {
 	if !ok {
 		return nil, fmt.Errorf("mud: unknown scorer %q", cfg.Scorer)
 	}
-	return f(cfg)
+	s, err := f(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return withCalibration(s, cfg)
 }

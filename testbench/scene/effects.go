@@ -69,20 +69,6 @@ func (r *renderer) condition() error {
 		}
 		r.noise(5 + r.rng.Float64()*5)
 	case Rain:
-		gy := int(groundY * r.h)
-		for y := gy; y < h; y++ { // a wet road mirrors the truck
-			src := 2*gy - y
-			if src < 0 {
-				break
-			}
-			a := 0.35 * (1 - float64(y-gy)/float64(max(1, h-gy)))
-			for x := 0; x < w; x++ {
-				i, j := (y*w+x)*3, (src*w+x)*3
-				for c := 0; c < 3; c++ {
-					px[i+c] = clamp8(float64(px[i+c])*(1-a)*0.8 + float64(px[j+c])*a)
-				}
-			}
-		}
 		dim := 0.6 + r.rng.Float64()*0.2
 		haze := [3]float64{135, 128, 122}
 		for i := range px {
@@ -107,6 +93,35 @@ func (r *renderer) condition() error {
 		}
 	default:
 		return fmt.Errorf("scene: unknown condition %q", r.spec.Condition)
+	}
+	return nil
+}
+
+// reflection makes the road wet: it mirrors the truck, fading away from the wheels. It is the
+// world's, drawn before the gate's view.
+func (r *renderer) reflection() error {
+	px, err := r.pixels()
+	if err != nil {
+		return err
+	}
+	w, h := r.m.Cols(), r.m.Rows()
+	gy := r.ypx(groundY)
+	hb := r.ypx(1)
+	for y := max(0, gy); y < h; y++ {
+		src := 2*gy - y
+		if src < 0 {
+			break
+		}
+		a := 0.35 * (1 - float64(y-gy)/float64(max(1, hb-gy)))
+		if a <= 0 {
+			break
+		}
+		for x := 0; x < w; x++ {
+			i, j := (y*w+x)*3, (src*w+x)*3
+			for c := 0; c < 3; c++ {
+				px[i+c] = clamp8(float64(px[i+c])*(1-a)*0.8 + float64(px[j+c])*a)
+			}
+		}
 	}
 	return nil
 }

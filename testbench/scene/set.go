@@ -14,6 +14,10 @@ type SetOptions struct {
 	Width, Height int
 	// Conditions to draw; default all.
 	Conditions []Condition
+	// Gates, when given, draws PerCell pictures of each condition and severity pair at each
+	// gate, with RandomAt (every shape and paint, the hazards of a real gate); without, every
+	// picture is at the reference gate, drawn by Random.
+	Gates []Gate
 }
 
 func (o SetOptions) withDefaults() SetOptions {
@@ -35,16 +39,26 @@ func (o SetOptions) Specs() []Spec {
 	o = o.withDefaults()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5175a6e))
 	var out []Spec
-	for _, c := range o.Conditions {
-		for i := 0; i < o.PerCell*2; i++ {
-			sev := Clean
-			if i%2 == 1 {
-				sev = Light
-				if i%4 == 3 {
-					sev = Heavy
+	gates := o.Gates
+	if len(gates) == 0 {
+		gates = []Gate{{}}
+	}
+	for _, g := range gates {
+		for _, c := range o.Conditions {
+			for i := 0; i < o.PerCell*2; i++ {
+				sev := Clean
+				if i%2 == 1 {
+					sev = Light
+					if i%4 == 3 {
+						sev = Heavy
+					}
+				}
+				if len(o.Gates) == 0 {
+					out = append(out, Random(rng, c, sev))
+				} else {
+					out = append(out, RandomAt(rng, g, c, sev))
 				}
 			}
-			out = append(out, Random(rng, c, sev))
 		}
 	}
 	return out

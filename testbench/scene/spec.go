@@ -55,10 +55,15 @@ const (
 	Tipper4 Shape = "tipper-4axle"
 	Mixer   Shape = "mixer"
 	Flatbed Shape = "flatbed"
+	Tanker  Shape = "tanker"    // a cylindrical tank
+	Box     Shape = "box-truck" // a tall closed box
 )
 
-// Shapes lists every shape.
+// Shapes lists the reference shapes, which Random draws from.
 var Shapes = []Shape{Tipper2, Tipper3, Tipper4, Mixer, Flatbed}
+
+// AllShapes lists every shape, which RandomAt draws from.
+var AllShapes = []Shape{Tipper2, Tipper3, Tipper4, Mixer, Flatbed, Tanker, Box}
 
 // Paints are the truck colours, by name; red, orange and brown cabs must not read as mud.
 var Paints = map[string][3]uint8{ // RGB
@@ -72,10 +77,22 @@ var Paints = map[string][3]uint8{ // RGB
 	"grey":       {120, 122, 125},
 	"dark-green": {30, 70, 45},
 	"black":      {30, 30, 32},
+	// Paints RandomAt adds: sand and beige are the colours of dry clay.
+	"sand":   {196, 170, 122},
+	"beige":  {214, 200, 166},
+	"silver": {186, 189, 194},
+	"maroon": {112, 32, 36},
+	"teal":   {28, 118, 124},
+	"purple": {92, 50, 130},
+	"cream":  {236, 228, 200},
+	"rust":   {150, 78, 42},
 }
 
 // paintNames is Paints' keys in a fixed order, so a seed always picks the same colour.
 var paintNames = []string{"red", "brown", "orange", "yellow", "white", "blue", "green", "grey", "dark-green", "black"}
+
+// allPaints is every paint, in a fixed order, for RandomAt.
+var allPaints = append(append([]string(nil), paintNames...), "sand", "beige", "silver", "maroon", "teal", "purple", "cream", "rust")
 
 // Spec is everything that decides one picture.
 type Spec struct {
@@ -89,6 +106,93 @@ type Spec struct {
 	Blur float64
 	// JPEGQuality is the compression the picture went through (0: none).
 	JPEGQuality int
+
+	// Gate is the camera's geometry (the zero Gate: the reference gate).
+	Gate Gate
+	// Hazards are what can fool a mud check without being mud on the truck.
+	Hazards Hazards
+}
+
+// Hazards are the things at a gate that look like mud, or hide it, without changing the
+// truck's label. The zero value is none.
+type Hazards struct {
+	// Scale is the truck's size relative to the reference truck (0 means 1).
+	Scale float64
+	// Wet is a truck fresh from the wash bay: darker, glistening wheels and body, drips and a
+	// puddle. Water is not mud.
+	Wet bool
+	// RoadMud is mud and tyre tracks on the road around the truck, whatever its own state.
+	RoadMud bool
+	// WheelShadow is the shadow of a pole or gantry across the wheels.
+	WheelShadow bool
+	// LensSpots is how many dirty spots there are on the lens.
+	LensSpots int
+	// Barrier is a barrier arm in front of the truck.
+	Barrier bool
+	// Person is a person (in a hi-vis vest) in front of the truck.
+	Person bool
+}
+
+// Names lists the hazards present, or "none".
+func (h Hazards) Names() string {
+	var out string
+	add := func(ok bool, n string) {
+		if !ok {
+			return
+		}
+		if out != "" {
+			out += "+"
+		}
+		out += n
+	}
+	add(h.Wet, "wet")
+	add(h.RoadMud, "road-mud")
+	add(h.WheelShadow, "wheel-shadow")
+	add(h.LensSpots > 0, "lens-spots")
+	add(h.Barrier, "barrier")
+	add(h.Person, "person")
+	if out == "" {
+		return "none"
+	}
+	return out
+}
+
+// RandomAt picks a truck at gate g and its circumstances for cond and sev from rng: every
+// shape and paint, trucks of different sizes, some stopped short or past the mark (partly out
+// of the picture), and the hazards of a real gate, each in a share of the pictures.
+func RandomAt(rng *rand.Rand, g Gate, cond Condition, sev Severity) Spec {
+	jit := g.StopJitter
+	if jit <= 0 {
+		jit = 0.03
+	}
+	s := Spec{
+		Seed:      rng.Uint64(),
+		Condition: cond,
+		Severity:  sev,
+		Shape:     AllShapes[rng.IntN(len(AllShapes))],
+		Cab:       allPaints[rng.IntN(len(allPaints))],
+		Body:      allPaints[rng.IntN(len(allPaints))],
+		OffsetX:   (rng.Float64()*2 - 1) * jit,
+		Gate:      g,
+	}
+	if rng.IntN(8) == 0 { // stopped well off the mark: partly out of the picture
+		s.OffsetX = (rng.Float64()*2 - 1) * 0.15
+	}
+	if rng.IntN(3) > 0 {
+		s.Blur = 1 + rng.Float64()*7
+	}
+	s.JPEGQuality = 25 + rng.IntN(71)
+	h := &s.Hazards
+	h.Scale = 0.85 + rng.Float64()*0.3
+	h.Wet = rng.IntN(5) == 0
+	h.RoadMud = rng.IntN(5) == 0
+	h.WheelShadow = cond == Day && rng.IntN(3) == 0
+	if rng.IntN(6) == 0 {
+		h.LensSpots = 1 + rng.IntN(4)
+	}
+	h.Barrier = rng.Float64() < g.Barrier
+	h.Person = rng.IntN(10) == 0
+	return s
 }
 
 // Random picks a truck and its circumstances for cond and sev from rng.

@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gocv.io/x/gocv"
 )
 
 // LabelsHeader is the header of the labels CSV that WriteSet writes: file and label, which
 // `sitegate eval mud` reads, then columns to break results down by.
-var LabelsHeader = []string{"file", "label", "condition", "severity", "shape", "cab", "body", "blur", "jpeg_quality"}
+var LabelsHeader = []string{"file", "label", "condition", "severity", "shape", "cab", "body", "blur", "jpeg_quality", "gate", "hazards"}
 
 // WriteSet writes the set's pictures as JPEGs (at each spec's quality) into dir and their labels
 // into dir/labels.csv, and returns the labels file's path.
@@ -37,13 +38,37 @@ func WriteSet(dir string, o SetOptions) (string, error) {
 			return "", err
 		}
 		cw.Write([]string{name, s.Severity.Label(), string(s.Condition), string(s.Severity), string(s.Shape), s.Cab, s.Body,
-			strconv.FormatFloat(s.Blur, 'f', 1, 64), strconv.Itoa(s.JPEGQuality)})
+			strconv.FormatFloat(s.Blur, 'f', 1, 64), strconv.Itoa(s.JPEGQuality), gateName(s.Gate), s.Hazards.Names()})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return "", fmt.Errorf("scene set %s: %w", labels, err)
 	}
 	return labels, f.Close()
+}
+
+func gateName(g Gate) string {
+	if g.Name == "" {
+		return "reference"
+	}
+	return g.Name
+}
+
+// RegionsYAML is the cameras[].rois block a technician would write for gate g.
+func RegionsYAML(g Gate) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\nrois:\n", g)
+	for _, r := range g.Regions() {
+		fmt.Fprintf(&b, "  - name: %s\n    polygon: [", r.Name)
+		for i, p := range r.Polygon {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "[%s, %s]", strconv.FormatFloat(p[0], 'f', -1, 64), strconv.FormatFloat(p[1], 'f', -1, 64))
+		}
+		b.WriteString("]\n")
+	}
+	return b.String()
 }
 
 func writeJPEG(path string, s Spec, w, h int) error {

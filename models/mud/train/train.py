@@ -4,7 +4,7 @@
 Reproducible on the CPU in a few minutes with Debian 12's python3-torch and python3-numpy
 (apt-get install python3-torch python3-numpy); see models/mud/train/README.md for the recipe.
 
-    /usr/bin/python3 models/mud/train/train.py TRAIN.bin VAL.bin OUT_DIR
+    /usr/bin/python3 models/mud/train/train.py TRAIN.bin VAL.bin OUT_DIR [EPOCHS]
 """
 import hashlib
 import os
@@ -59,7 +59,7 @@ def main():
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     gen = torch.Generator().manual_seed(SEED)
-    epochs = 18
+    epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 18
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     for epoch in range(epochs):
         net.train()
@@ -73,6 +73,13 @@ def main():
                 xb = torch.flip(xb, dims=[3])
             gain = 0.6 + 0.8 * torch.rand(len(xb), 1, 1, 1, generator=gen)
             bias = 0.3 * (torch.rand(len(xb), 1, 1, 1, generator=gen) - 0.5)
+            # Colour balance per channel, and some pictures in grey, so a gate's light and
+            # white balance are not a shortcut either.
+            cgain = 0.85 + 0.3 * torch.rand(len(xb), 3, 1, 1, generator=gen)
+            xb = (xb + 1) * cgain - 1
+            grey = torch.rand(len(xb), generator=gen) < 0.15
+            if grey.any():
+                xb[grey] = xb[grey].mean(dim=1, keepdim=True).expand(-1, 3, -1, -1)
             xb = torch.clamp(xb * gain + bias, -1, 1)
             loss = nn.functional.cross_entropy(net(xb), y[idx])
             opt.zero_grad()

@@ -17,6 +17,7 @@ import (
 	"slices"
 
 	"sitegate/models/mud"
+	"sitegate/models/mud/train/gateeval"
 	"sitegate/testbench/scene"
 )
 
@@ -26,6 +27,9 @@ func main() {
 	w := flag.Int("width", 96, "patch width (the model's input)")
 	h := flag.Int("height", 32, "patch height (the model's input)")
 	out := flag.String("out", "mud-train.bin", "output file")
+	gates := flag.Int("gates", 0, "also draw frames at this many generated gates (gateeval.FitGates, or ValidationGates with -validation)")
+	gatePer := flag.Int("gate-per-cell", 8, "frames per condition and severity pair at each gate")
+	validation := flag.Bool("validation", false, "draw the gates from gateeval.ValidationGates")
 	flag.Parse()
 	var regions []mud.Region
 	for _, r := range scene.Regions {
@@ -35,23 +39,33 @@ func main() {
 		}
 		regions = append(regions, reg)
 	}
-	specs := scene.SetOptions{Seed: *seed, PerCell: *perCell}.Specs()
+	var specs []scene.Spec
+	if *perCell > 0 {
+		specs = scene.SetOptions{Seed: *seed, PerCell: *perCell}.Specs()
+	}
+	if *gates > 0 {
+		gs := gateeval.FitGates(*gates)
+		if *validation {
+			gs = gateeval.ValidationGates(*gates)
+		}
+		specs = append(specs, scene.SetOptions{Seed: *seed + 100, PerCell: *gatePer, Gates: gs}.Specs()...)
+	}
+	patches := make([][][]byte, len(specs))
+	if err := gateeval.Each(specs, 640, 360, func(i int, f gateeval.FrameRef) error {
+		ps, err := mud.Patches(f.Mat, gateeval.Regions(specs[i].Gate), *w, *h)
+		patches[i] = ps
+		return err
+	}); err != nil {
+		log.Fatal(err)
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		log.Fatal(err)
 	}
 	bw := bufio.NewWriter(f)
 	binary.Write(bw, binary.LittleEndian, [3]uint32{uint32(len(specs) * len(regions)), uint32(*w), uint32(*h)})
-	for _, s := range specs {
-		m, err := scene.Frame(s, 640, 360)
-		if err != nil {
-			log.Fatal(err)
-		}
-		ps, err := mud.Patches(m, regions, *w, *h)
-		m.Close()
-		if err != nil {
-			log.Fatal(err)
-		}
+	for i, s := range specs {
+		ps := patches[i]
 		for k, r := range regions {
 			label := byte(0)
 			if scene.RegionLabel(s.Severity, r.Name) == "muddy" {
