@@ -24,13 +24,17 @@ type VisionWatcher interface {
 type Caption struct {
 	Plate    string
 	WeightKg float64 // 0: no stable weight
+	// PassageID is the passage the judgement belongs to ("" when unknown): the watcher keeps
+	// its judged frames under it, for reviews to label.
+	PassageID string
 }
 
 // VisionOutcome is one camera's judgement of a passage.
 type VisionOutcome struct {
 	Camera    string
 	Scorer    string
-	Judged    bool // false: Reason says why not
+	Model     string // the version of the model that judged ("" when none did)
+	Judged    bool   // false: Reason says why not
 	Score     float64
 	Threshold float64
 	Regions   []wire.RegionScore
@@ -79,7 +83,7 @@ func (v *Vision) Judge(f *Facts, out *wire.Checks) models.Verdict {
 	if f.Provisional {
 		return v.peek(f, out)
 	}
-	c := Caption{Plate: f.PlateText()}
+	c := Caption{Plate: f.PlateText(), PassageID: f.PassageID}
 	if f.Stable {
 		c.WeightKg = f.GrossKg
 	}
@@ -136,7 +140,7 @@ func (v *Vision) Combine(outs []VisionOutcome) (wire.VisionResult, []Evidence) {
 	}
 	o := outs[best]
 	score := o.Score
-	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Regions: o.Regions}
+	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Model: o.Model, Regions: o.Regions}
 	if o.Score >= o.Threshold {
 		r.Verdict = models.Alarm
 	}
