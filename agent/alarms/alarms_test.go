@@ -28,7 +28,12 @@ type sink struct {
 	got []wire.Alarm
 }
 
-func (s *sink) publish(a wire.Alarm) error { s.mu.Lock(); s.got = append(s.got, a); s.mu.Unlock(); return nil }
+func (s *sink) publish(a wire.Alarm) error {
+	s.mu.Lock()
+	s.got = append(s.got, a)
+	s.mu.Unlock()
+	return nil
+}
 func (s *sink) all() []wire.Alarm {
 	s.mu.Lock()
 	defer s.mu.Unlock()
