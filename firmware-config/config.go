@@ -19,6 +19,7 @@ type Config struct {
 	Lanes    []Lane   `yaml:"lanes"`
 	Rules    Rules    `yaml:"rules"`
 	Control  Control  `yaml:"control"`
+	Alarms   Alarms   `yaml:"alarms"` // equipment alarms (mud_learn.go)
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.
@@ -62,7 +63,8 @@ type Store struct {
 	// MaxAge drops (and announces) what waited longer than this; 0 keeps everything.
 	MaxAge Duration `yaml:"max_age"`
 	// ReserveBytes is the free space evidence files must leave on the store's file system.
-	ReserveBytes Size `yaml:"reserve_bytes"`
+	ReserveBytes Size   `yaml:"reserve_bytes"`
+	Frames       Frames `yaml:"frames"` // the judged frames kept for reviews (mud_learn.go)
 }
 
 // Registry is the local vehicle registry.
@@ -193,6 +195,10 @@ type Mud struct {
 	Model     string  `yaml:"model"`
 	// Rate is how many frames per second are analysed while a truck is in the lane.
 	Rate float64 `yaml:"rate"`
+	// Learn (off | auto), LearnEvery and EmptyLane (off | learn): see MudLearning.
+	Learn      string `yaml:"learn"`
+	LearnEvery int    `yaml:"learn_every"`
+	EmptyLane  string `yaml:"empty_lane"`
 }
 
 // Control is the remote control plane (CONTRACT section 6): trust, apply and the local health
