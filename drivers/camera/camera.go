@@ -89,6 +89,12 @@ type Status struct {
 	Reopens      uint64        `json:"reopens"`
 	// LastError is the most recent failure; it is kept after the camera recovers.
 	LastError string `json:"last_error,omitempty"`
+	// Blind says the camera's latest judged frame could not carry a verdict, and why ("too
+	// dark", ...); MudModel names the mud model in force. The driver leaves them empty: the
+	// agent's vision checks fill them in.
+	Blind       bool   `json:"blind,omitempty"`
+	BlindReason string `json:"blind_reason,omitempty"`
+	MudModel    string `json:"mud_model,omitempty"`
 }
 
 // MarshalJSON adds last_frame_age_ms (when there is a frame) to the plain fields.
