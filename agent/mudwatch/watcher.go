@@ -38,7 +38,7 @@ type Watcher struct {
 	keep        chan keepJob      // judged frames on their way to the store; closed under mu
 	keepClosed  bool
 
-	mu      sync.Mutex
+	mu sync.Mutex
 	// The frame judgement: blindN frames refused since the last Take, the latest refusal,
 	// and whether the latest frame was refused (sight).
 	blindN      int
@@ -50,14 +50,14 @@ type Watcher struct {
 	stampT    time.Time
 	stampN    int64
 	checkedAt time.Time
-	active  bool
-	best    gocv.Mat // the best frame since the last Take, valid when hasBest
-	hasBest bool
-	bestRes mud.Result
-	bestAt  time.Time
-	frames  int
-	lastErr string
-	closed  bool
+	active    bool
+	best      gocv.Mat // the best frame since the last Take, valid when hasBest
+	hasBest   bool
+	bestRes   mud.Result
+	bestAt    time.Time
+	frames    int
+	lastErr   string
+	closed    bool
 }
 
 // New builds the camera's scorer (loading its model) and returns the watcher. A scorer that
