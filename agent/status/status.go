@@ -34,6 +34,9 @@ type Sources struct {
 	Registry               func() wire.RegistryStatus
 	// Clock is whether the system clock is synchronised.
 	Clock func() wire.ClockStatus
+	// Alarms are the open equipment alarms; Reviews the review counts (nil: none taken).
+	Alarms  func() []wire.Alarm
+	Reviews func() *wire.ReviewStatus
 	// Config is the running desired config's version and the outcomes of desired configs.
 	Config func() ConfigCounts
 	// Loops are the loops whose progress the watchdog checks (each lane and the uplink).
@@ -124,6 +127,12 @@ func (r *Reporter) Status(state string) wire.Status {
 	if r.s.Clock != nil {
 		cs := r.s.Clock()
 		s.Clock = &cs
+	}
+	if r.s.Alarms != nil {
+		s.Alarms = r.s.Alarms()
+	}
+	if r.s.Reviews != nil {
+		s.Reviews = r.s.Reviews()
 	}
 	return s
 }

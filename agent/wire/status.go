@@ -31,6 +31,21 @@ type Status struct {
 	// Clock says whether the gateway's clock is synchronised: until it is, its times (and
 	// the passages stamped with them) are not to be trusted.
 	Clock *ClockStatus `json:"clock,omitempty"`
+	// Alarms are the equipment alarms open now (topic alarm).
+	Alarms []Alarm `json:"alarms,omitempty"`
+	// Reviews counts the verdict reviews taken (CONTRACT 9) and the judged frames kept for them.
+	Reviews *ReviewStatus `json:"reviews,omitempty"`
+}
+
+// ReviewStatus counts reviews: received, labelled a kept frame, refused (did not parse, or
+// could not be recorded), or for a passage whose frames are not kept (unknown).
+type ReviewStatus struct {
+	Received    uint64 `json:"received"`
+	Labelled    uint64 `json:"labelled"`
+	Refused     uint64 `json:"refused"`
+	Unknown     uint64 `json:"unknown"`
+	FramesKept  int    `json:"frames_kept"`
+	FramesBytes int64  `json:"frames_bytes"`
 }
 
 // ClockStatus is the system clock's part of the status message.
