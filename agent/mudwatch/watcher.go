@@ -165,7 +165,7 @@ func (w *Watcher) analyse() {
 	if w.o.EmptyLane {
 		ref = &w.ref
 	}
-	v, _, err := quality.Judge(frame, w.boxes, ref, w.o.Quality)
+	v, err := quality.Judge(frame, w.boxes, ref, w.o.Quality)
 	if err == nil && !v.OK() {
 		frame.Close()
 		w.mu.Lock()
@@ -318,7 +318,7 @@ func (w *Watcher) watchIdle() {
 	if !w.o.Camera.Latest(func(m gocv.Mat, _ time.Time) { m.CopyTo(&frame) }) {
 		return
 	}
-	v, g, err := quality.Judge(frame, w.boxes, nil, w.o.Quality)
+	v, err := quality.Judge(frame, w.boxes, nil, w.o.Quality)
 	if err != nil {
 		return
 	}
@@ -327,7 +327,9 @@ func (w *Watcher) watchIdle() {
 	w.mu.Unlock()
 	w.sight(v.Reason)
 	if v.OK() && w.o.EmptyLane {
-		w.ref.Learn(g, w.boxes)
+		if err := quality.Learn(&w.ref, frame, w.boxes); err != nil {
+			w.log.Debug("empty lane not learned", "err", err)
+		}
 	}
 }
 

@@ -12,7 +12,7 @@ func TestGreyOf(t *testing.T) {
 	for _, tc := range []struct {
 		w, h, wantW int
 		typ         gocv.MatType
-	}{{1920, 1080, WorkWidth, gocv.MatTypeCV8UC3}, {320, 180, 320, gocv.MatTypeCV8UC1}, {640, 360, WorkWidth, gocv.MatTypeCV8UC4}} {
+	}{{1920, 1080, WorkWidth, gocv.MatTypeCV8UC3}, {320, 180, 320, gocv.MatTypeCV8UC1}, {640, 360, 640, gocv.MatTypeCV8UC4}, {1280, 720, 426, gocv.MatTypeCV8UC3}} {
 		m := gocv.NewMatWithSize(tc.h, tc.w, tc.typ)
 		g, err := GreyOf(m)
 		m.Close()
@@ -43,9 +43,18 @@ func BenchmarkJudge1080p(b *testing.B) {
 	})
 	b.Run("judge", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := Judge(m, boxes, nil, Limits{}); err != nil {
+			if _, err := Judge(m, boxes, nil, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// BenchmarkAssess is the pure-Go part of Judge, on the working-size copy.
+func BenchmarkAssess(b *testing.B) {
+	g := textured(WorkWidth, 270, 1)
+	boxes := []Box{{0.03, 0.69, 0.98, 0.93}, {0.03, 0.52, 0.98, 0.69}}
+	for b.Loop() {
+		Assess(g, boxes, nil, Limits{})
+	}
 }

@@ -418,3 +418,26 @@ func (m Measures) String() string {
 	return fmt.Sprintf("mean %.0f std %.1f p1 %.0f p99 %.0f sat %.2f sharp %.3f uniform %.2f texture %.3f change %.2f",
 		m.Mean, m.Std, m.P1, m.P99, m.Saturated, m.Sharpness, m.Uniform, m.Texture, m.Change)
 }
+
+// union is the bounding box of boxes, and boxes relative to it.
+func union(boxes []Box) (Box, []Box) {
+	if len(boxes) == 0 {
+		return Box{0, 0, 1, 1}, nil
+	}
+	u := boxes[0]
+	for _, b := range boxes[1:] {
+		u.X0, u.Y0 = math.Min(u.X0, b.X0), math.Min(u.Y0, b.Y0)
+		u.X1, u.Y1 = math.Max(u.X1, b.X1), math.Max(u.Y1, b.Y1)
+	}
+	u.X0, u.Y0 = math.Max(0, u.X0), math.Max(0, u.Y0)
+	u.X1, u.Y1 = math.Min(1, u.X1), math.Min(1, u.Y1)
+	dw, dh := u.X1-u.X0, u.Y1-u.Y0
+	if dw <= 0 || dh <= 0 {
+		return Box{0, 0, 1, 1}, boxes
+	}
+	out := make([]Box, len(boxes))
+	for i, b := range boxes {
+		out[i] = Box{(b.X0 - u.X0) / dw, (b.Y0 - u.Y0) / dh, (b.X1 - u.X0) / dw, (b.Y1 - u.Y0) / dh}
+	}
+	return u, out
+}
