@@ -24,6 +24,7 @@ type Config struct {
 	Console   Console   `yaml:"console"`
 	Archive   Archive   `yaml:"archive"`
 	Evidence  Evidence  `yaml:"evidence"`
+	Alarms    Alarms    `yaml:"alarms"` // equipment alarms (mud_learn.go)
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.
@@ -67,7 +68,8 @@ type Store struct {
 	// MaxAge drops (and announces) what waited longer than this; 0 keeps everything.
 	MaxAge Duration `yaml:"max_age"`
 	// ReserveBytes is the free space evidence files must leave on the store's file system.
-	ReserveBytes Size `yaml:"reserve_bytes"`
+	ReserveBytes Size   `yaml:"reserve_bytes"`
+	Frames       Frames `yaml:"frames"` // the judged frames kept for reviews (mud_learn.go)
 }
 
 // Registry is the local vehicle registry.
@@ -204,6 +206,10 @@ type Mud struct {
 	Rate float64 `yaml:"rate"`
 	// Calibration is a calibration file (models/mud Calibration) over the scorer; "" for none.
 	Calibration string `yaml:"calibration"`
+	// Learn (off | auto), LearnEvery and EmptyLane (off | learn): see MudLearning.
+	Learn      string `yaml:"learn"`
+	LearnEvery int    `yaml:"learn_every"`
+	EmptyLane  string `yaml:"empty_lane"`
 }
 
 // Control is the remote control plane (CONTRACT section 6): trust, apply and the local health

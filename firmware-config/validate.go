@@ -88,6 +88,7 @@ func validate(c *Config, ps *problems) {
 	validateEvidence(c, ps)
 	validateShared(c, ps)
 	validateManifests(c.Manifests, ps)
+	validateFramesAlarms(c, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {
@@ -219,6 +220,7 @@ func validateLane(l Lane, p string, ps *problems) {
 		if c.Mud.Rate < 0.2 || c.Mud.Rate > 30 {
 			ps.add(cp+".mud.rate", "%g is outside 0.2..30 frames per second", c.Mud.Rate)
 		}
+		validateMudLearning(c.Mud, cp+".mud", ps)
 	}
 }
 

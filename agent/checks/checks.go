@@ -71,6 +71,9 @@ const EvidenceClip = "clip"
 
 // Facts is what the lane knows of a finished visit: the input of every check.
 type Facts struct {
+	// PassageID is the id the passage will be stored under; "" for provisional facts and
+	// replays. Camera checks file their judged frames under it (agent/mudwatch).
+	PassageID          string
 	StartedAt, EndedAt time.Time
 	Location           *time.Location // for local times (permit hours)
 	Plate              *plate.Read    // nil: no plate was read

@@ -28,13 +28,17 @@ type Caption struct {
 	// Alarms are the passage's alarms judged before this check (overload, registry, ...,
 	// no_plate, no_weight), written beside its own verdict.
 	Alarms []string
+	// PassageID is the passage the judgement belongs to ("" when unknown): the watcher keeps
+	// its judged frames under it, for reviews to label.
+	PassageID string
 }
 
 // VisionOutcome is one camera's judgement of a passage.
 type VisionOutcome struct {
 	Camera    string
 	Scorer    string
-	Judged    bool // false: Reason says why not
+	Model     string // the version of the model that judged ("" when none did)
+	Judged    bool   // false: Reason says why not
 	Score     float64
 	Threshold float64
 	Regions   []wire.RegionScore
@@ -83,7 +87,7 @@ func (v *Vision) Judge(f *Facts, out *wire.Checks) models.Verdict {
 	if f.Provisional {
 		return v.peek(f, out)
 	}
-	c := Caption{Plate: f.PlateText(), Alarms: alarmsSoFar(f, out)}
+	c := Caption{Plate: f.PlateText(), Alarms: alarmsSoFar(f, out), PassageID: f.PassageID}
 	if f.Stable {
 		c.WeightKg = f.GrossKg
 	}
@@ -140,7 +144,7 @@ func (v *Vision) Combine(outs []VisionOutcome) (wire.VisionResult, []Evidence) {
 	}
 	o := outs[best]
 	score := o.Score
-	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Regions: o.Regions}
+	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Model: o.Model, Regions: o.Regions}
 	if o.Score >= o.Threshold {
 		r.Verdict = models.Alarm
 	}

@@ -14,6 +14,7 @@ import (
 	checkmud "sitegate/agent/checks/mud"
 	"sitegate/agent/lane"
 	"sitegate/agent/mqttconn"
+	"sitegate/agent/mudlearn"
 	"sitegate/agent/mudwatch"
 	"sitegate/agent/washbay"
 	"sitegate/agent/wire"
@@ -35,9 +36,10 @@ type laneUnit struct {
 	lane     *lane.Lane
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
-	mudOf    []*mudwatch.Watcher // by camera (cams[i]); nil where a camera has no mud check
-	pulls    []plate.PullClient  // the plate cameras whose event stream the lane holds
-	bay      *washbay.Bay        // the lane's wash bay, where one is watched
+	mud      map[string]*mudwatch.Watcher // by camera id
+	mudOf    []*mudwatch.Watcher          // by camera (cams[i]); nil where a camera has no mud check
+	pulls    []plate.PullClient           // the plate cameras whose event stream the lane holds
+	bay      *washbay.Bay                 // the lane's wash bay, where one is watched
 	log      func(msg string, args ...any)
 
 	stopLane, stopCams context.CancelFunc
@@ -47,7 +49,7 @@ type laneUnit struct {
 // Unit builds lane lc, its cameras and its checks; nothing runs before Start.
 func (b builder) Unit(lc config.Lane) *laneUnit {
 	g := b.g
-	u := &laneUnit{cfg: lc, log: g.log.Error}
+	u := &laneUnit{cfg: lc, log: g.log.Error, mud: map[string]*mudwatch.Watcher{}}
 	var cams []lane.Camera
 	var checkCams []checks.Camera
 	for _, cc := range lc.Cameras {
@@ -63,10 +65,11 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		}
 		cams = append(cams, lcam)
 		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
-		w := newMudWatcher(g, cc, cam)
+		w := newMudWatcher(g, lc.ID, cc, cam)
 		if w != nil {
 			cv.Vision[checkmud.Name] = w
 			u.watchers = append(u.watchers, w)
+			u.mud[cc.ID] = w
 		}
 		u.mudOf = append(u.mudOf, w)
 		checkCams = append(checkCams, cv)
@@ -212,26 +215,23 @@ func newLane(g *Gateway, lc config.Lane, cams []lane.Camera, cs []checks.Check, 
 }
 
 // newMudWatcher builds the mud check of a camera that has regions of interest; nil otherwise.
-func newMudWatcher(g *Gateway, cc config.Camera, cam *camera.Camera) *mudwatch.Watcher {
+func newMudWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Camera) *mudwatch.Watcher {
 	if len(cc.ROIs) == 0 {
 		return nil
 	}
-	var regions []mud.Region
-	for _, r := range cc.ROIs {
-		reg := mud.Region{Name: r.Name}
-		for _, p := range r.Polygon {
-			if len(p) == 2 { // validated with the config
-				reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
-			}
-		}
-		regions = append(regions, reg)
-	}
-	return mudwatch.New(mudwatch.Options{
-		CameraID: cc.ID, Camera: cam, Regions: regions,
+	o := mudwatch.Options{
+		CameraID: cc.ID, Camera: cam, Regions: regionsOf(cc),
 		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model, Calibration: cc.Mud.Calibration},
 		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
-		Location: g.cfg.Location(),
-	})
+		Location:  g.cfg.Location(),
+		EmptyLane: cc.Mud.EmptyLane == config.EmptyLaneLearn,
+		OnSight:   g.onSight(laneID, cc.ID),
+	}
+	if g.sight != nil {
+		models := mudlearn.Open(mudlearn.ModelsDir(g.cfg.Store.Dir), cc.ID)
+		o.Store, o.Models = g.sight.frames, &models
+	}
+	return mudwatch.New(o)
 }
 
 func (u *laneUnit) Start() {

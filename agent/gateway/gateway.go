@@ -99,6 +99,8 @@ type Gateway struct {
 	signer  atomic.Pointer[seal.Signer]     // seal, for the status's readers
 	archive atomic.Pointer[archive.Archive] // nil until open, or when it could not be
 
+	sight *sight // judged frames, equipment alarms, reviews (learning.go)
+
 	restart     chan struct{}
 	restartOnce sync.Once
 }
@@ -169,6 +171,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.log.Error("outbox close", "err", err)
 		}
 	}()
+	if err := g.openSight(box); err != nil {
+		return err
+	}
 	// `sitegate outbox` reads the live outbox through this socket.
 	if stopReports, err := outbox.ServeReports(filepath.Join(cfg.Store.Dir, ReportSocket), boxDir, box, g.log); err != nil {
 		g.log.Warn("outbox report socket not available", "err", err)
@@ -186,6 +191,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	g.up = up
 	g.ctl.Subscribe(up)
+	up.Subscribe(g.topics.Review(), 1, g.onReview)
 
 	// Start every lane before the uplink, so the status (read by the uplink from its first
 	// connect) never sees a half-built gateway.
@@ -202,6 +208,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	})
 	ctlWG.Go(func() { g.ctl.Run(ctlCtx) })
 	g.runConsole(ctlCtx, &ctlWG)
+	ctlWG.Go(func() { g.sight.alarms.Run(ctlCtx) })
 	if addr := cfg.Control.MetricsListen; addr != "" {
 		ctlWG.Go(func() {
 			if err := g.rep.Serve(ctlCtx, addr); err != nil {
@@ -392,11 +399,23 @@ func (g *Gateway) sources() status.Sources {
 			var out []camera.Status
 			for _, u := range g.parts.Units() {
 				for _, c := range u.cams {
-					out = append(out, c.Status())
+					st := c.Status()
+					if w := u.mud[st.ID]; w != nil {
+						st.Blind, st.BlindReason = w.Sight()
+						st.MudModel = w.Model()
+					}
+					out = append(out, st)
 				}
 			}
 			return out
 		},
+		Alarms: func() []wire.Alarm {
+			if g.sight == nil {
+				return nil
+			}
+			return g.sight.alarms.Open()
+		},
+		Reviews: g.reviewStatus,
 		Plates: func() []wire.PlateStatus {
 			var out []wire.PlateStatus
 			for _, p := range g.parts.Listeners() {

@@ -14,6 +14,9 @@ type Evidence = checks.Evidence
 
 // draft is a finished passage before it is judged.
 type draft struct {
+	// id is the passage's id when it is known before judging (a stored passage), so the
+	// checks can file what they judged under it; "" otherwise.
+	id                 string
 	startedAt, endedAt time.Time
 	plate              *plate.Read
 	stable             bool

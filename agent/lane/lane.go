@@ -499,14 +499,15 @@ func (l *Lane) store(d draft) {
 	l.undecided(&d)
 	l.fillPictures(&d)
 	l.fillSnapshots(&d)
-	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
-	evidence = l.clips(d, &p, evidence)
-	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()
 	}
-	p.ID = id.String()
+	d.id = id.String()
+	p, evidence := judge(d, l.o.Registry(), l.o.Checks, l.o.Location)
+	evidence = l.clips(d, &p, evidence)
+	p.Site, p.Gateway, p.Lane, p.Direction = l.o.Site, l.o.Gateway, l.o.ID, l.o.Direction
+	p.ID = d.id
 	if l.o.ClockSynced != nil && !l.o.ClockSynced() {
 		p.Clock = wire.ClockUnsynced
 	}

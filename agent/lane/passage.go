@@ -35,7 +35,7 @@ func judgeFacts(d draft, reg *registry.Registry, cs []checks.Check, loc *time.Lo
 		EndReason: d.endReason,
 		Evidence:  []wire.EvidenceInfo{},
 	}
-	f := &checks.Facts{StartedAt: d.startedAt, EndedAt: d.endedAt, Location: loc, Plate: d.plate,
+	f := &checks.Facts{PassageID: d.id, StartedAt: d.startedAt, EndedAt: d.endedAt, Location: loc, Plate: d.plate,
 		Weighed: d.weighed, Stable: d.stable, GrossKg: d.grossKg, PeakKg: d.peakKg, Provisional: d.provisional}
 	havePlate := d.plate != nil
 	f.Lookup, f.Vehicle, f.Registered = reg.Check(f.PlateText(), havePlate)

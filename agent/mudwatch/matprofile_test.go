@@ -9,6 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"sitegate/agent/checks"
+	"sitegate/agent/framestore"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
 	"sitegate/testbench/scene"
@@ -20,16 +21,20 @@ import (
 //	go test -tags matprofile -run NoMatLeak ./agent/mudwatch/
 func TestNoMatLeak(t *testing.T) {
 	path := muddyClip(t, scene.Heavy)
+	store, err := framestore.Open(t.TempDir(), framestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := gocv.MatProfile.Count()
 	for _, sc := range []mud.Config{{Scorer: mud.Classic}, {Scorer: mud.ONNX, Model: "../../models/mud/model/mud-cnn.yaml"}} {
 		cam := camera.New(camera.Options{ID: "wheels", URL: path, Logger: quiet})
 		stopCam := run(t, cam.Run)
-		w := New(Options{CameraID: "wheels", Camera: cam, Regions: regions(), Scorer: sc, Threshold: 0.5, Rate: 30, Logger: quiet})
+		w := New(Options{CameraID: "wheels", Camera: cam, Regions: regions(), Scorer: sc, Threshold: 0.5, Rate: 30, Logger: quiet, Store: store})
 		stopW := run(t, w.Run)
 		w.SetActive(true)
 		for i := 0; i < 3; i++ {
 			waitFor(t, "analyses", func() bool { return w.Analysed() >= 2 })
-			if out := w.Take(checks.Caption{Plate: "浙F12345"}); !out.Judged {
+			if out := w.Take(checks.Caption{Plate: "浙F12345", PassageID: "p" + string(rune('0'+i))}); !out.Judged {
 				t.Fatalf("not judged: %+v", out)
 			}
 		}

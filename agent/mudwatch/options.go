@@ -4,8 +4,11 @@ import (
 	"log/slog"
 	"time"
 
+	"sitegate/agent/framestore"
+	"sitegate/agent/mudlearn"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
+	"sitegate/models/vision/quality"
 )
 
 // Options configure a Watcher.
@@ -24,6 +27,22 @@ type Options struct {
 	// Location is the zone the annotated image writes its time in (site_timezone); nil:
 	// the frame's.
 	Location *time.Location
+
+	// Quality bounds what a frame must show to be judged (models/vision/quality).
+	Quality quality.Limits
+	// EmptyLane learns the empty lane from a frame every ReferenceEvery (default 15 s) while
+	// inactive, and refuses frames that look like it.
+	EmptyLane      bool
+	ReferenceEvery time.Duration
+	// OnSight is told after each frame whether the camera can see (blind false) or not, and
+	// why: the gateway raises and clears the camera_blind alarm from it. Called from the
+	// watcher's goroutine.
+	OnSight func(blind bool, reason string)
+	// Store, when set, keeps each passage's judged frame and region crops for reviews.
+	Store *framestore.Store
+	// Models, when set, is the camera's learned model folder: the version in force there
+	// replaces the shipped rule (agent/mudlearn).
+	Models *mudlearn.Versions
 }
 
 func (o Options) withDefaults() Options {
@@ -36,11 +55,31 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.ReferenceEvery <= 0 {
+		o.ReferenceEvery = 15 * time.Second
+	}
 	o.Logger = o.Logger.With("camera", o.CameraID, "check", "mud")
 	return o
 }
 
 func (o Options) interval() time.Duration { return time.Duration(float64(time.Second) / o.Rate) }
+
+// boxes are the regions' bounds, as the frame judgement takes them.
+func boxes(regions []mud.Region) []quality.Box {
+	out := make([]quality.Box, 0, len(regions))
+	for _, r := range regions {
+		if len(r.Polygon) == 0 {
+			continue
+		}
+		b := quality.Box{X0: 1, Y0: 1}
+		for _, p := range r.Polygon {
+			b.X0, b.Y0 = min(b.X0, p[0]), min(b.Y0, p[1])
+			b.X1, b.Y1 = max(b.X1, p[0]), max(b.Y1, p[1])
+		}
+		out = append(out, b)
+	}
+	return out
+}
 
 // provinces spells the province characters of Chinese plates in Latin letters, for readers
 // that cannot show Chinese (the annotated image itself draws them with agent/caption).

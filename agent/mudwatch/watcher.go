@@ -18,9 +18,13 @@ import (
 
 	"sitegate/agent/caption"
 	"sitegate/agent/checks"
+	"sitegate/agent/framestore"
+	"sitegate/agent/mudlearn"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/models/mud"
+	"sitegate/models/vision/head"
+	"sitegate/models/vision/quality"
 )
 
 // Watcher is one camera's mud check. Run it in a goroutine; SetActive and Take are safe from
@@ -31,23 +35,43 @@ type Watcher struct {
 	scorer      mud.Scorer // nil when it could not be built; unavailable says why
 	unavailable string
 	wake        chan struct{}
+	boxes       []quality.Box
+	regionNames []string
+	ref         quality.Reference // the empty lane; only the Run goroutine touches it
+	keep        chan keepJob      // judged frames on their way to the store; closed under mu
+	keepClosed  bool
 
-	mu      sync.Mutex
-	active  bool
-	best    gocv.Mat // the best frame since the last Take, valid when hasBest
-	hasBest bool
-	bestRes mud.Result
-	bestAt  time.Time
-	frames  int
-	lastErr string
-	closed  bool
+	mu sync.Mutex
+	// The frame judgement: blindN frames refused since the last Take, the latest refusal,
+	// and whether the latest frame was refused (sight).
+	blindN      int
+	blindReason quality.Reason
+	blind       quality.Reason
+	// The model in force: a learned head, or nil for the shipped rule.
+	head      *head.Head
+	version   int
+	stampT    time.Time
+	stampN    int64
+	checkedAt time.Time
+	active    bool
+	best      gocv.Mat // the best frame since the last Take, valid when hasBest
+	hasBest   bool
+	bestRes   mud.Result
+	bestAt    time.Time
+	frames    int
+	lastErr   string
+	closed    bool
 }
 
 // New builds the camera's scorer (loading its model) and returns the watcher. A scorer that
 // cannot be built does not fail the agent: every result then says why it is unknown.
 func New(o Options) *Watcher {
 	o = o.withDefaults()
-	w := &Watcher{o: o, log: o.Logger, wake: make(chan struct{}, 1)}
+	w := &Watcher{o: o, log: o.Logger, wake: make(chan struct{}, 1), boxes: boxes(o.Regions), keep: make(chan keepJob, 2)}
+	for _, r := range o.Regions {
+		w.regionNames = append(w.regionNames, r.Name)
+	}
+	w.loadModel(time.Now())
 	s, err := mud.New(o.Scorer)
 	if err != nil {
 		w.unavailable = fmt.Sprintf("camera %s: mud scorer %s: %v", o.CameraID, o.Scorer.Scorer, err)
@@ -73,6 +97,9 @@ func (w *Watcher) SetActive(on bool) {
 		w.best.Close()
 		w.best, w.hasBest, w.bestRes, w.frames, w.lastErr = gocv.Mat{}, false, mud.Result{}, 0, ""
 	}
+	if on && !w.active {
+		w.blindN, w.blindReason = 0, quality.Fine
+	}
 	w.active = on
 	w.mu.Unlock()
 	select {
@@ -94,16 +121,29 @@ func (w *Watcher) Run(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
+	saved := make(chan struct{})
+	go func() { defer close(saved); w.saveKept() }()
+	defer func() {
+		w.mu.Lock()
+		w.keepClosed = true
+		close(w.keep)
+		w.mu.Unlock()
+		<-saved
+	}()
 	tick := time.NewTicker(w.o.interval())
 	defer tick.Stop()
+	idle := time.NewTicker(w.o.ReferenceEvery)
+	defer idle.Stop()
 	for {
 		if !w.isActive() {
 			select {
 			case <-ctx.Done():
 				return
 			case <-w.wake:
-				continue
+			case <-idle.C:
+				w.watchIdle()
 			}
+			continue
 		}
 		w.analyse()
 		select {
@@ -123,6 +163,24 @@ func (w *Watcher) analyse() {
 		frame.Close()
 		return
 	}
+	w.loadModel(time.Now())
+	var ref *quality.Reference
+	if w.o.EmptyLane {
+		ref = &w.ref
+	}
+	v, err := quality.Judge(frame, w.boxes, ref, w.o.Quality)
+	if err == nil && !v.OK() {
+		frame.Close()
+		w.mu.Lock()
+		w.frames++
+		w.blindN++
+		w.blindReason, w.blind = v.Reason, v.Reason
+		w.mu.Unlock()
+		w.log.Debug("frame cannot carry a verdict", "reason", v.Reason, "measures", v.Measures.String())
+		w.sight(v.Reason)
+		return
+	}
+	w.sight(quality.Fine)
 	res, err := w.scorer.Score(frame, w.o.Regions)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,6 +191,7 @@ func (w *Watcher) analyse() {
 		return
 	}
 	w.frames++
+	w.blind = quality.Fine
 	// A frame scored after the lane went idle no longer belongs to the truck that was there.
 	if w.closed || !w.active || (w.hasBest && res.Quality <= w.bestRes.Quality) {
 		frame.Close()
@@ -148,28 +207,223 @@ func (w *Watcher) analyse() {
 func (w *Watcher) Peek() (judged bool, score, threshold float64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.hasBest, w.bestRes.Score, w.o.Threshold
+	score, threshold = w.verdictLocked(w.bestRes)
+	return w.hasBest, score, threshold
+}
+
+// verdictLocked is a result's score and threshold under the model in force; mu is held.
+func (w *Watcher) verdictLocked(res mud.Result) (float64, float64) {
+	if w.head == nil {
+		return res.Score, w.o.Threshold
+	}
+	scores := make([]float64, len(w.head.Regions))
+	for i, name := range w.head.Regions {
+		for _, r := range res.Regions {
+			if r.Name == name {
+				scores[i] = r.Score
+			}
+		}
+	}
+	return w.head.Score(scores), w.head.Threshold
+}
+
+// Model names the model in force ("classic/shipped", "classic/wheels-v3").
+func (w *Watcher) Model() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return mudlearn.Name(w.scorerName(), w.o.CameraID, w.version)
+}
+
+func (w *Watcher) scorerName() string {
+	if w.o.Scorer.Scorer == "" {
+		return mud.Classic
+	}
+	return w.o.Scorer.Scorer
+}
+
+// Sight reports whether the latest frame the camera gave could carry a verdict, and why not.
+func (w *Watcher) Sight() (blind bool, reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.blind != quality.Fine, string(w.blind)
+}
+
+// loadModel reads the camera's model in force when its folder changed (checked at most every
+// two seconds). A head for other regions or another scorer is not used.
+func (w *Watcher) loadModel(now time.Time) {
+	if w.o.Models == nil {
+		return
+	}
+	w.mu.Lock()
+	due := now.Sub(w.checkedAt) >= 2*time.Second
+	if due {
+		w.checkedAt = now
+	}
+	w.mu.Unlock()
+	if !due {
+		return
+	}
+	t, n := w.o.Models.Stamp()
+	w.mu.Lock()
+	same := t.Equal(w.stampT) && n == w.stampN
+	w.mu.Unlock()
+	if same {
+		return
+	}
+	m, err := w.o.Models.Current()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stampT, w.stampN = t, n
+	switch {
+	case err != nil:
+		w.log.Error("learned mud model not loaded: the model in force stays", "err", err)
+	case m == nil:
+		w.head, w.version = nil, 0
+	case m.Head.Scorer != w.scorerName() || !sameNames(m.Head.Regions, w.regionNames):
+		w.log.Error("learned mud model is for another scorer or other regions: the shipped one judges", "version", m.Version)
+		w.head, w.version = nil, 0
+	default:
+		h := m.Head
+		w.head, w.version = &h, m.Version
+		w.log.Info("mud model in force", "model", mudlearn.Name(w.scorerName(), w.o.CameraID, m.Version))
+	}
+}
+
+func sameNames(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sight tells OnSight whether the camera sees.
+func (w *Watcher) sight(r quality.Reason) {
+	if w.o.OnSight == nil {
+		return
+	}
+	if r == quality.Fine {
+		w.o.OnSight(false, "")
+		return
+	}
+	w.o.OnSight(true, r.Message())
+}
+
+// watchIdle looks at a frame while no truck is in the lane: a camera that cannot see is
+// reported before the next truck, and the empty lane is learned.
+func (w *Watcher) watchIdle() {
+	frame := gocv.NewMat()
+	defer frame.Close()
+	if !w.o.Camera.Latest(func(m gocv.Mat, _ time.Time) { m.CopyTo(&frame) }) {
+		return
+	}
+	v, err := quality.Judge(frame, w.boxes, nil, w.o.Quality)
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	w.blind = v.Reason
+	w.mu.Unlock()
+	w.sight(v.Reason)
+	if v.OK() && w.o.EmptyLane {
+		if err := quality.Learn(&w.ref, frame, w.boxes); err != nil {
+			w.log.Debug("empty lane not learned", "err", err)
+		}
+	}
+}
+
+// keepJob is a judged frame on its way to the store.
+type keepJob struct {
+	kept  framestore.Kept
+	frame gocv.Mat
+}
+
+// saveKept writes judged frames to the store until the channel closes.
+func (w *Watcher) saveKept() {
+	for j := range w.keep {
+		w.put(j)
+		j.frame.Close()
+	}
+}
+
+func (w *Watcher) put(j keepJob) {
+	frame, err := encodeQ(j.frame, 95)
+	if err != nil {
+		w.log.Warn("judged frame not kept", "err", err)
+		return
+	}
+	var crops [][]byte
+	for _, r := range w.o.Regions {
+		b := r.Bounds(j.frame.Cols(), j.frame.Rows())
+		if b.Empty() {
+			w.log.Warn("judged frame not kept: a region is empty", "region", r.Name)
+			return
+		}
+		sub := j.frame.Region(b)
+		c, err := encodeQ(sub, 95)
+		sub.Close()
+		if err != nil {
+			w.log.Warn("judged frame not kept", "err", err)
+			return
+		}
+		crops = append(crops, c)
+		j.kept.Crops = append(j.kept.Crops, r.Name+".jpg")
+	}
+	if err := w.o.Store.Put(j.kept, frame, crops); err != nil {
+		w.log.Warn("judged frame not kept", "passage", j.kept.PassageID, "err", err)
+	}
 }
 
 // Take returns the judgement of the best frame since the last Take, with its evidence, and
 // starts afresh. caption is written on the annotated image.
-func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {
+func (w *Watcher) Take(c checks.Caption) checks.VisionOutcome {
 	w.mu.Lock()
 	frame, has, res, at, frames, lastErr := w.best, w.hasBest, w.bestRes, w.bestAt, w.frames, w.lastErr
+	blindN, blindReason := w.blindN, w.blindReason
+	score, threshold := w.verdictLocked(res)
+	model := mudlearn.Name(w.scorerName(), w.o.CameraID, w.version)
 	w.best, w.hasBest, w.bestRes, w.frames, w.lastErr = gocv.Mat{}, false, mud.Result{}, 0, ""
+	w.blindN, w.blindReason = 0, quality.Fine
 	w.mu.Unlock()
-	out := checks.VisionOutcome{Camera: w.o.CameraID, Threshold: w.o.Threshold}
+	out := checks.VisionOutcome{Camera: w.o.CameraID, Threshold: threshold}
 	if w.scorer != nil {
 		out.Scorer = w.scorer.Name()
 	}
 	if !has {
-		out.Reason = w.whyNothing(frames, lastErr)
+		if blindN > 0 && lastErr == "" && w.scorer != nil {
+			out.Reason = blindReason.Message() // every frame of the truck was refused
+		} else {
+			out.Reason = w.whyNothing(frames, lastErr)
+		}
 		return out
 	}
 	defer frame.Close()
-	out.Judged, out.Score, out.At = true, res.Score, at
+	out.Judged, out.Score, out.At, out.Model = true, score, at, model
 	for _, r := range res.Regions {
 		out.Regions = append(out.Regions, wire.RegionScore{Name: r.Name, Score: r.Score})
+	}
+	if w.o.Store != nil && c.PassageID != "" {
+		k := framestore.Kept{PassageID: c.PassageID, Camera: w.o.CameraID, Check: "mud", At: at, Scorer: out.Scorer, Model: model,
+			Score: score, Threshold: threshold, Regions: out.Regions}
+		job := keepJob{kept: k, frame: frame.Clone()}
+		w.mu.Lock()
+		sent := false
+		if !w.keepClosed {
+			select {
+			case w.keep <- job:
+				sent = true
+			default:
+				w.log.Warn("judged frame not kept: the store is behind", "passage", c.PassageID)
+			}
+		}
+		w.mu.Unlock()
+		if !sent {
+			job.frame.Close()
+		}
 	}
 	var err error
 	if out.Raw, err = encode(frame); err != nil {
@@ -179,7 +433,7 @@ func (w *Watcher) Take(caption checks.Caption) checks.VisionOutcome {
 	if w.o.Location != nil {
 		shown = at.In(w.o.Location)
 	}
-	if out.Annotated, err = annotate(&frame, w.o.Regions, res, w.o.Threshold, caption, shown, w.o.Language); err != nil {
+	if out.Annotated, err = annotate(&frame, w.o.Regions, res, score, threshold, c, shown, w.o.Language); err != nil {
 		w.log.Warn("mud evidence", "err", err)
 	}
 	return out
@@ -216,8 +470,10 @@ func (w *Watcher) close() {
 	}
 }
 
-func encode(m gocv.Mat) ([]byte, error) {
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 85})
+func encode(m gocv.Mat) ([]byte, error) { return encodeQ(m, 85) }
+
+func encodeQ(m gocv.Mat, q int) ([]byte, error) {
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, q})
 	if err != nil {
 		return nil, err
 	}
@@ -232,10 +488,11 @@ var (
 	shadow = color.RGBA{A: 255}
 )
 
-// annotate outlines and scores each region and writes the verdict, plate, weight, the other
-// alarms and the time, in lang (the words and the plate in Chinese glyphs, agent/caption), and
-// returns the image as a JPEG.
-func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float64, c checks.Caption, at time.Time, lang string) ([]byte, error) {
+// annotate outlines and scores each region and writes the verdict (score against threshold:
+// the model in force may not be the shipped rule), plate, weight, the other alarms and the
+// time, in lang (the words and the plate in Chinese glyphs, agent/caption), and returns the
+// image as a JPEG.
+func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, score, threshold float64, c checks.Caption, at time.Time, lang string) ([]byte, error) {
 	if m.Type() != gocv.MatTypeCV8UC3 {
 		conv := gocv.NewMat()
 		if m.Type() == gocv.MatTypeCV8UC1 {
@@ -270,14 +527,14 @@ func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, threshold float
 		b := r.Bounds(w, h)
 		labels = append(labels, label{fmt.Sprintf("%s %.2f", r.Name, score), image.Pt(b.Min.X+4*thick, b.Min.Y+px+2*thick), col})
 	}
-	alarm := res.Score >= threshold
+	alarm := score >= threshold
 	col := green
 	if alarm {
 		col = red
 	}
 	line := px * 6 / 5
 	labels = append(labels,
-		label{caption.Verdict(lang, alarm, res.Score, threshold), image.Pt(10, line), col},
+		label{caption.Verdict(lang, alarm, score, threshold), image.Pt(10, line), col},
 		label{caption.PlateLine(lang, c.Plate, c.WeightKg), image.Pt(10, 2*line), white})
 	y := 3 * line
 	if a := caption.AlarmLine(lang, c.Alarms); a != "" {

@@ -33,3 +33,9 @@ func (w *Watcher) Take(checks.Caption) checks.VisionOutcome {
 
 // Peek reports that nothing is judged in a build without OpenCV.
 func (w *Watcher) Peek() (judged bool, score, threshold float64) { return false, 0, w.o.Threshold }
+
+// Model names the shipped model: nothing is judged in a build without OpenCV.
+func (w *Watcher) Model() string { return "" }
+
+// Sight reports that nothing is judged in a build without OpenCV.
+func (w *Watcher) Sight() (blind bool, reason string) { return false, "" }

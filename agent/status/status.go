@@ -39,6 +39,9 @@ type Sources struct {
 	Archive func() *wire.ArchiveStats
 	// PublicKey is the key the gateway signs its passages with ("" before it is loaded).
 	PublicKey func() string
+	// Alarms are the open equipment alarms; Reviews the review counts (nil: none taken).
+	Alarms  func() []wire.Alarm
+	Reviews func() *wire.ReviewStatus
 	// Config is the running desired config's version and the outcomes of desired configs.
 	Config func() ConfigCounts
 	// Loops are the loops whose progress the watchdog checks (each lane and the uplink).
@@ -139,6 +142,12 @@ func (r *Reporter) Status(state string) wire.Status {
 	}
 	if r.s.PublicKey != nil {
 		s.PublicKey = r.s.PublicKey()
+	}
+	if r.s.Alarms != nil {
+		s.Alarms = r.s.Alarms()
+	}
+	if r.s.Reviews != nil {
+		s.Reviews = r.s.Reviews()
 	}
 	return s
 }

@@ -159,8 +159,11 @@ type VisionResult struct {
 	Threshold float64        `json:"threshold,omitempty"`
 	Camera    string         `json:"camera,omitempty"`
 	Scorer    string         `json:"scorer,omitempty"`
-	Regions   []RegionScore  `json:"regions,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
+	// Model is the version of the model that judged: "{scorer}/shipped", or the camera's
+	// learned model ("{scorer}/{camera}-v{N}", sitegate learn mud).
+	Model   string        `json:"model,omitempty"`
+	Regions []RegionScore `json:"regions,omitempty"`
+	Reason  string        `json:"reason,omitempty"`
 }
 
 // RegionScore is one region's score.

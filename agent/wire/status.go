@@ -36,6 +36,10 @@ type Status struct {
 	Archive *ArchiveStats `json:"archive,omitempty"`
 	// PublicKey is the gateway's ed25519 public key (base64) that signs its passages.
 	PublicKey string `json:"public_key,omitempty"`
+	// Alarms are the equipment alarms open now (topic alarm).
+	Alarms []Alarm `json:"alarms,omitempty"`
+	// Reviews counts the verdict reviews taken (CONTRACT 9) and the judged frames kept for them.
+	Reviews *ReviewStatus `json:"reviews,omitempty"`
 }
 
 // ArchiveStats is the evidence archive's part of the status message.
@@ -60,6 +64,17 @@ type ArchivePruned struct {
 	Keep     uint64 `json:"keep"`
 	MaxBytes uint64 `json:"max_bytes"`
 	Disk     uint64 `json:"disk"`
+}
+
+// ReviewStatus counts reviews: received, labelled a kept frame, refused (did not parse, or
+// could not be recorded), or for a passage whose frames are not kept (unknown).
+type ReviewStatus struct {
+	Received    uint64 `json:"received"`
+	Labelled    uint64 `json:"labelled"`
+	Refused     uint64 `json:"refused"`
+	Unknown     uint64 `json:"unknown"`
+	FramesKept  int    `json:"frames_kept"`
+	FramesBytes int64  `json:"frames_bytes"`
 }
 
 // ClockStatus is the system clock's part of the status message.

@@ -21,6 +21,8 @@ const (
 	KindRegistryReport  = "registry"  // {root}/registry/reported
 	KindManifestsReport = "manifests" // {root}/manifests/reported
 	KindEvidenceChunk   = "evidence_chunk"
+	KindAlarm           = "alarm"
+	KindReview          = "review"
 )
 
 // Site-wide topics, under sitegate/v1/{site}.
@@ -67,6 +69,13 @@ func (g Gateway) Amendment() string { return g.Root() + "/" + KindAmendment }
 
 // Drops is the topic announcing what a bound of the store dropped.
 func (g Gateway) Drops() string { return g.Root() + "/" + KindDrops }
+
+// Alarm is the topic of equipment alarms (out): a condition of a device (a blind camera) that
+// opened or closed.
+func (g Gateway) Alarm() string { return g.Root() + "/" + KindAlarm }
+
+// Review is the topic of verdict reviews (in, CONTRACT 9).
+func (g Gateway) Review() string { return g.Root() + "/" + KindReview }
 
 // ConfigDesired is the retained desired-config topic (in).
 func (g Gateway) ConfigDesired() string { return g.Root() + "/config/desired" }

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"sitegate/agent/mudlearn"
+	config "sitegate/firmware-config"
+	"sitegate/models/mud"
+)
+
+func init() {
+	register(command{name: "learn", usage: "  learn mud --config FILE --camera ID [--write] [--json] [--rollback]\n" +
+		"                             fit the camera's mud model to its reviewed frames; adopt it (--write) only if held-out F1 improves\n", run: runLearn})
+}
+
+func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	const use = "usage: sitegate learn mud --config FILE --camera ID [--write] [--json] [--rollback]\n"
+	if len(args) == 0 || args[0] != "mud" {
+		fmt.Fprint(stderr, use)
+		return ExitUsage
+	}
+	fs := newFlags("learn mud", stderr)
+	path := fs.String("config", "", "the config file")
+	camID := fs.String("camera", "", "the camera id")
+	write := fs.Bool("write", false, "adopt the fitted model if it improves held-out F1")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	rollback := fs.Bool("rollback", false, "put the camera's previous model back in force")
+	if err := fs.Parse(args[1:]); err != nil {
+		return ExitUsage
+	}
+	if *path == "" || *camID == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, use)
+		return ExitUsage
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		reportConfigError(stderr, *path, err)
+		return ExitUsage
+	}
+	var cam *config.Camera
+	for _, l := range cfg.Lanes {
+		for i := range l.Cameras {
+			if l.Cameras[i].ID == *camID && cam == nil {
+				cam = &l.Cameras[i]
+			}
+		}
+	}
+	if cam == nil {
+		fmt.Fprintf(stderr, "%s: no camera %q\n", *path, *camID)
+		return ExitUsage
+	}
+	if len(cam.ROIs) == 0 {
+		fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+		return ExitUsage
+	}
+	scorer := cam.Mud.Scorer
+	if scorer == "" {
+		scorer = mud.Classic
+	}
+	if *rollback {
+		n, err := mudlearn.Open(mudlearn.ModelsDir(cfg.Store.Dir), cam.ID).Rollback()
+		if err != nil {
+			fmt.Fprintf(stderr, "camera %s: %v\n", cam.ID, err)
+			return ExitRuntime
+		}
+		name := mudlearn.Name(scorer, cam.ID, n)
+		if *asJSON {
+			b, _ := json.Marshal(map[string]string{"camera": cam.ID, "model": name})
+			fmt.Fprintln(stdout, string(b))
+		} else {
+			fmt.Fprintf(stdout, "camera %s: %s is in force again\n", cam.ID, name)
+		}
+		return ExitOK
+	}
+	var regions []mud.Region
+	for _, r := range cam.ROIs {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+		}
+		regions = append(regions, reg)
+	}
+	lc := mudlearn.Camera{ID: cam.ID, Scorer: mud.Config{Scorer: cam.Mud.Scorer, Model: cam.Mud.Model}, Threshold: cam.Mud.Threshold, Regions: regions}
+	rep, err := mudlearn.Learn(cfg.Store.Dir, lc, *write, mudlearn.Options{})
+	if err != nil {
+		if errors.Is(err, mud.ErrNoVision) {
+			fmt.Fprintf(stderr, "camera %s: %v\n", cam.ID, err)
+			return ExitRuntime
+		}
+		fmt.Fprintf(stderr, "camera %s: %v\n", cam.ID, err)
+		return ExitRuntime
+	}
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(stdout, string(b))
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "camera %s, scorer %s: %d reviewed frames (%d muddy, %d clean)", rep.Camera, rep.Scorer, rep.Reviewed, rep.Muddy, rep.Clean)
+	if rep.Unreadable > 0 {
+		fmt.Fprintf(stdout, ", %d unreadable", rep.Unreadable)
+	}
+	fmt.Fprintln(stdout)
+	if rep.F1Before != 0 || rep.F1After != 0 {
+		fmt.Fprintf(stdout, "held-out F1: %.3f with %s, %.3f fitted\n", rep.F1Before, rep.ModelBefore, rep.F1After)
+	}
+	switch {
+	case rep.Adopted:
+		fmt.Fprintf(stdout, "adopted: %s is in force (roll back with --rollback)\n", rep.ModelAfter)
+	case rep.Why != "":
+		fmt.Fprintf(stdout, "not adopted: %s\n", rep.Why)
+	case !*write && rep.Improves:
+		fmt.Fprintln(stdout, "it improves: run again with --write to adopt it")
+	}
+	return ExitOK
+}

@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"sitegate/agent/alarms"
+	"sitegate/agent/framestore"
+	"sitegate/agent/mudlearn"
+	"sitegate/agent/outbox"
+	"sitegate/agent/wire"
+	config "sitegate/firmware-config"
+	"sitegate/models/mud"
+)
+
+// sight is what the gateway keeps for the camera checks: the judged frames for reviews, the
+// equipment alarms, the review counts and the cameras learning by themselves.
+type sight struct {
+	frames *framestore.Store
+	alarms *alarms.Set
+
+	received, labelled, rejected, unknown atomic.Uint64
+
+	mu       sync.Mutex
+	since    map[string]int  // reviews taken per camera since it last learned
+	learning map[string]bool // cameras learning now
+}
+
+// openSight opens the frame store and the alarm set beside the outbox.
+func (g *Gateway) openSight(box outbox.Outbox) error {
+	cfg := g.cfg
+	fs, err := framestore.Open(mudlearn.FramesDir(cfg.Store.Dir), framestore.Options{
+		MaxBytes: int64(cfg.Store.Frames.MaxBytes), MaxAge: cfg.Store.Frames.MaxAge.D(), Room: g.room, Logger: g.log,
+	})
+	if err != nil {
+		return err
+	}
+	loc := cfg.Location()
+	as, err := alarms.Open(alarms.Options{
+		Path: filepath.Join(cfg.Store.Dir, "alarms.json"), Debounce: cfg.Alarms.Debounce.D(), Location: loc, Logger: g.log,
+		Publish: func(a wire.Alarm) error {
+			a.Schema = wire.AlarmSchema
+			b, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			_, err = box.Append(outbox.Message{Topic: g.topics.Alarm(), Payload: b, QoS: 1, Kind: outbox.KindAnnouncement, Ref: a.ID})
+			return err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	g.sight = &sight{frames: fs, alarms: as, since: map[string]int{}, learning: map[string]bool{}}
+	return nil
+}
+
+// onSight raises or clears a camera's camera_blind alarm.
+func (g *Gateway) onSight(laneID, camID string) func(blind bool, reason string) {
+	return func(blind bool, reason string) {
+		if g.sight == nil {
+			return
+		}
+		if blind {
+			g.sight.alarms.Raise(wire.AlarmCameraBlind, camID, laneID, reason)
+		} else {
+			g.sight.alarms.Clear(wire.AlarmCameraBlind, camID, laneID)
+		}
+	}
+}
+
+// onReview labels a passage's kept frames with a review (CONTRACT 9). A review that does not
+// parse is counted and logged; one for a passage whose frames are not kept is counted.
+func (g *Gateway) onReview(_ string, payload []byte) {
+	s := g.sight
+	s.received.Add(1)
+	r, err := wire.ParseReview(payload)
+	if err != nil {
+		s.rejected.Add(1)
+		g.log.Warn("review refused", "err", err)
+		return
+	}
+	if err := s.frames.Label(r.PassageID, r.Check, r.Label, r.By); err != nil {
+		if errors.Is(err, framestore.ErrUnknownPassage) {
+			s.unknown.Add(1)
+			g.log.Info("review of a passage whose frames are not kept", "passage", r.PassageID, "check", r.Check)
+			return
+		}
+		s.rejected.Add(1)
+		g.log.Error("review not recorded", "passage", r.PassageID, "err", err)
+		return
+	}
+	s.labelled.Add(1)
+	g.learnAfterReview(r.PassageID)
+}
+
+// learnAfterReview counts a review towards its camera's next fit, and fits the camera (in the
+// background, under the same guard as `sitegate learn mud`) once mud.learn is auto and
+// learn_every reviews came in since it last learned.
+func (g *Gateway) learnAfterReview(passageID string) {
+	cam, ok := g.reviewedCamera(passageID)
+	if !ok {
+		return
+	}
+	cc, laneOK := g.cameraConfig(cam)
+	if !laneOK || cc.Mud.Learn != config.LearnAuto {
+		return
+	}
+	s := g.sight
+	s.mu.Lock()
+	s.since[cam]++
+	due := s.since[cam] >= cc.Mud.LearnEvery && !s.learning[cam]
+	if due {
+		s.since[cam], s.learning[cam] = 0, true
+	}
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	go func() {
+		defer func() { s.mu.Lock(); s.learning[cam] = false; s.mu.Unlock() }()
+		rep, err := mudlearn.Learn(g.cfg.Store.Dir, learnCamera(cc), true, mudlearn.Options{})
+		if err != nil {
+			g.log.Error("mud learning failed", "camera", cam, "err", err)
+			return
+		}
+		g.log.Info("mud learning", "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
+			"adopted", rep.Adopted, "model", rep.ModelAfter, "why", rep.Why)
+	}()
+}
+
+// reviewedCamera is the camera whose kept frames a passage's review labelled.
+func (g *Gateway) reviewedCamera(passageID string) (string, bool) {
+	es, err := framestore.List(g.sight.frames.Dir(), "")
+	if err != nil {
+		return "", false
+	}
+	for _, e := range es {
+		if e.Kept.PassageID == passageID {
+			return e.Kept.Camera, true
+		}
+	}
+	return "", false
+}
+
+// cameraConfig is the running config of camera id.
+func (g *Gateway) cameraConfig(id string) (config.Camera, bool) {
+	cfg := g.cfg
+	if g.ctl != nil {
+		cfg = g.ctl.Running()
+	}
+	for _, l := range cfg.Lanes {
+		for _, c := range l.Cameras {
+			if c.ID == id {
+				return c, true
+			}
+		}
+	}
+	return config.Camera{}, false
+}
+
+// learnCamera is what learning needs of a camera's config.
+func learnCamera(cc config.Camera) mudlearn.Camera {
+	return mudlearn.Camera{ID: cc.ID, Scorer: mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model}, Threshold: cc.Mud.Threshold, Regions: regionsOf(cc)}
+}
+
+// regionsOf is a camera's regions of interest.
+func regionsOf(cc config.Camera) []mud.Region {
+	var regions []mud.Region
+	for _, r := range cc.ROIs {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			if len(p) == 2 { // validated with the config
+				reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+			}
+		}
+		regions = append(regions, reg)
+	}
+	return regions
+}
+
+// reviewStatus is the review counts for the status.
+func (g *Gateway) reviewStatus() *wire.ReviewStatus {
+	if g.sight == nil {
+		return nil
+	}
+	s := g.sight
+	return &wire.ReviewStatus{Received: s.received.Load(), Labelled: s.labelled.Load(), Refused: s.rejected.Load(), Unknown: s.unknown.Load(),
+		FramesKept: s.frames.Len(), FramesBytes: s.frames.Bytes()}
+}

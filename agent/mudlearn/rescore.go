@@ -1,0 +1,46 @@
+//go:build !nocv
+
+package mudlearn
+
+import (
+	"path/filepath"
+
+	"gocv.io/x/gocv"
+
+	"sitegate/agent/framestore"
+)
+
+// Rescore scores the reviewed mud frames of entries with the camera's scorer as it is now
+// (the shipped scorer under any learned head), and returns them with how many could not be read.
+func Rescore(entries []framestore.Entry, cam Camera) ([]Frame, int, error) {
+	s, err := newScorer(cam)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer s.Close()
+	var out []Frame
+	bad := 0
+	for _, e := range entries {
+		if e.Label == nil || e.Kept.Check != "mud" || e.Label.Check != "mud" {
+			continue
+		}
+		m := gocv.IMRead(filepath.Join(e.Dir, framestore.FrameFile), gocv.IMReadColor)
+		if m.Empty() {
+			m.Close()
+			bad++
+			continue
+		}
+		res, err := s.Score(m, cam.Regions)
+		m.Close()
+		if err != nil {
+			bad++
+			continue
+		}
+		f := Frame{PassageID: e.Kept.PassageID, Muddy: e.Label.Label == "muddy"}
+		for _, r := range res.Regions {
+			f.Scores = append(f.Scores, r.Score)
+		}
+		out = append(out, f)
+	}
+	return out, bad, nil
+}
