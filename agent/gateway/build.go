@@ -42,6 +42,7 @@ type laneUnit struct {
 	bay      *washbay.Bay                 // the lane's wash bay, where one is watched
 	log      func(msg string, args ...any)
 
+	started            atomic.Int64 // when the unit started (unix ns): an indicator silent since is silent
 	stopLane, stopCams context.CancelFunc
 	laneDone, camsDone sync.WaitGroup
 }
@@ -235,6 +236,7 @@ func newMudWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Came
 }
 
 func (u *laneUnit) Start() {
+	u.started.Store(time.Now().UnixNano())
 	camCtx, stopCams := context.WithCancel(context.Background())
 	laneCtx, stopLane := context.WithCancel(context.Background())
 	u.stopCams, u.stopLane = stopCams, stopLane

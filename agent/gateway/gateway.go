@@ -209,6 +209,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	ctlWG.Go(func() { g.ctl.Run(ctlCtx) })
 	g.runConsole(ctlCtx, &ctlWG)
 	ctlWG.Go(func() { g.sight.alarms.Run(ctlCtx) })
+	ctlWG.Go(func() { g.watchEquipment(ctlCtx) })
 	if addr := cfg.Control.MetricsListen; addr != "" {
 		ctlWG.Go(func() {
 			if err := g.rep.Serve(ctlCtx, addr); err != nil {

@@ -121,10 +121,12 @@ type Lane struct {
 	barrierErr string
 
 	passages, platesDropped, storeErrors atomic.Uint64
-	platesLate, platesDup, amendments    atomic.Uint64
-	picturesDropped                      atomic.Uint64
-	decisions, opens, holds, released    atomic.Uint64
-	lastPassage                          atomic.Pointer[Passage]
+	// unread counts the weighed passages in a row that had no plate read.
+	unread                            atomic.Uint64
+	platesLate, platesDup, amendments atomic.Uint64
+	picturesDropped                   atomic.Uint64
+	decisions, opens, holds, released atomic.Uint64
+	lastPassage                       atomic.Pointer[Passage]
 
 	// Owned by Run's goroutine.
 	seen   seenReads
@@ -549,6 +551,12 @@ func (l *Lane) store(d draft) {
 		return
 	}
 	l.passages.Add(1)
+	switch {
+	case p.Plate != nil:
+		l.unread.Store(0)
+	case p.Weight != nil:
+		l.unread.Add(1)
+	}
 	l.lastPassage.Store(&p)
 	if l.o.Archive != nil {
 		l.o.Archive(p, body, evidence)
@@ -607,6 +615,7 @@ func (l *Lane) Status() Status {
 	s.Passages, s.PlatesDropped, s.StoreErrors = l.passages.Load(), l.platesDropped.Load(), l.storeErrors.Load()
 	s.PlatesLate, s.PlatesDuplicate, s.Amendments = l.platesLate.Load(), l.platesDup.Load(), l.amendments.Load()
 	s.PlatePicturesDropped = l.picturesDropped.Load()
+	s.PassagesWithoutPlate = l.unread.Load()
 	if b := l.o.Barrier; b.on() {
 		l.mu.Lock()
 		camErr := l.barrierErr

@@ -20,6 +20,18 @@ const (
 // Kinds of equipment alarm.
 const (
 	AlarmCameraBlind = "camera_blind"
+	// AlarmCameraDown: a camera's stream cannot be opened or read.
+	AlarmCameraDown = "camera_down"
+	// AlarmIndicatorDown: the weighbridge indicator's serial port is down (unplugged, failed).
+	AlarmIndicatorDown = "indicator_down"
+	// AlarmIndicatorSilent: the port is open but no valid reading came for the silence timeout.
+	AlarmIndicatorSilent = "indicator_silent"
+	// AlarmPlateCameraDown: a pulled plate camera's event stream is down.
+	AlarmPlateCameraDown = "plate_camera_down"
+	// AlarmPlateCameraSilent: several weighed trucks in a row left with no plate read.
+	AlarmPlateCameraSilent = "plate_camera_silent"
+	// AlarmWashDown: the wash controller's input cannot be read.
+	AlarmWashDown = "wash_controller_down"
 )
 
 // Alarm is an equipment alarm (topic alarm): a condition of one device that opened, once per

@@ -113,8 +113,11 @@ type LaneStatus struct {
 	// PlatePicturesDropped counts plate reads taken without their pictures for lack of room.
 	PlatePicturesDropped uint64 `json:"plate_pictures_dropped,omitempty"`
 	// Amendments counts passages amended by a plate read after the truck left.
-	Amendments uint64         `json:"amendments,omitempty"`
-	Barrier    *BarrierStatus `json:"barrier,omitempty"`
+	Amendments uint64 `json:"amendments,omitempty"`
+	// PassagesWithoutPlate counts the weighed passages in a row that had no plate read: a
+	// plate camera gone silent.
+	PassagesWithoutPlate uint64         `json:"passages_without_plate,omitempty"`
+	Barrier              *BarrierStatus `json:"barrier,omitempty"`
 	// Wash is the lane's wash bay, where one is watched.
 	Wash *WashBayStatus `json:"wash,omitempty"`
 }
