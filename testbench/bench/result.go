@@ -372,6 +372,13 @@ func (r *run) checkPassage(i int, w PassageWant, used map[string]bool) {
 		if w.Late != nil && p.Late != *w.Late {
 			bad = append(bad, fmt.Sprintf("late: want %v, got %v", *w.Late, p.Late))
 		}
+		if w.Vendor != "" && (p.Plate == nil || p.Plate.Vendor != w.Vendor) {
+			got := "(no plate)"
+			if p.Plate != nil {
+				got = p.Plate.Vendor
+			}
+			bad = append(bad, fmt.Sprintf("vendor: want %s, got %s", w.Vendor, got))
+		}
 		if w.Amended != nil && (p.Revision > 0) != *w.Amended {
 			bad = append(bad, fmt.Sprintf("amended: want %v, got revision %d", *w.Amended, p.Revision))
 		}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -355,6 +356,15 @@ func (r *run) writeConfig(brokerURL string) (string, error) {
 		if cams != nil {
 			lane["cameras"] = cams
 		}
+		var plates []any
+		for _, c := range r.s.Devices.PlateCameras {
+			if c.Lane == l && c.Emulate && c.Vendor != "generic" {
+				plates = append(plates, map[string]any{"id": c.ID, "vendor": c.Vendor, "mode": "push"})
+			}
+		}
+		if plates != nil {
+			lane["plate"] = map[string]any{"listen": addr, "cameras": plates}
+		}
 		lanes = append(lanes, lane)
 	}
 	base := map[string]any{
@@ -567,10 +577,14 @@ func (r *run) push(ctx context.Context, p PlateStep) error {
 	if u == "" {
 		return fmt.Errorf("lane %s: no plate listener to push to", p.Lane)
 	}
+	vendor := "generic"
 	for _, c := range r.s.Devices.PlateCameras {
 		if c.ID == p.Camera && !c.Emulate {
 			r.say("at the gate: plate camera %s should now read %s", c.ID, p.Text)
 			return nil
+		}
+		if c.ID == p.Camera {
+			vendor = c.Vendor
 		}
 	}
 	conf := p.Confidence
@@ -584,9 +598,21 @@ func (r *run) push(ctx context.Context, p PlateStep) error {
 	if r.clockStep != 0 || p.TakenAgo != 0 {
 		req.Time = time.Now().Add(r.clockStep - p.TakenAgo.D())
 	}
+	send := func() error { return platecam.Push(ctx, u, req) }
+	if vendor == "hikvision" {
+		a := platecam.HikvisionAlert{Plate: p.Text, Color: p.Color, Confidence: int(conf * 100), Time: req.Time}
+		if req.Image {
+			a.PlatePicture = req.ImageJPEG
+			if a.PlatePicture == nil {
+				a.PlatePicture, _ = platecam.PlateJPEG(160, 48)
+			}
+		}
+		hu := strings.TrimSuffix(u, "/v1/plate") + "/v1/plate/hikvision/" + p.Lane
+		send = func() error { return platecam.HikvisionPush(ctx, hu, a, platecam.HikvisionPushOptions{}) }
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := platecam.Push(ctx, u, req)
+		err := send()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}

@@ -65,7 +65,7 @@ type IndicatorEmu struct {
 type PlateCamera struct {
 	ID      string `yaml:"id"`
 	Lane    string `yaml:"lane"`
-	Vendor  string `yaml:"vendor"` // generic (the emulated push of CONTRACT 3)
+	Vendor  string `yaml:"vendor"` // generic (CONTRACT 3) or hikvision (its ISAPI alert) when emulated
 	URL     string `yaml:"url"`
 	Emulate bool   `yaml:"emulate"`
 }
@@ -236,6 +236,7 @@ type PassageWant struct {
 	EvidenceMin *int              `yaml:"evidence_min"`
 	EvidenceMax *int              `yaml:"evidence_max"`
 	Late        *bool             `yaml:"late"`
+	Vendor      string            `yaml:"vendor"`  // the plate read's camera vendor
 	Amended     *bool             `yaml:"amended"` // an amendment (revision above 0) replaced it
 	EndReason   string            `yaml:"end_reason"`
 	Barrier     string            `yaml:"barrier"` // the passage's barrier action: open | hold
@@ -407,8 +408,8 @@ func (s *Scenario) check(ps *Problems) {
 		if d.Emulate == (d.URL != "") {
 			ps.add(p, "give either url (a real camera) or emulate: true")
 		}
-		if d.Emulate && d.Vendor != "generic" {
-			ps.add(p+".vendor", "%q: the bench emulates the generic push only", d.Vendor)
+		if d.Emulate && d.Vendor != "generic" && d.Vendor != "hikvision" {
+			ps.add(p+".vendor", "%q: the bench emulates the generic and the hikvision push", d.Vendor)
 		}
 	}
 	camIDs := map[string]bool{}
