@@ -81,12 +81,12 @@ func (b *batchConn) flusher() {
 			return
 		}
 		out, b.buf = b.buf, out[:0]
+		if b.writeTimeout > 0 && !b.closing { // once closing, Close's own deadline holds
+			_ = b.Conn.SetWriteDeadline(time.Now().Add(b.writeTimeout))
+		}
 		b.cond.Broadcast() // room for waiting writers
 		b.mu.Unlock()
 
-		if b.writeTimeout > 0 {
-			_ = b.Conn.SetWriteDeadline(time.Now().Add(b.writeTimeout))
-		}
 		_, err := b.Conn.Write(out)
 		if err != nil {
 			b.mu.Lock()
@@ -114,9 +114,9 @@ func (b *batchConn) Close() error {
 	b.once.Do(func() {
 		b.mu.Lock()
 		b.closing = true
+		_ = b.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		b.cond.Broadcast()
 		b.mu.Unlock()
-		_ = b.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		<-b.done
 		err = b.Conn.Close()
 	})
