@@ -10,7 +10,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: OpenCV for the camera and vision code (cgo), mosquitto as the real broker in
 # tests, gcc and pkg-config for cgo.
-APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg
+APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg chromium
 
 .PHONY: all deps build demo test test-short test-faults fuzz bench vet clean
 

@@ -21,6 +21,7 @@ type Config struct {
 	Lanes     []Lane    `yaml:"lanes"`
 	Rules     Rules     `yaml:"rules"`
 	Control   Control   `yaml:"control"`
+	Console   Console   `yaml:"console"`
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.

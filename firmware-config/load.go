@@ -238,6 +238,7 @@ func (c *Config) resolvePaths() {
 	abs(&c.MQTT.TLS.CAFile)
 	abs(&c.MQTT.TLS.CertFile)
 	abs(&c.MQTT.TLS.KeyFile)
+	c.Console.resolvePaths(abs)
 	for i := range c.Lanes {
 		for j := range c.Lanes[i].Cameras {
 			cam := &c.Lanes[i].Cameras[j]

@@ -84,6 +84,7 @@ func validate(c *Config, ps *problems) {
 	}
 	validateWashRule(c.Rules.Wash, ps)
 	validateControl(c.Control, ps)
+	validateConsole(c.Console, ps)
 	validateShared(c, ps)
 	validateManifests(c.Manifests, ps)
 }

@@ -31,6 +31,9 @@ type AppliedState struct {
 	Version int64           `json:"version"`
 	Config  json.RawMessage `json:"config"`
 	Time    string          `json:"time"`
+	// By names who made the change on the gateway itself (a console login); empty for the
+	// platform's config/desired.
+	By string `json:"by,omitempty"`
 }
 
 // Store keeps the control plane's files in one folder: the last applied config, the candidate

@@ -35,8 +35,9 @@ type laneUnit struct {
 	lane     *lane.Lane
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
-	pulls    []plate.PullClient // the plate cameras whose event stream the lane holds
-	bay      *washbay.Bay       // the lane's wash bay, where one is watched
+	mudOf    []*mudwatch.Watcher // by camera (cams[i]); nil where a camera has no mud check
+	pulls    []plate.PullClient  // the plate cameras whose event stream the lane holds
+	bay      *washbay.Bay        // the lane's wash bay, where one is watched
 	log      func(msg string, args ...any)
 
 	stopLane, stopCams context.CancelFunc
@@ -54,10 +55,12 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		u.cams = append(u.cams, cam)
 		cams = append(cams, lane.Camera{ID: cc.ID, Snapshot: func() ([]byte, time.Time, error) { return cam.Snapshot(85) }})
 		cv := checks.Camera{ID: cc.ID, Vision: map[string]checks.VisionWatcher{}}
-		if w := newMudWatcher(g, cc, cam); w != nil {
+		w := newMudWatcher(g, cc, cam)
+		if w != nil {
 			cv.Vision[checkmud.Name] = w
 			u.watchers = append(u.watchers, w)
 		}
+		u.mudOf = append(u.mudOf, w)
 		checkCams = append(checkCams, cv)
 	}
 	var bay checks.WashBay

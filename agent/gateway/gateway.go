@@ -21,6 +21,7 @@ import (
 
 	_ "sitegate/agent/checks/all" // every passage check
 	"sitegate/agent/clock"
+	"sitegate/agent/console"
 	"sitegate/agent/mqttconn"
 	"sitegate/agent/outbox"
 	"sitegate/agent/parts"
@@ -89,6 +90,7 @@ type Gateway struct {
 	parts *parts.Parts[*laneUnit, *plateUnit]
 	ctl   *remote.Plane
 	rep   *status.Reporter
+	con   *console.Server // nil when console.listen is off
 
 	restart     chan struct{}
 	restartOnce sync.Once
@@ -142,6 +144,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	g.box = box
 	g.room = box.Room
+	if err := g.newConsole(); err != nil {
+		return err
+	}
 	defer func() {
 		if err := box.Close(); err != nil {
 			g.log.Error("outbox close", "err", err)
@@ -179,6 +184,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	})
 	ctlWG.Go(func() { g.ctl.Run(ctlCtx) })
+	g.runConsole(ctlCtx, &ctlWG)
 	if addr := cfg.Control.MetricsListen; addr != "" {
 		ctlWG.Go(func() {
 			if err := g.rep.Serve(ctlCtx, addr); err != nil {
@@ -335,6 +341,9 @@ func (g *Gateway) newUplink() (*uplink.Uplink, error) {
 // onStored counts a stored passage's alarms and hands it to Options.OnStored.
 func (g *Gateway) onStored(p wire.Passage) {
 	g.rep.CountAlarms(p.Alarms)
+	if g.con != nil {
+		g.con.Passage(p)
+	}
 	if g.o.OnStored != nil {
 		g.o.OnStored(p)
 	}

@@ -73,6 +73,7 @@ type Plane struct {
 
 	desired chan []byte // latest wins
 	docs    []*siteDoc
+	local   chan localChange
 
 	mu       sync.Mutex
 	applied  control.AppliedState // the running desired config (version 0: the local file)
@@ -100,7 +101,7 @@ func New(o Options) (*Plane, *config.Config, error) {
 	tr.WithClock(o.Clock)
 	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
 		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
-		desired: make(chan []byte, 1)}
+		desired: make(chan []byte, 1), local: make(chan localChange)}
 	p.docs = p.siteDocs()
 	// Signed command ids are kept in the control store until they expire: a command captured
 	// before a restart is refused after it too.
@@ -129,7 +130,7 @@ func New(o Options) (*Plane, *config.Config, error) {
 	if a.Version == 0 {
 		return p, o.Local, nil
 	}
-	if !p.remoteConfigOn() {
+	if !p.remoteConfigOn() && a.By == "" {
 		p.log.Warn("last applied config not run: remote config is off", "version", a.Version, "reason", ErrUnsignedOff)
 		return p, o.Local, nil
 	}
@@ -251,6 +252,8 @@ func (p *Plane) Run(ctx context.Context) {
 			return
 		case b := <-p.desired:
 			p.OnDesired(ctx, b)
+		case r := <-p.local:
+			r.done <- p.onLocal(ctx, r)
 		}
 	}
 }
@@ -310,16 +313,22 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 			Errors: config.Problems{{Path: control.SigField, Msg: err.Error()}}})
 		return
 	}
+	p.apply(ctx, sum, d, payload, "")
+}
+
+// apply validates a desired config that passed its checks of origin (its signature, or a
+// console login), runs it, rolls it back when its devices do not come up, and reports it.
+// by names who made a change on the gateway itself ("" for the platform).
+func (p *Plane) apply(ctx context.Context, sum [sha256.Size]byte, d control.Desired, payload []byte, by string) wire.Reported {
 	next, err := control.Candidate(p.o.Local, d.Config)
 	if err != nil {
-		p.reject(sum, wire.Reported{Version: d.Version, Status: wire.Rejected, Errors: problems(err)})
-		return
+		return p.reject(sum, wire.Reported{Version: d.Version, Status: wire.Rejected, Errors: problems(err)})
 	}
 	if err := p.store.Save(control.CandidateFile, payload); err != nil {
 		p.log.Warn("candidate not persisted", "err", err)
 	}
 	cur := p.Running()
-	p.log.Info("applying desired config", "version", d.Version)
+	p.log.Info("applying desired config", "version", d.Version, "by", byName(by))
 	p.runCfg.Store(next)
 	if err := p.o.Runner.Run(ctx, next, p.o.Local.Control.ApplyTimeout.D()); err != nil {
 		p.log.Error("desired config did not come up; rolling back", "version", d.Version, "err", err)
@@ -327,10 +336,9 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 		p.runCfg.Store(cur)
 		_ = p.store.Remove(control.CandidateFile)
 		p.rollbacks.Add(1)
-		p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.RolledBack, Reason: err.Error()})
-		return
+		return p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.RolledBack, Reason: err.Error()})
 	}
-	a := control.AppliedState{Version: d.Version, Config: d.Config, Time: now()}
+	a := control.AppliedState{Version: d.Version, Config: d.Config, Time: now(), By: by}
 	if err := p.store.SaveApplied(a); err != nil {
 		p.log.Error("applied config not persisted: a reboot runs the previous one", "err", err)
 	}
@@ -339,31 +347,32 @@ func (p *Plane) OnDesired(ctx context.Context, payload []byte) {
 	p.applied = a
 	p.mu.Unlock()
 	p.applies.Add(1)
-	p.log.Info("desired config applied", "version", d.Version)
-	p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Applied})
+	p.log.Info("desired config applied", "version", d.Version, "by", byName(by))
+	return p.finish(d.Version, wire.Reported{Version: d.Version, Status: wire.Applied})
 }
 
 // finish raises the floor to an applied or rolled-back version and reports it.
-func (p *Plane) finish(version int64, rep wire.Reported) {
+func (p *Plane) finish(version int64, rep wire.Reported) wire.Reported {
 	p.mu.Lock()
 	p.handled = max(p.handled, version)
 	p.rejected = [sha256.Size]byte{}
 	p.mu.Unlock()
-	p.report(rep)
+	return p.report(rep)
 }
 
 // reject counts and reports a rejected desired config, leaving the floor where it is.
-func (p *Plane) reject(sum [sha256.Size]byte, rep wire.Reported) {
+func (p *Plane) reject(sum [sha256.Size]byte, rep wire.Reported) wire.Reported {
 	p.rejects.Add(1)
 	p.log.Warn("desired config rejected", "version", rep.Version, "errors", len(rep.Errors))
 	p.mu.Lock()
 	p.rejected = sum
 	p.mu.Unlock()
-	p.report(rep)
+	return p.report(rep)
 }
 
-// report publishes config/reported (retained) and remembers it for the next reconnect.
-func (p *Plane) report(rep wire.Reported) {
+// report publishes config/reported (retained), remembers it for the next reconnect and
+// returns it.
+func (p *Plane) report(rep wire.Reported) wire.Reported {
 	rep.Schema = wire.ConfigReportedSchema
 	rep.Time = now()
 	if rep.Errors == nil {
@@ -384,11 +393,12 @@ func (p *Plane) report(rep wire.Reported) {
 	b, err := json.Marshal(rep)
 	if err != nil {
 		p.log.Error("config report", "err", err)
-		return
+		return rep
 	}
 	if err := p.o.Publish(p.t.ConfigReported(), 1, true, b); err != nil {
 		p.log.Warn("config report not sent now; it is sent again when the desired config is next received", "err", err)
 	}
+	return rep
 }
 
 // OnRegistry takes a site registry: newer versions replace the registry atomically and are
