@@ -29,6 +29,11 @@ const consolePW = "a technician's password"
 // consoleSite is an e2e site with the console on (and, with OpenCV, a camera with a region),
 // and a technician made with `sitegate console adduser`.
 func consoleSite(t *testing.T, brokerURL string) (*site, string) {
+	return consoleSiteEvery(t, brokerURL, "250ms")
+}
+
+// consoleSiteEvery is consoleSite with the live page polling every poll ("": the console off).
+func consoleSiteEvery(t *testing.T, brokerURL, poll string) (*site, string) {
 	t.Helper()
 	s := newSite(t, brokerURL)
 	b, err := os.ReadFile(s.config)
@@ -37,7 +42,9 @@ func consoleSite(t *testing.T, brokerURL string) (*site, string) {
 	}
 	cfg := strings.Replace(string(b), "        url: wheels.avi\n", "        url: wheels.avi\n        rois:\n          - name: wheels\n            polygon: [[0.1, 0.6], [0.9, 0.6], [0.9, 0.9], [0.1, 0.9]]\n", 1)
 	addr := freeAddr(t)
-	cfg += fmt.Sprintf("console: {listen: %q, users_file: users, poll_interval: 250ms}\n", addr)
+	if poll != "" {
+		cfg += fmt.Sprintf("console: {listen: %q, users_file: users, poll_interval: %s}\n", addr, poll)
+	}
 	if err := os.WriteFile(s.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +218,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first render: %v", err)
 	}
-	t.Logf("time to first render (login posted to the first live state drawn): %.0f ms in the page (navigation start to render), %v wall", firstRender, time.Since(start).Round(time.Millisecond))
+	weight, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+		.filter((e) => !e.name.includes("/api/")).reduce((n, e) => n + e.encodedBodySize, 0)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("page weight in the browser: %.0f bytes (the page and its assets, without the polled state and frames)", weight)
+	t.Logf("time to first render: %.0f ms from the live page's navigation start (the login's redirect) to the first live state drawn; %v from typing the login to it", firstRender, time.Since(start).Round(time.Millisecond))
 
 	// A truck drives on: the page shows its weight.
 	truckCtx, stopTruck := context.WithCancel(context.Background())
@@ -235,6 +248,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("the page showed %d kg while the truck was on the deck", peak)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#trace-exit-1 polyline").length === 1`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("no weight trace drawn: %v", err)
+	}
 
 	shot := func(name string) {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

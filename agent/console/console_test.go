@@ -481,3 +481,75 @@ func FuzzParseUsers(f *testing.F) {
 		}
 	})
 }
+
+// pageBudget bounds the console's page weight: the login page, the live page and every
+// asset it loads (not the live frames and state it then polls).
+const pageBudget = 64 << 10
+
+func TestPageWeight(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t)
+	get := func(p string) int {
+		r, err := c.Get(f.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := body(t, r)
+		if r.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", p, r.StatusCode)
+		}
+		return len(b)
+	}
+	login := get("/login")
+	if tok, code := f.login(t, c, "view", viewerPW); tok == "" {
+		t.Fatalf("login: %d", code)
+	}
+	total := login
+	sizes := map[string]int{"/login": login}
+	for _, p := range []string{"/", "/assets/console.css", "/assets/console.js", "/api/state"} {
+		sizes[p] = get(p)
+		if p != "/api/state" {
+			total += sizes[p]
+		}
+	}
+	t.Logf("page weight: %d bytes (login %d, page %d, css %d, js %d); one /api/state here %d bytes",
+		total, login, sizes["/"], sizes["/assets/console.css"], sizes["/assets/console.js"], sizes["/api/state"])
+	if total > pageBudget {
+		t.Fatalf("the console weighs %d bytes, over its budget of %d", total, pageBudget)
+	}
+}
+
+// TestRunTracesAndServes: Run listens, and the lanes' weights become the state's traces.
+func TestRunTracesAndServes(t *testing.T) {
+	f := newFixture(t)
+	f.s.o.Now = time.Now
+	f.s.o.Config.Listen = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() { done <- f.s.Run(ctx, func(a string) { ready <- a }) }()
+	addr := <-ready
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pts, _ := f.s.traces.points("exit-1")
+		if len(pts) >= 2 && pts[1][1] == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no trace: %v", pts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r, err := http.Get("http://" + addr + "/api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, r)
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("state without a login: %d", r.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

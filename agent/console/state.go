@@ -64,19 +64,13 @@ func (t *traces) add(now time.Time, lanes []wire.LaneStatus) {
 	if t.m == nil {
 		t.m = map[string][]sample{}
 	}
-	seen := map[string]bool{}
+	// A lane missing from one sample (restarting for a config change) keeps its trace.
 	for _, l := range lanes {
-		seen[l.ID] = true
 		s := append(t.m[l.ID], sample{at: now, kg: l.LastKg, deck: l.Deck})
 		if len(s) > traceLen {
 			s = append(s[:0], s[len(s)-traceLen:]...)
 		}
 		t.m[l.ID] = s
-	}
-	for id := range t.m {
-		if !seen[id] {
-			delete(t.m, id)
-		}
 	}
 }
 
