@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -551,5 +552,47 @@ func TestRunTracesAndServes(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSecureCookiesOverTLS(t *testing.T) {
+	f := newFixture(t)
+	f.s.secure = true
+	srv := httptest.NewTLSServer(f.s.Handler())
+	defer srv.Close()
+	c := srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r, err := c.Get(srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, r)
+	if len(r.Cookies()) == 0 || r.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatal("no cookie or no HSTS over TLS")
+	}
+	for _, ck := range r.Cookies() {
+		if !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookie %s over TLS: Secure %v HttpOnly %v SameSite %v", ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite)
+		}
+	}
+}
+
+func TestLimiterForgets(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	l := newLimiter(2, time.Minute, clk.now)
+	for i := 0; i < maxLimiterKeys+10; i++ {
+		l.failed(strconv.Itoa(i))
+	}
+	if len(l.fail) > maxLimiterKeys {
+		t.Fatalf("%d keys kept", len(l.fail))
+	}
+	l.failed("x")
+	l.failed("x")
+	if no, _ := l.blocked("x"); !no {
+		t.Fatal("two failures of two allowed: not blocked")
+	}
+	clk.add(time.Minute)
+	if no, _ := l.blocked("x"); no {
+		t.Fatal("blocked after the window")
 	}
 }

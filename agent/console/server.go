@@ -225,14 +225,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/evidence", s.need(Viewer, false, s.evidence))
 	mux.HandleFunc("POST /api/regions", s.need(Technician, true, s.regions))
 	mux.HandleFunc("/", s.need(Viewer, false, http.NotFound))
-	return headers(mux)
+	return headers(mux, s.secure)
 }
 
 // headers adds what every answer carries: no framing, no sniffing, no caching, and a
 // content security policy allowing this origin only.
-func headers(h http.Handler) http.Handler {
+func headers(h http.Handler, secure bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
+		if secure {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")

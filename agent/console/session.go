@@ -84,7 +84,8 @@ func (s *sessions) end(token string) {
 	s.mu.Unlock()
 }
 
-// endUser ends every session of a user (removed from the users file, or their role changed).
+// keepOnly ends the sessions of users no longer valid (removed from the users file, or
+// their role changed).
 func (s *sessions) keepOnly(valid func(user, role string) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -144,12 +145,12 @@ func (l *limiter) failed(key string) {
 	defer l.mu.Unlock()
 	if len(l.fail) >= maxLimiterKeys {
 		for k := range l.fail {
-			if len(l.recent(k)) == 0 || len(l.fail) >= maxLimiterKeys {
-				delete(l.fail, k)
-			}
-			if len(l.fail) < maxLimiterKeys/2 {
-				break
-			}
+			l.recent(k) // forgets the keys whose failures are all out of the window
+		}
+		if len(l.fail) >= maxLimiterKeys {
+			// Thousands of names or addresses failing at once: start afresh rather than
+			// grow; the other limit (by address, by name) still holds.
+			clear(l.fail)
 		}
 	}
 	ts := append(l.recent(key), l.now())
