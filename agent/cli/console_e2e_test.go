@@ -354,4 +354,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// Add a region with the button and save: the camera now has two, on the page.
+	if err := within(ctx, 10*time.Second, chromedp.Click(chromedp.ID("add-exit-1-wheels")), chromedp.Click(chromedp.ID("save-exit-1-wheels"))); err != nil {
+		t.Fatalf("add a region: %v", err)
+	}
+	result, err = chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const t = document.getElementById("result-exit-1-wheels").textContent; return t !== %q && (t.startsWith("applied") || t.includes(":")) ? t : false; })()`, result), chromedp.WithPollingTimeout(40*time.Second)))
+	if err != nil || result != fmt.Sprintf("applied as version %d", want+1) {
+		t.Fatalf("save with an added region: %q %v", result, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#rois-exit-1-wheels polygon").length === 2`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the added region is not drawn after saving: %v", err)
+	}
+
 }
