@@ -248,6 +248,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("the page showed %d kg while the truck was on the deck", peak)
+	type sizes struct{ State, Frame float64 }
+	if sz, err := chromedp.Run(ctx, chromedp.Evaluate[sizes](`(async () => {
+		const st = await (await fetch("/api/state")).arrayBuffer();
+		const fr = await fetch("/api/frame?lane=exit-1&camera=wheels");
+		return {State: st.byteLength, Frame: fr.ok ? (await fr.arrayBuffer()).byteLength : 0};
+	})()`, chromedp.EvalAwaitPromise)); err == nil {
+		t.Logf("one poll: /api/state %.0f bytes, one frame %.0f bytes", sz.State, sz.Frame)
+	} else {
+		t.Errorf("poll sizes: %v", err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#trace-exit-1 polyline").length === 1`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("no weight trace drawn: %v", err)
 	}
