@@ -56,3 +56,13 @@ func validateConsole(c Console, ps *problems) {
 		ps.add("console.poll_interval", "%s is out of range (200ms to 1m)", c.PollInterval)
 	}
 }
+
+// checkFiles checks that the console's files can be read, when it is on.
+func (c Console) checkFiles(ps *problems) {
+	if !c.On() {
+		return
+	}
+	readable(c.UsersFile, "console.users_file", ps)
+	readable(c.TLS.CertFile, "console.tls.cert_file", ps)
+	readable(c.TLS.KeyFile, "console.tls.key_file", ps)
+}

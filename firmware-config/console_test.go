@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,5 +36,24 @@ func TestConsoleValidation(t *testing.T) {
 				t.Fatalf("problems %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestConsoleUsersFileMustExist(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sitegate.yaml")
+	body := "site: s\ngateway: g\nstore: {dir: data}\nlanes: [{id: exit-1, scale: {port: /dev/ttyUSB0}}]\nconsole: {listen: \"127.0.0.1:8090\", users_file: users}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "console.users_file: "+filepath.Join(dir, "users")+" does not exist") {
+		t.Fatalf("a missing users file: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatalf("with the users file: %v", err)
 	}
 }

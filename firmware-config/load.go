@@ -140,6 +140,7 @@ func checkFiles(c *Config, lanesOnly bool, ps *problems) {
 		readable(c.MQTT.TLS.KeyFile, "mqtt.tls.key_file", ps)
 		readable(c.Registry.File, "registry.file", ps)
 		readable(c.Manifests.File, "manifests.file", ps)
+		c.Console.checkFiles(ps)
 		if d := c.Store.Dir; d != "" {
 			if fi, err := os.Stat(d); err == nil {
 				if !fi.IsDir() {

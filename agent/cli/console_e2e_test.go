@@ -248,6 +248,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("the page showed %d kg while the truck was on the deck", peak)
+	type sizes struct{ State, Frame float64 }
+	if sz, err := chromedp.Run(ctx, chromedp.Evaluate[sizes](`(async () => {
+		const st = await (await fetch("/api/state")).arrayBuffer();
+		const fr = await fetch("/api/frame?lane=exit-1&camera=wheels");
+		return {State: st.byteLength, Frame: fr.ok ? (await fr.arrayBuffer()).byteLength : 0};
+	})()`, chromedp.EvalAwaitPromise)); err == nil {
+		t.Logf("one poll: /api/state %.0f bytes, one frame %.0f bytes", sz.State, sz.Frame)
+	} else {
+		t.Errorf("poll sizes: %v", err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#trace-exit-1 polyline").length === 1`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("no weight trace drawn: %v", err)
 	}
@@ -354,4 +364,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// Add a region with the button and save: the camera now has two, on the page.
+	if err := within(ctx, 10*time.Second, chromedp.Click(chromedp.ID("add-exit-1-wheels")), chromedp.Click(chromedp.ID("save-exit-1-wheels"))); err != nil {
+		t.Fatalf("add a region: %v", err)
+	}
+	result, err = chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(`(() => { const t = document.getElementById("result-exit-1-wheels").textContent; return t !== %q && (t.startsWith("applied") || t.includes(":")) ? t : false; })()`, result), chromedp.WithPollingTimeout(40*time.Second)))
+	if err != nil || result != fmt.Sprintf("applied as version %d", want+1) {
+		t.Fatalf("save with an added region: %q %v", result, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`document.querySelectorAll("#rois-exit-1-wheels polygon").length === 2`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the added region is not drawn after saving: %v", err)
+	}
+
 }

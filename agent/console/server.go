@@ -182,6 +182,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		scheme = "https"
 	}
 	s.log.Info("console serving", "url", scheme+"://"+s.Addr()+"/")
+	if host, _, _ := net.SplitHostPort(s.o.Config.Listen); !s.secure && !loopback(host) {
+		s.log.Warn("console served over plain HTTP beyond this machine: passwords and session cookies cross the network readable; set console.tls", "listen", s.o.Config.Listen)
+	}
 	if ready != nil {
 		ready(s.Addr())
 	}
@@ -512,4 +515,13 @@ func (s *Server) regions(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusUnprocessableEntity
 	}
 	writeJSON(w, code, rep)
+}
+
+// loopback reports whether host is this machine only.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -23,8 +23,8 @@ const (
 	Technician = "technician"
 )
 
-// BcryptCost is the work factor of the stored password hashes (about 0.1 to 0.3 s on a
-// gateway's arm64 core: slow for a guesser, once per login for a technician).
+// BcryptCost is the work factor of the stored password hashes: slow for a guesser, paid once
+// a login by a technician (BenchmarkPasswordCheck measures it).
 const BcryptCost = 11
 
 // hashCost is the cost new hashes get (tests lower it).

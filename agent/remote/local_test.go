@@ -109,3 +109,17 @@ lanes:
 		t.Fatalf("after a restart: version %d, regions %v", p2.Counts().Version, run.Lanes[0].Cameras[0].ROIs)
 	}
 }
+
+// TestRunningPartCarriesEveryRemoteKey: a console change is the whole remote part of the
+// running config; a remote key it left out would fall back to its default.
+func TestRunningPartCarriesEveryRemoteKey(t *testing.T) {
+	b, err := runningPart(nil, config.Rules{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range control.RemoteKeys {
+		if !strings.Contains(string(b), `"`+k+`"`) {
+			t.Errorf("runningPart leaves out %q: %s", k, b)
+		}
+	}
+}

@@ -64,7 +64,17 @@
       const save = el("button", { id: "save-" + c.lane + "-" + c.id, disabled: "" }, "Save regions");
       const result = el("span", { class: "result", id: "result-" + c.lane + "-" + c.id });
       box.append(el("h3", {}, "camera " + key), frame, info);
-      if (tech) box.append(save, result);
+      if (tech) {
+        const add = el("button", { id: "add-" + c.lane + "-" + c.id }, "Add region");
+        const del = el("button", { id: "remove-" + c.lane + "-" + c.id }, "Remove last region");
+        add.onclick = () => editRegions(key, (rois) => {
+          let n = rois.length + 1;
+          while (rois.some((r) => r.name === "region-" + n)) n++;
+          rois.push({ name: "region-" + n, polygon: [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7]] });
+        });
+        del.onclick = () => editRegions(key, (rois) => { rois.pop(); });
+        box.append(add, del, save, result);
+      }
       $("cameras").append(box);
       cam = cams[key] = { box, img, svg, info, save, result, c };
       img.onerror = () => { img.removeAttribute("src"); };
@@ -94,12 +104,24 @@
     });
   }
 
+  // editRegions changes a camera's regions in the browser; Save sends them.
+  function editRegions(key, change) {
+    const cam = cams[key];
+    const work = edits[key] || (edits[key] = JSON.parse(JSON.stringify(cam.c.rois)));
+    change(work);
+    cam.save.disabled = false;
+    cam.result.textContent = "unsaved";
+    cam.result.className = "result";
+    drawRegions(key, work);
+  }
+
   function startDrag(ev, key, rois, ri, pi) {
     ev.preventDefault();
     const cam = cams[key];
     const work = edits[key] || (edits[key] = JSON.parse(JSON.stringify(rois)));
     cam.save.disabled = false;
     cam.result.textContent = "unsaved";
+    cam.result.className = "result";
     const rect = cam.svg.getBoundingClientRect();
     const move = (e) => {
       const x = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
