@@ -45,6 +45,19 @@ func (r *renderer) lit(wp, n, d vec3, alb rgb, gloss, ao float64) rgb {
 	if gloss > 0 {
 		dn := d.norm()
 		rd := dn.sub(n.scale(2 * dn.dot(n)))
+		// glints of the sun and of a lamp on wet or glossy surfaces
+		if r.env.sun.lum() > 0 {
+			if k := rd.dot(r.env.sunDir); k > 0.9 {
+				c = c.add(r.env.sun.mul(gloss * 0.6 * pow64(k) * r.env.sunVis(wp) * ao))
+			}
+		}
+		if r.env.lamp > 0 {
+			l := r.env.lampPos.sub(wp)
+			d2 := l.dot(l)
+			if k := rd.dot(l.scale(1 / math.Sqrt(d2))); k > 0.9 {
+				c = c.add(r.env.lampCol.mul(gloss * 0.5 * r.env.lamp / d2 * pow64(k)))
+			}
+		}
 		var env rgb
 		if rd.Y > 0 {
 			env = mix(r.env.horizon, r.env.zenith, math.Sqrt(rd.Y))
@@ -59,6 +72,14 @@ func (r *renderer) lit(wp, n, d vec3, alb rgb, gloss, ao float64) rgb {
 		c = c.add(env.mul(gloss * band * ao))
 	}
 	return c
+}
+
+// pow64 is x to the 64th, a tight specular lobe.
+func pow64(x float64) float64 {
+	for i := 0; i < 6; i++ {
+		x *= x
+	}
+	return x
 }
 
 // side draws a polygon on a plane parallel to the vehicle's side at local depth z (0 the side,
@@ -150,7 +171,7 @@ func (r *renderer) drawVehicle() {
 	for _, a := range sp.axles {
 		r.farWheel(a)
 	}
-	r.side(rect(0.3, 0.4*sp.frameY0, sp.length-0.5, sp.frameY1), -sp.width/2, 0.25, func(x, y float64) (rgb, float64, float64) {
+	r.side(rect(0.3, 0.4*sp.frameY0, sp.length-0.5, sp.frameY1+0.2), -sp.width/2, 0.25, func(x, y float64) (rgb, float64, float64) {
 		return srgb(26, 26, 26).mul(0.8 + 0.4*vnoise(x*3, y*3, t.Seed+70)), 0, 1
 	})
 	for _, a := range sp.axles {
@@ -258,7 +279,7 @@ func (r *renderer) paintSurf(paint rgb, low float64, feature func(x, y float64, 
 			a = feature(x, y, a)
 		}
 		// painted panels rust only along their lowest edge
-		alb, g := r.finish(a, 0.18, x, y, low, y < 1.45)
+		alb, g := r.finish(a, 0.18, x, y, low, y < 1.42 && vnoise(x*3, 0, t.Seed+73) > 0.5)
 		return alb, g, 1
 	}
 }
@@ -485,8 +506,12 @@ func (r *renderer) body() {
 			return alb, g, 1
 		})
 		// the drum: a solid of revolution about a tilted axis, drawn by its outline
-		fx, fy := x1-0.1, 2.4
-		rx, ry := x0+0.3, 3.2
+		fx, fy := x1-0.1, 2.25
+		rx, ry := x0+0.3, 3.05
+		// the pedestals that carry the drum, and the water tank behind the cab
+		r.side([][2]float64{{x1 - 0.5, yb}, {x1 - 0.05, yb}, {x1 - 0.15, fy}, {x1 - 0.4, fy}}, -0.35, 0.8, r.paintSurf(srgb(44, 44, 46), 0.5, nil))
+		r.side([][2]float64{{x0 + 0.6, yb}, {x0 + 1.3, yb}, {x0 + 1.1, ry - 0.3}, {x0 + 0.8, ry - 0.3}}, -0.35, 0.8, r.paintSurf(srgb(44, 44, 46), 0.5, nil))
+		r.side(rect(x1-0.7, yb+0.05, x1-0.1, yb+0.55), -0.1, 0.9, r.paintSurf(srgb(196, 198, 200), 0.6, nil))
 		ax := vec3{rx - fx, ry - fy, 0}.norm()
 		nx, ny := -ax.Y, ax.X
 		rho := func(s float64) float64 {

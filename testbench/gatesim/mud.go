@@ -191,8 +191,8 @@ func (m *mudModel) road(X, Z, trackZ0, trackZ1 float64) mudSurface {
 	if dens < 0.02 {
 		return mudSurface{}
 	}
-	n := 0.5*fbm(X*3, Z*3, 3, m.seed+23) + 0.5*vnoise(X*30, Z*30, m.seed+24)
-	s := m.shade(X, Z, n, 1-dens)
+	n := warped(X*3, Z*3, m.seed+23)
+	s := m.shade(X, Z, n, 1-dens*0.9)
 	s.alpha *= 0.9
 	return s
 }
