@@ -58,11 +58,14 @@ func (r *renderer) lit(wp, n, d vec3, alb rgb, gloss, ao float64) rgb {
 				c = c.add(r.env.lampCol.mul(gloss * 0.5 * r.env.lamp / d2 * pow64(k)))
 			}
 		}
+		// what a vertical surface mirrors near the horizon is the gate's own surroundings
+		// (walls, poles, the camera's side of the road), darker than the sky above them
 		var env rgb
 		if rd.Y > 0 {
-			env = mix(r.env.horizon, r.env.zenith, math.Sqrt(rd.Y))
+			sky := mix(r.env.horizon, r.env.zenith, math.Sqrt(rd.Y))
+			env = mix(r.env.horizon.mul(0.3), sky, smoothstep(0.05, 0.45, rd.Y))
 		} else {
-			env = r.env.horizon.mul(0.25)
+			env = r.env.horizon.mul(0.2)
 		}
 		if r.env.ir {
 			env = rgb{env.lum(), env.lum(), env.lum()}
@@ -146,15 +149,15 @@ func (r *renderer) finish(alb rgb, gloss, x, y, low float64, steel bool) (rgb, f
 // wetten is water on a surface: darker, glossier, with droplets and runs.
 func wetten(alb rgb, gloss, x, y, wet float64, s uint32) (rgb, float64) {
 	alb = alb.mul(1 - 0.25*wet)
-	gloss += 0.25 * wet
+	gloss += 0.08 * wet
 	run := vnoise(x*28, y*2.5, s+65)
 	if run > 0.8 {
 		alb = alb.mul(0.94)
-		gloss += 0.08 * wet
+		gloss += 0.05 * wet
 	}
 	dn := vnoise(x*110, y*110, s+66)
 	if dn > 1-0.1*wet*math.Exp(-y/1.6) {
-		gloss += 0.6
+		gloss += 0.45
 		alb = alb.mul(0.8)
 	}
 	return alb, gloss
@@ -279,7 +282,7 @@ func (r *renderer) paintSurf(paint rgb, low float64, feature func(x, y float64, 
 			a = feature(x, y, a)
 		}
 		// painted panels rust only along their lowest edge
-		alb, g := r.finish(a, 0.18, x, y, low, y < 1.42 && vnoise(x*3, 0, t.Seed+73) > 0.5)
+		alb, g := r.finish(a, 0.08, x, y, low, y < 1.42 && vnoise(x*3, 0, t.Seed+73) > 0.5)
 		return alb, g, 1
 	}
 }
@@ -327,7 +330,7 @@ func (r *renderer) cab() {
 		return a
 	}))
 	r.side(win, 0.005, 1, func(x, y float64) (rgb, float64, float64) {
-		return srgb(22, 26, 30), 0.55, 1
+		return srgb(22, 26, 30), 0.3, 1
 	})
 	if sp.tyreR > 0.45 {
 		// steps under the door
@@ -772,7 +775,7 @@ func (r *renderer) wheel(a axle) {
 		if t.Wet > 0 {
 			alb, gloss = wetten(alb, gloss, u, v, t.Wet, t.Seed+2)
 			if rr > rimR && math.Sin(th) > 0.3 {
-				gloss += 0.3 * t.Wet // a wet sheen on the upper sidewall
+				gloss += 0.12 * t.Wet // a wet sheen on the upper sidewall
 			}
 		}
 		return alb, gloss, 1
