@@ -16,7 +16,8 @@
 // paint, the steel chequer plate of a weighbridge deck, patched asphalt; wet or dry, puddles),
 // what stands behind the lane (blue or green site hoarding with slogan banners, a brick wall,
 // a mesh fence, gate pillars, open ground) with far buildings, trees and sky, and occluders
-// (a pole, a barrier arm ahead of the truck, a worker in a hi-vis vest now and then).
+// (a pole, a barrier arm ahead of the truck, a worker in a hi-vis vest now and then, the spray
+// pipes of a wheel-wash platform along a wet lane).
 // RandomGate draws one; NamedGates are four fixed ones (a low wash-bay camera, a pole over a
 // weighbridge, a wide distorted exit camera, a long lens across a patched road). Gate.ROIs and
 // Gate.CameraYAML give the regions a technician would draw: the band of the wheels and of the

@@ -130,11 +130,12 @@ func (r *renderer) finish(alb rgb, gloss, x, y, low float64, steel bool) (rgb, f
 		gloss *= 1 - t.Dust
 	}
 	if steel && t.Rust > 0 {
-		n := fbm(x*9, y*9, 3, s+62)
-		streak := vnoise(x*25, y*1.5, s+63)
-		k := smoothstep(1-0.45*t.Rust, 1-0.45*t.Rust+0.08, math.Max(n, streak*0.92))
-		rc := mix(srgb(140, 70, 34), srgb(96, 54, 32), vnoise(x*30, y*30, s+64))
-		alb = mix(alb, rc, k*0.9)
+		// rust: scattered pits and blooms, thin runs below them, a stain more than a coat
+		n := warped(x*7, y*7, s+62)
+		streak := vnoise(x*40, y*1.2, s+63) * smoothstep(0.5, 0.7, vnoise(x*40, 0.3, s+67))
+		k := smoothstep(1-0.25*t.Rust, 1-0.25*t.Rust+0.05, math.Max(n, streak*0.9))
+		rc := mix(srgb(156, 78, 34), srgb(110, 58, 30), vnoise(x*30, y*30, s+64))
+		alb = mix(alb, rc, k*0.75)
 	}
 	if ms := r.mud.body(x, y, low); ms.alpha > 0 {
 		alb = mix(alb, ms.alb, ms.alpha)
@@ -354,6 +355,23 @@ func (r *renderer) cab() {
 	default:
 		r.roof(yt, x0, L-0.5, r.paintSurf(paint, 0, nil))
 	}
+	// the sloping faces at the front: windscreens and bonnets, and a pickup's cab back
+	switch sp.body {
+	case "van":
+		r.slope(L, 1.15, L-0.85, 1.95, paint, false)
+		r.slope(L-0.85, 1.95, L-1.4, yt, paint, true)
+	case "bed":
+		r.slope(L-1.0, 1.15, L-1.6, yt, paint, true)
+		o := p.world(x0, 0, 0)
+		r.face(r.layer, o, vec3{0, 0, -1}, vec3{0, 1, 0}, vec3{-p.f, 0, 0}, rect(0, sp.bodyTop, sp.width, yt), 1, r.paintSurf(paint, 0, func(x, y float64, a rgb) rgb {
+			if y > sp.bodyTop+0.25 && y < yt-0.1 {
+				return srgb(26, 30, 34)
+			}
+			return a
+		}))
+	default:
+		r.slope(L, 2.05, L-0.32, yt-0.12, paint, true)
+	}
 	// the front face, when the camera is ahead of the vehicle
 	o := p.world(L, 0, 0)
 	u := vec3{0, 0, -1}
@@ -379,6 +397,24 @@ func (r *renderer) cab() {
 		}
 		alb, gl := r.finish(c, g, L, b, 0.6, true)
 		return alb, gl, 1
+	})
+}
+
+// slope draws a face across the vehicle from local (x0, y0) up to (x1, y1): a windscreen of
+// dark glass in a painted frame, or a painted bonnet.
+func (r *renderer) slope(x0, y0, x1, y1 float64, paint rgb, glass bool) {
+	p := r.pl
+	w := p.sp.width
+	dx, dy := x1-x0, y1-y0
+	l := math.Hypot(dx, dy)
+	o := p.world(x0, y0, 0)
+	v := vec3{p.f * dx / l, dy / l, 0}
+	n := vec3{p.f * dy / l, -dx / l, 0} // toward the front and up, for a face leaning back
+	r.face(r.layer, o, vec3{0, 0, -1}, v, n, rect(0, 0, w, l), 1, func(a, b float64) (rgb, float64, float64) {
+		if !glass || a < 0.08 || a > w-0.08 || b > l-0.06 || b < 0.04 {
+			return paint, 0.08, 1
+		}
+		return srgb(26, 30, 34), 0.3, 1
 	})
 }
 
@@ -765,8 +801,8 @@ func (r *renderer) wheel(a axle) {
 			}
 		}
 		if steel && t.Rust > 0 {
-			n := fbm(u*14, v*14, 3, t.Seed+90)
-			k := smoothstep(1-0.5*t.Rust, 1-0.5*t.Rust+0.08, n)
+			n := warped(u*12, v*12, t.Seed+90)
+			k := smoothstep(1-0.35*t.Rust, 1-0.35*t.Rust+0.06, n)
 			alb = mix(alb, mix(srgb(150, 76, 36), srgb(100, 56, 32), vnoise(u*40, v*40, t.Seed+91)), k*0.85)
 		}
 		ms := r.mud.wheel(u, v, rr, th, R, rimR)
