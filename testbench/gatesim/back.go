@@ -249,7 +249,8 @@ func (r *renderer) road(p, d vec3, tz0, tz1, mpp float64) (rgb, float64) {
 	s := r.seed
 	X, Z := p.X, p.Z
 	var a rgb
-	grain := vnoise(X*40, Z*40, s+41)
+	// grain: one hash per 2.5 cm cell (sub-pixel beyond a few metres, so no need to be smooth)
+	grain := hashf(int32(math.Floor(X*40)), int32(math.Floor(Z*40)), s+41)
 	big := fbm(X*0.4, Z*0.4, 2, s+42)
 	roadKind := g.Road
 	if roadKind == RoadSteel {
@@ -334,7 +335,7 @@ func (r *renderer) road(p, d vec3, tz0, tz1, mpp float64) (rgb, float64) {
 		a = a.mul(1 - 0.45*wet)
 		if g.Puddles > 0 || r.cond.Light == LightRain {
 			pud := math.Max(g.Puddles, 0.25)
-			puddle = smoothstep(1-pud-0.03, 1-pud+0.03, fbm(X*0.5, Z*0.5, 3, s+46)) * wet
+			puddle = smoothstep(1-pud-0.03, 1-pud+0.03, fbm(X*0.5, Z*0.5, 2, s+46)) * wet
 		}
 	}
 	n := vec3{0, 1, 0}
