@@ -28,7 +28,9 @@ func place(g Gate, t Truck) *placed {
 			vec3{math.Min(a.X, b.X), math.Min(a.Y, b.Y), math.Min(a.Z, b.Z)},
 			vec3{math.Max(a.X, b.X), math.Max(a.Y, b.Y), math.Max(a.Z, b.Z)}})
 	}
-	box(sp.bodyX0, sp.length, sp.frameY0, math.Max(sp.bodyTop, sp.cabTop), -sp.width, 0)
+	box(sp.bodyX0, sp.length, sp.frameY0, sp.cabBottom+0.2, -sp.width, 0) // chassis
+	box(sp.bodyX0, sp.bodyX1, sp.frameY0, sp.bodyTop, -sp.width, 0)       // body
+	box(sp.cabX0, sp.length, sp.cabBottom, sp.cabTop, -sp.width, 0)       // cab
 	for _, a := range sp.axles {
 		c := p.world(a.x, sp.tyreR, 0)
 		p.wheels = append(p.wheels, cyl{c.X, c.Y, sp.tyreR, p.z0 - sp.width, p.z0})
