@@ -31,7 +31,9 @@
 // (Mud 0 clean, 0.2..1 from a modest amount to wheels caked solid; kinds fresh, wet, dried
 // crust, red clay or loess, grey silt, mixed in patches), water from the wash bay (Wet: darker,
 // glossy, drops and runs), rust on steel, an even grey dust film, tread wear, faded rubber.
-// Mud is laid where it lands: on the tread and sidewalls, packed in the rim well and hand
+// The least labelled amount is still drawn plainly (mudModel.effective lifts 0.2 to about 0.38
+// of full coverage), so that every muddy label is mud a person would call mud. Mud is laid where
+// it lands: on the tread and sidewalls, packed in the rim well and hand
 // holes (more on the lower half), and thrown up and back from each tyre onto mudguards, side
 // guards, the fuel tank, chassis and the bottom of the body as blobs, dots, drips and a film.
 //
