@@ -59,7 +59,7 @@ func (r *renderer) backPixel(d vec3, wallZ, wallH, tz0, tz1 float64) (rgb, float
 	if tw < tg {
 		p := o.add(d.scale(tw))
 		if p.Y < wallH {
-			see := r.wall(p)
+			see := r.wall(p, tw/cam.f)
 			if see.alpha >= 1 {
 				return see.c, 0
 			}
@@ -71,7 +71,7 @@ func (r *renderer) backPixel(d vec3, wallZ, wallH, tz0, tz1 float64) (rgb, float
 	if math.IsInf(tg, 1) {
 		return r.sky(d), 0
 	}
-	return r.road(o.add(d.scale(tg)), d, tz0, tz1)
+	return r.road(o.add(d.scale(tg)), d, tz0, tz1, tg/cam.f)
 }
 
 type seen struct {
@@ -164,7 +164,7 @@ func (r *renderer) alb(a rgb) rgb {
 }
 
 // wall is the hoarding, wall or fence across the lane at world point p.
-func (r *renderer) wall(p vec3) seen {
+func (r *renderer) wall(p vec3, mpp float64) seen {
 	g := r.g
 	s := r.seed
 	var a rgb
@@ -180,13 +180,8 @@ func (r *renderer) wall(p vec3) seen {
 			base = srgb(200, 202, 198)
 		}
 		a = base
-		if fmod(p.Y*5, 1) < 0.12 { // corrugation
-			a = a.mul(0.85)
-		}
-		seam := fmod(p.X+1000, 1.0)
-		if seam < 0.02 {
-			a = a.mul(0.6)
-		}
+		a = a.mul(1 - 0.15*line(p.Y, 0.2, 0.024, mpp)) // corrugation
+		a = a.mul(1 - 0.4*line(p.X+1000, 1.0, 0.02, mpp))
 		if p.Y > g.BackHeight-0.25 {
 			a = srgb(230, 232, 228)
 		}
@@ -218,10 +213,11 @@ func (r *renderer) wall(p vec3) seen {
 			off = 0.125
 		}
 		bx := math.Floor((p.X + off + 1000) / 0.25)
-		a = srgb(150, 70, 50).mul(0.75 + 0.5*hashf(int32(bx), int32(row), s))
-		if fmod(p.Y, 0.063) < 0.01 || fmod(p.X+off+1000, 0.25) < 0.01 {
-			a = srgb(170, 165, 155)
-		}
+		// bricks smaller than a pixel average out instead of beating against the pixel grid
+		fine := smoothstep(0.006, 0.03, mpp)
+		a = srgb(150, 70, 50).mul(0.75 + 0.5*lerp(hashf(int32(bx), int32(row), s), 0.5, fine))
+		m := math.Max(line(p.Y, 0.063, 0.01, mpp), line(p.X+off+1000, 0.25, 0.01, mpp))
+		a = mix(a, srgb(170, 165, 155), m)
 		a = a.mul(0.8 + 0.3*fbm(p.X*0.5, p.Y*0.5, 2, s+1))
 	case BackFence:
 		post := fmod(p.X+1000, 2.5)
@@ -248,12 +244,13 @@ func (r *renderer) wall(p vec3) seen {
 }
 
 // road shades the lane's surface at world point p.
-func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
+func (r *renderer) road(p, d vec3, tz0, tz1, mpp float64) (rgb, float64) {
 	g := r.g
 	s := r.seed
 	X, Z := p.X, p.Z
 	var a rgb
-	grain := vnoise(X*40, Z*40, s+41)
+	// grain: one hash per 2.5 cm cell (sub-pixel beyond a few metres, so no need to be smooth)
+	grain := hashf(int32(math.Floor(X*40)), int32(math.Floor(Z*40)), s+41)
 	big := fbm(X*0.4, Z*0.4, 2, s+42)
 	roadKind := g.Road
 	if roadKind == RoadSteel {
@@ -265,9 +262,7 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 	switch roadKind {
 	case RoadConcrete:
 		a = srgb(150, 148, 140).mul(0.8 + 0.35*big + 0.12*grain)
-		if fmod(X+1000, 4.5) < 0.015 || fmod(Z+1000, 3.6) < 0.015 {
-			a = a.mul(0.45)
-		}
+		a = a.mul(1 - 0.55*math.Max(line(X+1000, 4.5, 0.015, mpp), line(Z+1000, 3.6, 0.015, mpp)))
 		if g.Road == RoadSteel {
 			a = a.mul(0.9)
 		}
@@ -286,16 +281,16 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 		u, v := X*22, Z*22
 		cu, cv := math.Floor(u), math.Floor(v)
 		fu, fv := u-cu, v-cv
+		lift := 1.0
 		if int(cu+cv)%2 == 0 {
 			if math.Abs(fu-0.5) < 0.35 && math.Abs(fv-0.5) < 0.1 {
-				a = a.mul(1.35)
+				lift = 1.35
 			}
 		} else if math.Abs(fv-0.5) < 0.35 && math.Abs(fu-0.5) < 0.1 {
-			a = a.mul(1.35)
+			lift = 1.35
 		}
-		if fmod(X-g.StopX+1000, 3) < 0.02 {
-			a = a.mul(0.4)
-		}
+		a = a.mul(lerp(lift, 1.1, smoothstep(0.012, 0.035, mpp)))
+		a = a.mul(1 - 0.6*line(X-g.StopX+1000, 3, 0.02, mpp))
 		// rust along the seams and edges
 		if vnoise(X*2, Z*2, s+43) > 0.7 {
 			a = mix(a, srgb(120, 72, 44), 0.35)
@@ -340,7 +335,7 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 		a = a.mul(1 - 0.45*wet)
 		if g.Puddles > 0 || r.cond.Light == LightRain {
 			pud := math.Max(g.Puddles, 0.25)
-			puddle = smoothstep(1-pud-0.03, 1-pud+0.03, fbm(X*0.5, Z*0.5, 3, s+46)) * wet
+			puddle = smoothstep(1-pud-0.03, 1-pud+0.03, fbm(X*0.5, Z*0.5, 2, s+46)) * wet
 		}
 	}
 	n := vec3{0, 1, 0}
@@ -361,4 +356,15 @@ func (r *renderer) road(p, d vec3, tz0, tz1 float64) (rgb, float64) {
 		c = c.mul(1 - 0.6*puddle).add(r.skyPlain(rd).mul(fres * refl * ao))
 	}
 	return c, wet * (0.25 + 0.75*puddle)
+}
+
+// line is the share of a pixel of footprint mpp (metres) that a line of the given width,
+// repeating every period, covers at pos: box-filtered, so thin far lines fade instead of
+// breaking into dashes.
+func line(pos, period, width, mpp float64) float64 {
+	w := math.Max(width, mpp)
+	if fmod(pos, period) < w {
+		return width / w
+	}
+	return 0
 }

@@ -16,7 +16,8 @@
 // paint, the steel chequer plate of a weighbridge deck, patched asphalt; wet or dry, puddles),
 // what stands behind the lane (blue or green site hoarding with slogan banners, a brick wall,
 // a mesh fence, gate pillars, open ground) with far buildings, trees and sky, and occluders
-// (a pole, a barrier arm ahead of the truck, a worker in a hi-vis vest now and then).
+// (a pole, a barrier arm ahead of the truck, a worker in a hi-vis vest now and then, the spray
+// pipes of a wheel-wash platform along a wet lane).
 // RandomGate draws one; NamedGates are four fixed ones (a low wash-bay camera, a pole over a
 // weighbridge, a wide distorted exit camera, a long lens across a patched road). Gate.ROIs and
 // Gate.CameraYAML give the regions a technician would draw: the band of the wheels and of the
@@ -30,7 +31,9 @@
 // (Mud 0 clean, 0.2..1 from a modest amount to wheels caked solid; kinds fresh, wet, dried
 // crust, red clay or loess, grey silt, mixed in patches), water from the wash bay (Wet: darker,
 // glossy, drops and runs), rust on steel, an even grey dust film, tread wear, faded rubber.
-// Mud is laid where it lands: on the tread and sidewalls, packed in the rim well and hand
+// The least labelled amount is still drawn plainly (mudModel.effective lifts 0.2 to about 0.38
+// of full coverage), so that every muddy label is mud a person would call mud. Mud is laid where
+// it lands: on the tread and sidewalls, packed in the rim well and hand
 // holes (more on the lower half), and thrown up and back from each tyre onto mudguards, side
 // guards, the fuel tank, chassis and the bottom of the body as blobs, dots, drips and a film.
 //

@@ -45,11 +45,27 @@ func (r *renderer) lit(wp, n, d vec3, alb rgb, gloss, ao float64) rgb {
 	if gloss > 0 {
 		dn := d.norm()
 		rd := dn.sub(n.scale(2 * dn.dot(n)))
+		// glints of the sun and of a lamp on wet or glossy surfaces
+		if r.env.sun.lum() > 0 {
+			if k := rd.dot(r.env.sunDir); k > 0.9 {
+				c = c.add(r.env.sun.mul(gloss * 0.6 * pow64(k) * r.env.sunVis(wp) * ao))
+			}
+		}
+		if r.env.lamp > 0 {
+			l := r.env.lampPos.sub(wp)
+			d2 := l.dot(l)
+			if k := rd.dot(l.scale(1 / math.Sqrt(d2))); k > 0.9 {
+				c = c.add(r.env.lampCol.mul(gloss * 0.5 * r.env.lamp / d2 * pow64(k)))
+			}
+		}
+		// what a vertical surface mirrors near the horizon is the gate's own surroundings
+		// (walls, poles, the camera's side of the road), darker than the sky above them
 		var env rgb
 		if rd.Y > 0 {
-			env = mix(r.env.horizon, r.env.zenith, math.Sqrt(rd.Y))
+			sky := mix(r.env.horizon, r.env.zenith, math.Sqrt(rd.Y))
+			env = mix(r.env.horizon.mul(0.3), sky, smoothstep(0.05, 0.45, rd.Y))
 		} else {
-			env = r.env.horizon.mul(0.25)
+			env = r.env.horizon.mul(0.2)
 		}
 		if r.env.ir {
 			env = rgb{env.lum(), env.lum(), env.lum()}
@@ -59,6 +75,14 @@ func (r *renderer) lit(wp, n, d vec3, alb rgb, gloss, ao float64) rgb {
 		c = c.add(env.mul(gloss * band * ao))
 	}
 	return c
+}
+
+// pow64 is x to the 64th, a tight specular lobe.
+func pow64(x float64) float64 {
+	for i := 0; i < 6; i++ {
+		x *= x
+	}
+	return x
 }
 
 // side draws a polygon on a plane parallel to the vehicle's side at local depth z (0 the side,
@@ -106,11 +130,12 @@ func (r *renderer) finish(alb rgb, gloss, x, y, low float64, steel bool) (rgb, f
 		gloss *= 1 - t.Dust
 	}
 	if steel && t.Rust > 0 {
-		n := fbm(x*9, y*9, 3, s+62)
-		streak := vnoise(x*25, y*1.5, s+63)
-		k := smoothstep(1-0.45*t.Rust, 1-0.45*t.Rust+0.08, math.Max(n, streak*0.92))
-		rc := mix(srgb(140, 70, 34), srgb(96, 54, 32), vnoise(x*30, y*30, s+64))
-		alb = mix(alb, rc, k*0.9)
+		// rust: scattered pits and blooms, thin runs below them, a stain more than a coat
+		n := warped(x*7, y*7, s+62)
+		streak := vnoise(x*40, y*1.2, s+63) * smoothstep(0.5, 0.7, vnoise(x*40, 0.3, s+67))
+		k := smoothstep(1-0.25*t.Rust, 1-0.25*t.Rust+0.05, math.Max(n, streak*0.9))
+		rc := mix(srgb(156, 78, 34), srgb(110, 58, 30), vnoise(x*30, y*30, s+64))
+		alb = mix(alb, rc, k*0.75)
 	}
 	if ms := r.mud.body(x, y, low); ms.alpha > 0 {
 		alb = mix(alb, ms.alb, ms.alpha)
@@ -125,15 +150,15 @@ func (r *renderer) finish(alb rgb, gloss, x, y, low float64, steel bool) (rgb, f
 // wetten is water on a surface: darker, glossier, with droplets and runs.
 func wetten(alb rgb, gloss, x, y, wet float64, s uint32) (rgb, float64) {
 	alb = alb.mul(1 - 0.25*wet)
-	gloss += 0.25 * wet
+	gloss += 0.08 * wet
 	run := vnoise(x*28, y*2.5, s+65)
 	if run > 0.8 {
 		alb = alb.mul(0.94)
-		gloss += 0.08 * wet
+		gloss += 0.05 * wet
 	}
 	dn := vnoise(x*110, y*110, s+66)
 	if dn > 1-0.1*wet*math.Exp(-y/1.6) {
-		gloss += 0.6
+		gloss += 0.45
 		alb = alb.mul(0.8)
 	}
 	return alb, gloss
@@ -150,7 +175,7 @@ func (r *renderer) drawVehicle() {
 	for _, a := range sp.axles {
 		r.farWheel(a)
 	}
-	r.side(rect(0.3, 0.4*sp.frameY0, sp.length-0.5, sp.frameY1), -sp.width/2, 0.25, func(x, y float64) (rgb, float64, float64) {
+	r.side(rect(0.3, 0.4*sp.frameY0, sp.length-0.5, sp.frameY1+0.2), -sp.width/2, 0.25, func(x, y float64) (rgb, float64, float64) {
 		return srgb(26, 26, 26).mul(0.8 + 0.4*vnoise(x*3, y*3, t.Seed+70)), 0, 1
 	})
 	for _, a := range sp.axles {
@@ -258,7 +283,7 @@ func (r *renderer) paintSurf(paint rgb, low float64, feature func(x, y float64, 
 			a = feature(x, y, a)
 		}
 		// painted panels rust only along their lowest edge
-		alb, g := r.finish(a, 0.18, x, y, low, y < 1.45)
+		alb, g := r.finish(a, 0.08, x, y, low, y < 1.42 && vnoise(x*3, 0, t.Seed+73) > 0.5)
 		return alb, g, 1
 	}
 }
@@ -306,7 +331,7 @@ func (r *renderer) cab() {
 		return a
 	}))
 	r.side(win, 0.005, 1, func(x, y float64) (rgb, float64, float64) {
-		return srgb(22, 26, 30), 0.55, 1
+		return srgb(22, 26, 30), 0.3, 1
 	})
 	if sp.tyreR > 0.45 {
 		// steps under the door
@@ -329,6 +354,23 @@ func (r *renderer) cab() {
 		r.roof(0.98, L-1.0, L, r.paintSurf(paint, 0, nil))
 	default:
 		r.roof(yt, x0, L-0.5, r.paintSurf(paint, 0, nil))
+	}
+	// the sloping faces at the front: windscreens and bonnets, and a pickup's cab back
+	switch sp.body {
+	case "van":
+		r.slope(L, 1.15, L-0.85, 1.95, paint, false)
+		r.slope(L-0.85, 1.95, L-1.4, yt, paint, true)
+	case "bed":
+		r.slope(L-1.0, 1.15, L-1.6, yt, paint, true)
+		o := p.world(x0, 0, 0)
+		r.face(r.layer, o, vec3{0, 0, -1}, vec3{0, 1, 0}, vec3{-p.f, 0, 0}, rect(0, sp.bodyTop, sp.width, yt), 1, r.paintSurf(paint, 0, func(x, y float64, a rgb) rgb {
+			if y > sp.bodyTop+0.25 && y < yt-0.1 {
+				return srgb(26, 30, 34)
+			}
+			return a
+		}))
+	default:
+		r.slope(L, 2.05, L-0.32, yt-0.12, paint, true)
 	}
 	// the front face, when the camera is ahead of the vehicle
 	o := p.world(L, 0, 0)
@@ -355,6 +397,24 @@ func (r *renderer) cab() {
 		}
 		alb, gl := r.finish(c, g, L, b, 0.6, true)
 		return alb, gl, 1
+	})
+}
+
+// slope draws a face across the vehicle from local (x0, y0) up to (x1, y1): a windscreen of
+// dark glass in a painted frame, or a painted bonnet.
+func (r *renderer) slope(x0, y0, x1, y1 float64, paint rgb, glass bool) {
+	p := r.pl
+	w := p.sp.width
+	dx, dy := x1-x0, y1-y0
+	l := math.Hypot(dx, dy)
+	o := p.world(x0, y0, 0)
+	v := vec3{p.f * dx / l, dy / l, 0}
+	n := vec3{p.f * dy / l, -dx / l, 0} // toward the front and up, for a face leaning back
+	r.face(r.layer, o, vec3{0, 0, -1}, v, n, rect(0, 0, w, l), 1, func(a, b float64) (rgb, float64, float64) {
+		if !glass || a < 0.08 || a > w-0.08 || b > l-0.06 || b < 0.04 {
+			return paint, 0.08, 1
+		}
+		return srgb(26, 30, 34), 0.3, 1
 	})
 }
 
@@ -485,8 +545,12 @@ func (r *renderer) body() {
 			return alb, g, 1
 		})
 		// the drum: a solid of revolution about a tilted axis, drawn by its outline
-		fx, fy := x1-0.1, 2.4
-		rx, ry := x0+0.3, 3.2
+		fx, fy := x1-0.1, 2.25
+		rx, ry := x0+0.3, 3.05
+		// the pedestals that carry the drum, and the water tank behind the cab
+		r.side([][2]float64{{x1 - 0.5, yb}, {x1 - 0.05, yb}, {x1 - 0.15, fy}, {x1 - 0.4, fy}}, -0.35, 0.8, r.paintSurf(srgb(44, 44, 46), 0.5, nil))
+		r.side([][2]float64{{x0 + 0.6, yb}, {x0 + 1.3, yb}, {x0 + 1.1, ry - 0.3}, {x0 + 0.8, ry - 0.3}}, -0.35, 0.8, r.paintSurf(srgb(44, 44, 46), 0.5, nil))
+		r.side(rect(x1-0.7, yb+0.05, x1-0.1, yb+0.55), -0.1, 0.9, r.paintSurf(srgb(196, 198, 200), 0.6, nil))
 		ax := vec3{rx - fx, ry - fy, 0}.norm()
 		nx, ny := -ax.Y, ax.X
 		rho := func(s float64) float64 {
@@ -737,8 +801,8 @@ func (r *renderer) wheel(a axle) {
 			}
 		}
 		if steel && t.Rust > 0 {
-			n := fbm(u*14, v*14, 3, t.Seed+90)
-			k := smoothstep(1-0.5*t.Rust, 1-0.5*t.Rust+0.08, n)
+			n := warped(u*12, v*12, t.Seed+90)
+			k := smoothstep(1-0.35*t.Rust, 1-0.35*t.Rust+0.06, n)
 			alb = mix(alb, mix(srgb(150, 76, 36), srgb(100, 56, 32), vnoise(u*40, v*40, t.Seed+91)), k*0.85)
 		}
 		ms := r.mud.wheel(u, v, rr, th, R, rimR)
@@ -747,7 +811,7 @@ func (r *renderer) wheel(a axle) {
 		if t.Wet > 0 {
 			alb, gloss = wetten(alb, gloss, u, v, t.Wet, t.Seed+2)
 			if rr > rimR && math.Sin(th) > 0.3 {
-				gloss += 0.3 * t.Wet // a wet sheen on the upper sidewall
+				gloss += 0.12 * t.Wet // a wet sheen on the upper sidewall
 			}
 		}
 		return alb, gloss, 1

@@ -59,6 +59,8 @@ type Gate struct {
 	PoleX        float64
 	PoleZ        float64 // between the lane (0) and the camera (CamDist)
 	PersonRate   float64 // chance that a worker stands in view in a frame
+	WashRail     bool    // the spray pipes of a wheel-wash platform run along the lane
+	WashRailZ    float64 // how far from the truck's near side, toward the camera
 }
 
 // truckWidth is the width of every heavy truck body (GB 1589: at most 2.55 m).
@@ -103,6 +105,7 @@ func NamedGates() []Gate {
 	a.StopX, a.Facing = -1.8, 1
 	a.Road, a.RoadWet, a.Puddles, a.Background = RoadConcrete, 0.8, 0.4, BackHoardingBlue
 	a.PersonRate = 0.15
+	a.WashRail, a.WashRailZ = true, 0.7
 
 	b := base("weighbridge-pole")
 	b.CamHeight, b.CamDist, b.Yaw, b.HFOV, b.Distortion = 4.5, 6.5, 12, 62, 0.05
@@ -162,6 +165,9 @@ func RandomGate(rng *rand.Rand) Gate {
 		g.PoleX = aimX + (rng.Float64()*2-1)*3
 		g.PoleZ = g.CamDist * (0.3 + rng.Float64()*0.5)
 		g.PersonRate = []float64{0, 0.1, 0.25}[rng.Intn(3)]
+		if g.RoadWet > 0.5 && rng.Float64() < 0.5 {
+			g.WashRail, g.WashRailZ = true, 0.5+rng.Float64()*0.4
+		}
 		// a technician points the camera so that at least two axles of a truck are in view
 		if visibleAxles(g) >= 2 || try > 50 {
 			g.Name = fmt.Sprintf("random-%04d", rng.Intn(10000))

@@ -349,6 +349,23 @@ func TestLabelBalance(t *testing.T) {
 	if muddy != n/2 {
 		t.Errorf("%d muddy of %d", muddy, n)
 	}
+	// the hard negatives turn up on clean trucks
+	hard := map[string]int{}
+	for j := 0; j < 2*n; j += 2 {
+		rng := rand.New(rand.NewSource(mixSeed(2, 0, int64(j))))
+		tr := RandomTruck(rng, g, false)
+		c := RandomCondition(rng, g)
+		c.Light = LightSun
+		c.ShadowBand = j%4 == 0
+		for _, h := range hardNegatives(tr, c, g) {
+			hard[h]++
+		}
+	}
+	for _, h := range []string{"wet-vehicle", "road-mud", "brown-paint", "rust", "shadow", "lens-spots"} {
+		if hard[h] == 0 {
+			t.Errorf("no clean truck with %s in %v", h, hard)
+		}
+	}
 	if len(lights) != len(Lights) || len(kinds) != len(Kinds) {
 		t.Errorf("lights %v kinds %v", sortedKeys(lights), sortedKeys(kinds))
 	}

@@ -111,20 +111,20 @@ func (m *mudModel) body(x, y, low float64) mudSurface {
 			d = 0
 		}
 		// spray goes up and back: behind a wheel (dx < 0) reaches further
-		reach := 0.35
+		reach := 0.45
 		if dx < 0 {
-			reach = 0.6
+			reach = 0.85
 		}
 		dens = math.Max(dens, fastDecay(d/reach))
 	}
-	dens = math.Max(dens, 0.8*fastDecay(y/0.55))
-	dens *= m.amount * low
+	dens = math.Max(dens, 0.8*fastDecay(y/0.6))
+	dens *= m.effective() * low
 	if dens < 0.03 {
 		return mudSurface{}
 	}
 	// blobs, droplets and a film
 	n := warped(x*6, y*6, m.seed)
-	thr := 1 - dens*0.62
+	thr := 1 - dens*0.72
 	s := m.shade(x, y, n, thr)
 	dd := math.Max(dots(x, y, 0.018, dens*0.7, m.seed+1), dots(x+0.3, y, 0.05, dens*0.35, m.seed+2))
 	if dd > s.alpha {
@@ -144,16 +144,17 @@ func (m *mudModel) wheel(u, v, r, th, R, rimR float64) mudSurface {
 		return mudSurface{}
 	}
 	low := 0.5 - 0.5*math.Sin(th) // 1 at the bottom
+	amt := m.effective()
 	var dens float64
 	switch {
 	case r > 0.9*R:
-		dens = 0.35 + 0.65*m.amount // packed in the tread
+		dens = 0.35 + 0.65*amt // packed in the tread
 	case r > rimR:
-		dens = m.amount * (0.45 + 0.45*low)
+		dens = amt * (0.45 + 0.45*low)
 	default:
-		dens = m.amount * (0.2 + 0.55*low)
+		dens = amt * (0.2 + 0.55*low)
 		if r > 0.8*rimR {
-			dens += 0.3 * m.amount // packed in the rim well
+			dens += 0.3 * amt // packed in the rim well
 		}
 	}
 	dens = clamp(dens, 0, 0.92)
@@ -161,7 +162,7 @@ func (m *mudModel) wheel(u, v, r, th, R, rimR float64) mudSurface {
 	thr := 1 - dens*0.75
 	s := m.shade(u, v, n, thr)
 	// a smear of thinner mud over the lower sidewall and tread
-	film := clamp(m.amount*1.1-0.15, 0, 0.8) * (0.35 + 0.65*low) * (0.5 + 0.5*fbm(u*3, v*3, 2, m.seed+13))
+	film := clamp(amt*1.1-0.15, 0, 0.8) * (0.35 + 0.65*low) * (0.5 + 0.5*fbm(u*3, v*3, 2, m.seed+13))
 	if r < rimR*0.8 {
 		film *= 0.5
 	}
@@ -170,7 +171,7 @@ func (m *mudModel) wheel(u, v, r, th, R, rimR float64) mudSurface {
 		s.alb = mix(f.alb, s.alb, s.alpha/film)
 		s.alpha = film
 	}
-	if d := dots(u, v, 0.02, m.amount*0.5, m.seed+14); d > s.alpha {
+	if d := dots(u, v, 0.02, amt*0.5, m.seed+14); d > s.alpha {
 		s.alpha = d
 	}
 	return s
@@ -191,8 +192,8 @@ func (m *mudModel) road(X, Z, trackZ0, trackZ1 float64) mudSurface {
 	if dens < 0.02 {
 		return mudSurface{}
 	}
-	n := 0.5*fbm(X*3, Z*3, 3, m.seed+23) + 0.5*vnoise(X*30, Z*30, m.seed+24)
-	s := m.shade(X, Z, n, 1-dens)
+	n := warped(X*3, Z*3, m.seed+23)
+	s := m.shade(X, Z, n, 1-dens*0.9)
 	s.alpha *= 0.9
 	return s
 }
@@ -203,4 +204,13 @@ func fastDecay(x float64) float64 {
 		return 1
 	}
 	return 1 / (1 + x + x*x*0.5 + x*x*x*(1.0/6))
+}
+
+// effective is how much mud is drawn for the labelled amount: even the least (0.2) must be
+// plain to a person looking at the wheels.
+func (m *mudModel) effective() float64 {
+	if m.amount <= 0 {
+		return 0
+	}
+	return 0.22 + 0.78*m.amount
 }

@@ -232,11 +232,44 @@ func (r *renderer) occluders() []string {
 		})
 		out = append(out, "barrier")
 	}
+	if g.WashRail {
+		r.washRail()
+		out = append(out, "wash-rail")
+	}
 	if r.cond.Person {
 		r.person()
 		out = append(out, "person")
 	}
 	return out
+}
+
+// washRail draws the side frame of a wheel-wash platform: two steel pipes on posts along the
+// lane between the camera and the truck, with spray nozzles; they cross the lowest part of the
+// wheels, as at a real wash bay.
+func (r *renderer) washRail() {
+	g := r.g
+	z := g.WashRailZ
+	if r.pl != nil {
+		z += r.pl.z0
+	}
+	o := vec3{g.StopX, 0, z}
+	u, v, n := vec3{1, 0, 0}, vec3{0, 1, 0}, vec3{0, 0, 1}
+	steel := func(y0, y1 float64) surfFn {
+		return func(a, b float64) (rgb, float64, float64) {
+			k := (b - y0) / (y1 - y0)
+			c := srgb(128, 132, 136).mul(0.55 + 0.6*math.Sin(k*math.Pi))
+			if fmod(a+100, 0.5) < 0.03 && b < y0+0.02 {
+				c = srgb(40, 40, 40) // a nozzle
+			}
+			return mix(c, srgb(120, 72, 40), 0.3*vnoise(a*4, b*40, r.seed+90)), 0.2, 1
+		}
+	}
+	for _, y := range []float64{0.12, 0.32} {
+		r.face(r.c, o, u, v, n, rect(-9, y, 9, y+0.06), 1, steel(y, y+0.06))
+	}
+	for x := -9.0; x <= 9; x += 1.5 {
+		r.face(r.c, o, u, v, n, rect(x, 0, x+0.06, 0.4), 1, steel(0, 0.4))
+	}
 }
 
 // person draws a site worker in a hi-vis vest and a helmet, standing between camera and lane.

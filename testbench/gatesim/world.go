@@ -6,12 +6,13 @@ import (
 
 // placed is a vehicle standing in the lane: its layout and where it is in the world.
 type placed struct {
-	t     Truck
-	sp    spec
-	xr    float64 // world X of its rear
-	f     float64 // +1 or -1: the direction it faces
-	z0    float64 // world Z of its near side
-	boxes []aabb  // what casts shadows
+	t      Truck
+	sp     spec
+	xr     float64 // world X of its rear
+	f      float64 // +1 or -1: the direction it faces
+	z0     float64 // world Z of its near side
+	boxes  []aabb  // what casts shadows: the body
+	wheels []cyl   // and the wheels
 }
 
 type aabb struct{ min, max vec3 }
@@ -27,11 +28,44 @@ func place(g Gate, t Truck) *placed {
 			vec3{math.Min(a.X, b.X), math.Min(a.Y, b.Y), math.Min(a.Z, b.Z)},
 			vec3{math.Max(a.X, b.X), math.Max(a.Y, b.Y), math.Max(a.Z, b.Z)}})
 	}
-	box(sp.bodyX0, sp.length, sp.frameY0, math.Max(sp.bodyTop, sp.cabTop), -sp.width, 0)
+	box(sp.bodyX0, sp.length, sp.frameY0, sp.cabBottom+0.2, -sp.width, 0) // chassis
+	box(sp.bodyX0, sp.bodyX1, sp.frameY0, sp.bodyTop, -sp.width, 0)       // body
+	box(sp.cabX0, sp.length, sp.cabBottom, sp.cabTop, -sp.width, 0)       // cab
 	for _, a := range sp.axles {
-		box(a.x-sp.tyreR, a.x+sp.tyreR, 0, 2*sp.tyreR, -sp.width, 0)
+		c := p.world(a.x, sp.tyreR, 0)
+		p.wheels = append(p.wheels, cyl{c.X, c.Y, sp.tyreR, p.z0 - sp.width, p.z0})
 	}
 	return p
+}
+
+// cyl is a wheel pair seen as one cylinder across the vehicle (axis along Z).
+type cyl struct{ x, y, r, z0, z1 float64 }
+
+// hit says whether the ray from o along d meets the cylinder.
+func (c cyl) hit(o, d vec3) bool {
+	ox, oy := o.X-c.x, o.Y-c.y
+	a := d.X*d.X + d.Y*d.Y
+	if a < 1e-12 {
+		return false
+	}
+	b := ox*d.X + oy*d.Y
+	cc := ox*ox + oy*oy - c.r*c.r
+	disc := b*b - a*cc
+	if disc < 0 {
+		return false
+	}
+	sq := math.Sqrt(disc)
+	t0, t1 := (-b-sq)/a, (-b+sq)/a
+	if t1 < 0 {
+		return false
+	}
+	t0 = math.Max(t0, 0)
+	// the z range over [t0, t1] must overlap the cylinder's length
+	za, zb := o.Z+d.Z*t0, o.Z+d.Z*t1
+	if za > zb {
+		za, zb = zb, za
+	}
+	return zb >= c.z0 && za <= c.z1
 }
 
 func (p *placed) world(x, y, z float64) vec3 { return vec3{p.xr + p.f*x, y, p.z0 + z} }
@@ -77,6 +111,11 @@ func (p *placed) sunBlocked(q, sun vec3) bool {
 	}
 	for _, b := range p.boxes {
 		if b.hit(q, sun) {
+			return true
+		}
+	}
+	for _, w := range p.wheels {
+		if w.hit(q, sun) {
 			return true
 		}
 	}
