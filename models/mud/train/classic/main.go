@@ -232,10 +232,12 @@ func goSource(m mud.Boosted) string {
 	}
 	return fmt.Sprintf(`package mud
 
-// DefaultModel is the classic scorer's model, fitted to generated tuning frames by
-// models/mud/train/classic (never to the frames it is evaluated on). Regenerate with
+// DefaultModel is the classic scorer's model, fitted to generated tuning frames at the
+// reference gate and at 36 generated gates by models/mud/train/classic (never to the frames or
+// gates it is evaluated on), its score shifted so that 0.5 is the best threshold over the
+// validation gates. Regenerate with
 //
-//	go run ./models/mud/train/classic -per-cell 500 -rounds 450 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 450 -depth 2 -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
