@@ -91,6 +91,8 @@ var topicSchemas = []struct {
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/registry$`), "Registry"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/alarm$`), "Alarm"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/review$`), "Review"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/manifests/reported$`), "ManifestsReported"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/manifests$`), "Manifests"},
 }
 
 // checkPayload validates a JSON payload seen on topic against the AsyncAPI schema of its
@@ -119,7 +121,7 @@ func checkPayload(t *testing.T, topic string, payload []byte) {
 }
 
 // inbound are the topics operators publish; tests send malformed ones on purpose.
-var inbound = regexp.MustCompile(`/(config/desired|cmd/[^/]+|registry|review)$`)
+var inbound = regexp.MustCompile(`/(config/desired|cmd/[^/]+|registry|manifests|review)$`)
 
 // checkAll validates every message the agent published on msgs, until msgs is empty.
 func checkAll(t *testing.T, msgs <-chan broker.Msg) int {
