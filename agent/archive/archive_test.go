@@ -199,6 +199,15 @@ func TestOpenRepairs(t *testing.T) {
 	if !slices.Equal(ids, []string{"0192f1c2-0001", "0192f1c2-0002", "0192f1c2-0003"}) {
 		t.Errorf("rebuilt index: %v", ids)
 	}
+	// The whole index lost: it is written again from the folders.
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	a3 := open(t, Options{Dir: dir, Now: c.now, Location: time.UTC})
+	recs, _ = Find(dir, Query{Plate: "浙F12345"})
+	if s := a3.Stats(); s.Passages != 3 || len(recs) != 3 || recs[0].Seq != 1 || recs[2].Seq != 3 {
+		t.Errorf("index rebuilt from nothing: %+v, %+v", s, recs)
+	}
 }
 
 func FuzzParseLine(f *testing.F) {
