@@ -9,8 +9,8 @@ LDFLAGS := -X sitegate/agent/gateway.Version=$(VERSION) -X sitegate/agent/gatewa
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: OpenCV for the camera and vision code (cgo), mosquitto as the real broker in
-# tests, gcc and pkg-config for cgo.
-APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg
+# tests, gcc and pkg-config for cgo, libavcodec and libswscale for on-demand camera decoding.
+APT_PKGS := libopencv-dev libavcodec-dev libswscale-dev mosquitto gcc g++ pkg-config ffmpeg
 
 .PHONY: all deps build demo test test-short test-faults fuzz bench budget vet clean
 
