@@ -9,8 +9,8 @@ LDFLAGS := -X sitegate/agent/gateway.Version=$(VERSION) -X sitegate/agent/gatewa
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: OpenCV for the camera and vision code (cgo), mosquitto as the real broker in
-# tests, gcc and pkg-config for cgo.
-APT_PKGS := libopencv-dev mosquitto gcc g++ pkg-config ffmpeg chromium
+# tests, gcc and pkg-config for cgo, libavcodec and libswscale for on-demand camera decoding.
+APT_PKGS := libopencv-dev libavcodec-dev libswscale-dev mosquitto gcc g++ pkg-config ffmpeg chromium
 # For `make font` only (the subset is committed): Noto Sans CJK and fontTools' subsetter.
 FONT_PKGS := fonts-noto-cjk python3-fonttools
 

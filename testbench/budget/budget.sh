@@ -6,7 +6,7 @@
 # Run by `make budget` (not CI: several minutes). Output: one line per benchmark.
 set -eu
 GO=${GO:-go}
-OUT=${BUDGET_DIR:-$(mktemp -d)}
+OUT=$(realpath "${BUDGET_DIR:-$(mktemp -d)}")
 export GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1   # callgrind and Go's preemption signals do not mix
 # The camera benchmarks' 1080p25 stream, made here so that no ffmpeg runs under callgrind (the
 # arguments are drivers/camera's Stream1080pArgs).
@@ -33,11 +33,11 @@ count1() {
 	fi
 }
 
-per_op() { # package bench N1 N2 what
+per_op() { # package bench N1 N2 what (run in the package's folder, as go test does)
 	bin="$OUT/$(echo "$1" | tr / _).test"
 	[ -x "$bin" ] || $GO test -c -o "$bin" "./$1"
-	a=$(count "$bin" "$2" "$3")
-	b=$(count "$bin" "$2" "$4")
+	a=$(cd "$1" && count "$bin" "$2" "$3")
+	b=$(cd "$1" && count "$bin" "$2" "$4")
 	echo "$1 $2: $(( (b - a) / ($4 - $3) )) instructions/op ($5)"
 }
 
