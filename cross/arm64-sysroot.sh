@@ -10,7 +10,7 @@ set -eu
 
 SYSROOT=${1:-${SITEGATE_ARM64_SYSROOT:-/var/cache/sitegate/sysroot-arm64}}
 SUITE=bookworm
-PKGS="libopencv-dev,libc6-dev,libstdc++-12-dev"
+PKGS="libopencv-dev,libavcodec-dev,libavutil-dev,libswscale-dev,libc6-dev,libstdc++-12-dev"
 STAMP="$SYSROOT/.sitegate-sysroot"
 WANT="$SUITE $PKGS v1"
 SUDO=""
