@@ -28,7 +28,7 @@ import (
 
 // visionSite is a site whose camera "wheels" checks the scene's regions for mud with the
 // classic scorer, fed from clip.
-func visionSite(t *testing.T, brokerURL, clip string) *site {
+func visionSite(t *testing.T, brokerURL, clip string, mudExtra ...string) *site {
 	t.Helper()
 	dir := filepath.Dir(clip)
 	master, port := pty.Pair(t)
@@ -76,7 +76,7 @@ lanes:
           scorer: classic
           threshold: 0.5
           rate: 10
-`, brokerURL, port, plateAddr, filepath.Base(clip), rois.String())
+%s`, brokerURL, port, plateAddr, filepath.Base(clip), rois.String(), strings.Join(mudExtra, ""))
 	path := filepath.Join(dir, "sitegate.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,32 +120,18 @@ func latestStatus(t *testing.T, msgs <-chan broker.Msg, within time.Duration, wh
 	return st
 }
 
-// TestLearnFromReviewsMosquitto is the acceptance of learning from the site: the agent kept the
-// judged frames of 40 passages at a gate its model judges badly; 40 reviews arrive over MQTT
-// (and two broken ones, refused and counted); `sitegate learn mud --write`, run beside the
-// agent, fits the camera's model; F1 on 200 held-out frames of that gate rises, and the next
-// passage's mud check names the new model.
-func TestLearnFromReviewsMosquitto(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	b := broker.StartMosquitto(t)
-	dir := t.TempDir()
-	clip := filepath.Join(dir, "wheels.avi")
-	truck := scene.Spec{Seed: 11, Condition: scene.Day, Severity: scene.Clean, Shape: scene.Tipper3, Cab: "red", Body: "yellow"}
-	if err := othergate.WriteClip(clip, truck, 30, 640, 360); err != nil {
-		t.Fatal(err)
-	}
-	s := visionSite(t, b.URL(), clip)
+type review struct {
+	id    string
+	muddy bool
+}
 
-	// The frames the agent kept of 40 earlier passages at this gate.
+// keepGateFrames writes the frames the agent kept of 40 earlier passages at the other gate
+// under dir/data/frames, as its watcher does, and returns their true labels.
+func keepGateFrames(t *testing.T, dir string) []review {
+	t.Helper()
 	store, err := framestore.Open(filepath.Join(dir, "data", "frames"), framestore.Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	type review struct {
-		id    string
-		muddy bool
 	}
 	var reviews []review
 	t0 := time.Now().Add(-time.Hour)
@@ -175,6 +161,69 @@ func TestLearnFromReviewsMosquitto(t *testing.T) {
 		t.Fatalf("%d kept passages", len(reviews))
 	}
 
+	return reviews
+}
+
+// publishReviews publishes a review of each kept passage with its true label.
+func publishReviews(t *testing.T, url string, reviews []review) {
+	t.Helper()
+	for _, r := range reviews {
+		label := "clean"
+		if r.muddy {
+			label = "muddy"
+		}
+		p := fmt.Sprintf(`{"schema":"sitegate.review/v1","passage_id":%q,"check":"mud","label":%q,"by":"officer-7"}`, r.id, label)
+		broker.Publish(t, url, "sitegate/v1/e2e-site/gw-07/review", []byte(p), false)
+	}
+}
+
+// TestLearnAutoMosquitto: with mud.learn: auto and learn_every: 20, the agent fits and adopts
+// the camera's model by itself as the reviews come in, and says so in its status.
+func TestLearnAutoMosquitto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	b := broker.StartMosquitto(t)
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "wheels.avi")
+	truck := scene.Spec{Seed: 11, Condition: scene.Day, Severity: scene.Clean, Shape: scene.Tipper3, Cab: "red", Body: "yellow"}
+	if err := othergate.WriteClip(clip, truck, 30, 640, 360); err != nil {
+		t.Fatal(err)
+	}
+	s := visionSite(t, b.URL(), clip, "          learn: auto\n", "          learn_every: 20\n")
+	reviews := keepGateFrames(t, dir)
+	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
+	runAgent(t, s)
+	latestStatus(t, msgs, 20*time.Second, "online status", func(st wire.Status) bool { return st.State == wire.Online })
+	publishReviews(t, b.URL(), reviews)
+	st := latestStatus(t, msgs, 90*time.Second, "a learned model in force", func(st wire.Status) bool {
+		return len(st.Cameras) == 1 && strings.HasPrefix(st.Cameras[0].MudModel, "classic/wheels-v")
+	})
+	m, err := mudlearn.Open(mudlearn.ModelsDir(filepath.Join(dir, "data")), "wheels").Current()
+	if err != nil || m == nil || m.F1After <= m.F1Before || m.Frames < 20 {
+		t.Fatalf("model in force %+v, %v (status %q)", m, err, st.Cameras[0].MudModel)
+	}
+}
+
+// TestLearnFromReviewsMosquitto is the acceptance of learning from the site: the agent kept the
+// judged frames of 40 passages at a gate its model judges badly; 40 reviews arrive over MQTT
+// (and two broken ones, refused and counted); `sitegate learn mud --write`, run beside the
+// agent, fits the camera's model; F1 on 200 held-out frames of that gate rises, and the next
+// passage's mud check names the new model.
+func TestLearnFromReviewsMosquitto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	b := broker.StartMosquitto(t)
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "wheels.avi")
+	truck := scene.Spec{Seed: 11, Condition: scene.Day, Severity: scene.Clean, Shape: scene.Tipper3, Cab: "red", Body: "yellow"}
+	if err := othergate.WriteClip(clip, truck, 30, 640, 360); err != nil {
+		t.Fatal(err)
+	}
+	s := visionSite(t, b.URL(), clip)
+	reviews := keepGateFrames(t, dir)
+
 	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
 	runAgent(t, s)
 	latestStatus(t, msgs, 20*time.Second, "online status", func(st wire.Status) bool { return st.State == wire.Online })
@@ -182,14 +231,7 @@ func TestLearnFromReviewsMosquitto(t *testing.T) {
 	root := "sitegate/v1/e2e-site/gw-07"
 	broker.Publish(t, b.URL(), root+"/review", []byte(`not json`), false)
 	broker.Publish(t, b.URL(), root+"/review", []byte(`{"schema":"sitegate.review/v1","passage_id":"x","check":"mud","label":"filthy"}`), false)
-	for _, r := range reviews {
-		label := "clean"
-		if r.muddy {
-			label = "muddy"
-		}
-		p := fmt.Sprintf(`{"schema":"sitegate.review/v1","passage_id":%q,"check":"mud","label":%q,"by":"officer-7"}`, r.id, label)
-		broker.Publish(t, b.URL(), root+"/review", []byte(p), false)
-	}
+	publishReviews(t, b.URL(), reviews)
 	st := latestStatus(t, msgs, 30*time.Second, "40 reviews labelled", func(st wire.Status) bool {
 		return st.Reviews != nil && st.Reviews.Labelled == 40 && st.Reviews.Refused == 2
 	})

@@ -234,8 +234,9 @@ func (s *Store) remove(i int) {
 // ErrUnknownPassage is returned by Label for a passage whose frames are not kept.
 var ErrUnknownPassage = errors.New("framestore: no frames kept for that passage")
 
-// Label records a review of a passage's check on its kept frames.
-func (s *Store) Label(passageID, check, label, by string) error {
+// Label records a review of a passage's check on its kept frames and returns the camera that
+// judged them.
+func (s *Store) Label(passageID, check, label, by string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.entries {
@@ -246,15 +247,15 @@ func (s *Store) Label(passageID, check, label, by string) error {
 		b, _ := json.MarshalIndent(l, "", "  ")
 		tmp := filepath.Join(e.Dir, "."+LabelFile+".tmp")
 		if err := os.WriteFile(tmp, b, 0o640); err != nil {
-			return fmt.Errorf("framestore: %w", err)
+			return "", fmt.Errorf("framestore: %w", err)
 		}
 		if err := os.Rename(tmp, filepath.Join(e.Dir, LabelFile)); err != nil {
-			return fmt.Errorf("framestore: %w", err)
+			return "", fmt.Errorf("framestore: %w", err)
 		}
 		e.Label = &l
-		return nil
+		return e.Kept.Camera, nil
 	}
-	return ErrUnknownPassage
+	return "", ErrUnknownPassage
 }
 
 // Labelled counts the reviewed passages of camera ("" for all).

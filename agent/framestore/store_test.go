@@ -32,10 +32,10 @@ func TestPutLabelList(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Label("p0", "mud", "muddy", "officer"); err != nil {
-		t.Fatal(err)
+	if cam, err := s.Label("p0", "mud", "muddy", "officer"); err != nil || cam != "wheels" {
+		t.Fatal(cam, err)
 	}
-	if err := s.Label("nope", "mud", "muddy", ""); !errors.Is(err, ErrUnknownPassage) {
+	if _, err := s.Label("nope", "mud", "muddy", ""); !errors.Is(err, ErrUnknownPassage) {
 		t.Fatalf("unknown passage: %v", err)
 	}
 	// A fourth passage overflows 10 kB: the oldest unlabelled one (p1) goes, not p0.

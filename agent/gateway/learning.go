@@ -83,7 +83,8 @@ func (g *Gateway) onReview(_ string, payload []byte) {
 		g.log.Warn("review refused", "err", err)
 		return
 	}
-	if err := s.frames.Label(r.PassageID, r.Check, r.Label, r.By); err != nil {
+	cam, err := s.frames.Label(r.PassageID, r.Check, r.Label, r.By)
+	if err != nil {
 		if errors.Is(err, framestore.ErrUnknownPassage) {
 			s.unknown.Add(1)
 			g.log.Info("review of a passage whose frames are not kept", "passage", r.PassageID, "check", r.Check)
@@ -94,17 +95,15 @@ func (g *Gateway) onReview(_ string, payload []byte) {
 		return
 	}
 	s.labelled.Add(1)
-	g.learnAfterReview(r.PassageID)
+	if r.Check == "mud" {
+		g.learnAfterReview(cam)
+	}
 }
 
 // learnAfterReview counts a review towards its camera's next fit, and fits the camera (in the
 // background, under the same guard as `sitegate learn mud`) once mud.learn is auto and
 // learn_every reviews came in since it last learned.
-func (g *Gateway) learnAfterReview(passageID string) {
-	cam, ok := g.reviewedCamera(passageID)
-	if !ok {
-		return
-	}
+func (g *Gateway) learnAfterReview(cam string) {
 	cc, laneOK := g.cameraConfig(cam)
 	if !laneOK || cc.Mud.Learn != config.LearnAuto {
 		return
@@ -114,36 +113,33 @@ func (g *Gateway) learnAfterReview(passageID string) {
 	s.since[cam]++
 	due := s.since[cam] >= cc.Mud.LearnEvery && !s.learning[cam]
 	if due {
-		s.since[cam], s.learning[cam] = 0, true
+		s.learning[cam] = true
 	}
 	s.mu.Unlock()
 	if !due {
 		return
 	}
 	go func() {
-		defer func() { s.mu.Lock(); s.learning[cam] = false; s.mu.Unlock() }()
-		rep, err := mudlearn.Learn(g.cfg.Store.Dir, learnCamera(cc), true, mudlearn.Options{})
-		if err != nil {
-			g.log.Error("mud learning failed", "camera", cam, "err", err)
-			return
+		for {
+			// Reviews that come in during a fit count towards the next one.
+			s.mu.Lock()
+			cc, ok := g.cameraConfig(cam)
+			if !ok || cc.Mud.Learn != config.LearnAuto || s.since[cam] < cc.Mud.LearnEvery {
+				s.learning[cam] = false
+				s.mu.Unlock()
+				return
+			}
+			s.since[cam] = 0
+			s.mu.Unlock()
+			rep, err := mudlearn.Learn(g.cfg.Store.Dir, learnCamera(cc), true, mudlearn.Options{})
+			if err != nil {
+				g.log.Error("mud learning failed", "camera", cam, "err", err)
+				continue
+			}
+			g.log.Info("mud learning", "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
+				"adopted", rep.Adopted, "model", rep.ModelAfter, "why", rep.Why)
 		}
-		g.log.Info("mud learning", "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
-			"adopted", rep.Adopted, "model", rep.ModelAfter, "why", rep.Why)
 	}()
-}
-
-// reviewedCamera is the camera whose kept frames a passage's review labelled.
-func (g *Gateway) reviewedCamera(passageID string) (string, bool) {
-	es, err := framestore.List(g.sight.frames.Dir(), "")
-	if err != nil {
-		return "", false
-	}
-	for _, e := range es {
-		if e.Kept.PassageID == passageID {
-			return e.Kept.Camera, true
-		}
-	}
-	return "", false
 }
 
 // cameraConfig is the running config of camera id.

@@ -134,6 +134,8 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer tick.Stop()
 	idle := time.NewTicker(w.o.ReferenceEvery)
 	defer idle.Stop()
+	models := time.NewTicker(2 * time.Second) // a model adopted meanwhile is in force before the next truck
+	defer models.Stop()
 	for {
 		if !w.isActive() {
 			select {
@@ -142,6 +144,8 @@ func (w *Watcher) Run(ctx context.Context) {
 			case <-w.wake:
 			case <-idle.C:
 				w.watchIdle()
+			case now := <-models.C:
+				w.loadModel(now)
 			}
 			continue
 		}

@@ -5,7 +5,7 @@
 // scorer-independent, so every camera check (mud, cover) asks it first, and a frame it rejects
 // is never judged ok.
 //
-// The measures are pure Go over a small greyscale copy of the frame; only Judge's conversion
-// needs OpenCV (in builds with -tags nocv it reports that vision is absent). It must not import
-// sitegate/agent.
+// The measures (Assess, Reference) are pure Go over a small greyscale copy of the frame; Judge,
+// Learn and GreyOf, which make that copy, need OpenCV and are absent in builds with -tags nocv.
+// It must not import sitegate/agent.
 package quality
