@@ -6,13 +6,18 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gocv.io/x/gocv"
 
 	"sitegate/testbench/clip"
 )
@@ -123,4 +128,52 @@ func probeDuration(t *testing.T, mp4 []byte) float64 {
 		t.Fatalf("ffprobe duration %q: %v", out, err)
 	}
 	return d
+}
+
+// TestSnapshotCaptureFetchesOnlyWhenAsked: a snapshot camera fetches nothing while idle and its
+// snapshot, with the login, while there is demand.
+func TestSnapshotCaptureFetchesOnlyWhenAsked(t *testing.T) {
+	m := gocv.NewMatWithSize(90, 160, gocv.MatTypeCV8UC3)
+	jpeg, err := gocv.IMEncode(gocv.JPEGFileExt, m)
+	m.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := append([]byte(nil), jpeg.GetBytes()...)
+	jpeg.Close()
+	var fetches atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "admin" || p != "pw" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fetches.Add(1)
+		w.Write(body)
+	}))
+	defer srv.Close()
+	snap := strings.Replace(srv.URL, "http://", "http://admin:pw@", 1) + "/snap.jpg"
+	c := New(Options{ID: "gate", URL: "rtsp://127.0.0.1:1/unused", Capture: CaptureSnapshot, SnapshotURL: snap, ActiveFPS: 20, Logger: quiet})
+	stop := start(t, c)
+	defer stop()
+	if st := c.Status(); st.Capture != CaptureSnapshot || st.URL != "rtsp://127.0.0.1:1/unused" {
+		t.Fatalf("status %+v", st)
+	}
+	c.SetDemand(true)
+	waitFor(t, "a snapshot", func() bool { return c.Status().Frames >= 2 })
+	if st := c.Status(); st.Width != 160 || st.State != StateStreaming || st.BytesPerS < 0 {
+		t.Fatalf("status with demand: %+v", st)
+	}
+	c.SetDemand(false)
+	waitFor(t, "the frame to go", func() bool {
+		_, _, err := c.Snapshot(85)
+		return errors.Is(err, ErrNoFrame)
+	})
+	n := fetches.Load()
+	// Idle again: the fetch count stays (polled a while, for a fetch that would come every 50 ms).
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := fetches.Load(); got > n+1 {
+		t.Errorf("%d fetches while idle", got-n)
+	}
 }
