@@ -13,12 +13,14 @@ type Config struct {
 	MQTT     MQTT     `yaml:"mqtt"`
 	Store    Store    `yaml:"store"`
 	Registry Registry `yaml:"registry"`
-	Log      Log      `yaml:"log"`
-	Status   Status   `yaml:"status"`
-	Process  Process  `yaml:"process"`
-	Lanes    []Lane   `yaml:"lanes"`
-	Rules    Rules    `yaml:"rules"`
-	Control  Control  `yaml:"control"`
+	// Manifests are the site's electronic transfer manifests (manifests.go).
+	Manifests Manifests `yaml:"manifests"`
+	Log       Log       `yaml:"log"`
+	Status    Status    `yaml:"status"`
+	Process   Process   `yaml:"process"`
+	Lanes     []Lane    `yaml:"lanes"`
+	Rules     Rules     `yaml:"rules"`
+	Control   Control   `yaml:"control"`
 
 	// SiteTimezone is the IANA zone of the site (Asia/Shanghai): permit hours are judged, and
 	// passage times written, in it, whatever zone the gateway's system is set to.
@@ -98,6 +100,7 @@ type Lane struct {
 	Plate            Plate    `yaml:"plate"`
 	Cameras          []Camera `yaml:"cameras"`
 	Barrier          Barrier  `yaml:"barrier"`
+	Wash             Wash     `yaml:"wash"`
 }
 
 // Barrier is how the lane drives its exit barrier (CONTRACT 8).
@@ -219,6 +222,7 @@ type Control struct {
 // Rules are the judgement rules shared by every lane.
 type Rules struct {
 	Overload Overload `yaml:"overload"`
+	Wash     WashRule `yaml:"wash"`
 }
 
 // Overload is the overload rule.

@@ -139,6 +139,7 @@ func checkFiles(c *Config, lanesOnly bool, ps *problems) {
 		readable(c.MQTT.TLS.CertFile, "mqtt.tls.cert_file", ps)
 		readable(c.MQTT.TLS.KeyFile, "mqtt.tls.key_file", ps)
 		readable(c.Registry.File, "registry.file", ps)
+		readable(c.Manifests.File, "manifests.file", ps)
 		if d := c.Store.Dir; d != "" {
 			if fi, err := os.Stat(d); err == nil {
 				if !fi.IsDir() {
@@ -232,6 +233,7 @@ func (c *Config) resolvePaths() {
 	}
 	abs(&c.Store.Dir)
 	abs(&c.Registry.File)
+	abs(&c.Manifests.File)
 	abs(&c.MQTT.PasswordFile)
 	abs(&c.MQTT.TLS.CAFile)
 	abs(&c.MQTT.TLS.CertFile)

@@ -77,12 +77,15 @@ func validate(c *Config, ps *problems) {
 		}
 		laneIDs[l.ID] = true
 		validateLane(l, p, ps)
+		validateWash(l.Wash, p+".wash", ps)
 	}
 	if c.Rules.Overload.ToleranceKg < 0 {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)
 	}
+	validateWashRule(c.Rules.Wash, ps)
 	validateControl(c.Control, ps)
 	validateShared(c, ps)
+	validateManifests(c.Manifests, ps)
 }
 
 func validateMQTT(m MQTT, ps *problems) {

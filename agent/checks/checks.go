@@ -10,7 +10,9 @@ import (
 	"sitegate/drivers/plate"
 	config "sitegate/firmware-config"
 	"sitegate/models"
+	"sitegate/models/manifest"
 	"sitegate/models/registry"
+	"sitegate/models/wash"
 )
 
 // Check judges one aspect of a finished visit.
@@ -95,6 +97,38 @@ type Deps struct {
 	Rules func() config.Rules
 	// Cameras are the lane's cameras.
 	Cameras []Camera
+
+	// Lane and Direction are the lane's id and direction (exit or entry).
+	Lane, Direction string
+	// Manifests are the site's manifests held now (nil: none held); ManifestCheck is the
+	// manifests.check mode in force (auto, on, off); ManifestLedger records which manifests
+	// exits used, gateway-wide. Nil funcs mean no manifests and mode auto.
+	Manifests      func() *manifest.Set
+	ManifestCheck  func() string
+	ManifestLedger ManifestLedger
+
+	// Wash is the lane's watched wash bay (nil: the lane has none, the wash check is not
+	// judged); a truck's wash may have ended up to WashWindow before it reached the deck.
+	Wash       WashBay
+	WashWindow time.Duration
+}
+
+// WashBay is a lane's watched wash bay (agent/washbay).
+type WashBay interface {
+	// Source is what sees the bay: modbus.
+	Source() string
+	// Find returns the last stay that ended in [from, to] that no other visit took, and
+	// whether the bay's input was down in that time; with claim, visit takes it.
+	Find(from, to time.Time, visit string, claim bool) (stay wash.Interval, found, down bool)
+}
+
+// ManifestLedger records the exits made on each manifest (one manifest covers one trip),
+// durably and for every lane of the gateway.
+type ManifestLedger interface {
+	// Used reports the exit that used manifest id, if one did.
+	Used(id string) (manifest.Use, bool)
+	// Record notes that visit used manifest id, its exit ending at.
+	Record(id, visit string, at time.Time) error
 }
 
 // RulesNow returns the rules in force.

@@ -89,6 +89,8 @@ var topicSchemas = []struct {
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/cmd/[^/]+/reply$`), "CommandReply"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/cmd/[^/]+$`), "Command"},
 	{regexp.MustCompile(`^sitegate/v1/[^/]+/registry$`), "Registry"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/[^/]+/manifests/reported$`), "ManifestsReported"},
+	{regexp.MustCompile(`^sitegate/v1/[^/]+/manifests$`), "Manifests"},
 }
 
 // checkPayload validates a JSON payload seen on topic against the AsyncAPI schema of its
@@ -117,7 +119,7 @@ func checkPayload(t *testing.T, topic string, payload []byte) {
 }
 
 // inbound are the topics operators publish; tests send malformed ones on purpose.
-var inbound = regexp.MustCompile(`/(config/desired|cmd/[^/]+|registry)$`)
+var inbound = regexp.MustCompile(`/(config/desired|cmd/[^/]+|registry|manifests)$`)
 
 // checkAll validates every message the agent published on msgs, until msgs is empty.
 func checkAll(t *testing.T, msgs <-chan broker.Msg) int {

@@ -7,9 +7,10 @@ import (
 
 // Size limits of incoming payloads. Anything larger is refused before it is parsed.
 const (
-	MaxDesiredBytes  = 1 << 20  // config/desired
-	MaxRegistryBytes = 8 << 20  // sitegate/v1/{site}/registry
-	MaxCommandBytes  = 64 << 10 // cmd/{name}
+	MaxDesiredBytes   = 1 << 20  // config/desired
+	MaxRegistryBytes  = 8 << 20  // sitegate/v1/{site}/registry
+	MaxManifestsBytes = 8 << 20  // sitegate/v1/{site}/manifests
+	MaxCommandBytes   = 64 << 10 // cmd/{name}
 )
 
 // ErrTooLarge is returned (wrapped) for a payload over its limit.

@@ -42,6 +42,7 @@ const (
 	AppliedFile   = "applied.json"
 	CandidateFile = "candidate.json"
 	RegistryFile  = "registry.json"
+	ManifestsFile = "manifests.json"
 )
 
 // Save writes name atomically (temporary file, fsync, rename).

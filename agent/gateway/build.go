@@ -15,6 +15,7 @@ import (
 	"sitegate/agent/lane"
 	"sitegate/agent/mqttconn"
 	"sitegate/agent/mudwatch"
+	"sitegate/agent/washbay"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
 	"sitegate/drivers/indicator"
@@ -35,6 +36,7 @@ type laneUnit struct {
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
 	pulls    []plate.PullClient // the plate cameras whose event stream the lane holds
+	bay      *washbay.Bay       // the lane's wash bay, where one is watched
 	log      func(msg string, args ...any)
 
 	stopLane, stopCams context.CancelFunc
@@ -58,7 +60,14 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		}
 		checkCams = append(checkCams, cv)
 	}
-	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams})
+	var bay checks.WashBay
+	if u.bay = newWashBay(g, lc); u.bay != nil {
+		bay = u.bay
+	}
+	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams,
+		Lane: lc.ID, Direction: lc.Direction, Wash: bay, WashWindow: lc.Wash.Window.D(), Manifests: g.man.Load,
+		ManifestCheck:  func() string { return g.ctl.Running().Manifests.Check },
+		ManifestLedger: g.ledger()})
 	u.lane = newLane(g, lc, cams, cs, g.barrier(lc))
 	for _, pc := range plateCameras(g, lc) {
 		if pc.Mode != "pull" {
@@ -208,6 +217,9 @@ func (u *laneUnit) Start() {
 	}
 	for _, w := range u.watchers {
 		u.camsDone.Go(func() { w.Run(camCtx) })
+	}
+	if u.bay != nil {
+		u.camsDone.Go(func() { u.bay.Run(camCtx) })
 	}
 	for _, c := range u.pulls {
 		u.camsDone.Go(func() {

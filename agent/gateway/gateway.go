@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sitegate/agent/checks"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"sitegate/agent/remote"
 	"sitegate/agent/status"
 	"sitegate/agent/systemd"
+	"sitegate/agent/trips"
 	"sitegate/agent/uplink"
 	"sitegate/agent/wire"
 	"sitegate/drivers/camera"
@@ -34,6 +36,7 @@ import (
 	_ "sitegate/drivers/plate/all" // every plate-camera format the listeners take
 	config "sitegate/firmware-config"
 	"sitegate/models/deck"
+	"sitegate/models/manifest"
 	"sitegate/models/registry"
 )
 
@@ -78,6 +81,8 @@ type Gateway struct {
 	topics wire.Gateway
 
 	reg   registry.Current
+	man   manifest.Current
+	used  *trips.Ledger // which manifests exits used
 	box   outbox.Outbox
 	room  func(n int64) bool // whether n bytes fit beside the store
 	up    *uplink.Uplink
@@ -121,6 +126,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	cfg := g.cfg
 	g.loadRegistry()
+	g.loadManifests()
 
 	if err := os.MkdirAll(cfg.Store.Dir, 0o750); err != nil {
 		return fmt.Errorf("store %s: %w", cfg.Store.Dir, err)
@@ -222,10 +228,12 @@ func (g *Gateway) initControl() (*config.Config, error) {
 		Publish: func(topic string, qos byte, retained bool, b []byte) error {
 			return g.up.Publish(topic, qos, retained, b)
 		},
-		Registry:   &g.reg,
-		OnRegistry: func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
-		Logger:     g.log,
-		Clock:      g.o.Clock,
+		Registry:    &g.reg,
+		OnRegistry:  func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
+		Manifests:   &g.man,
+		OnManifests: func() { g.up.PublishStatus(g.rep.Payload(wire.Online)) },
+		Logger:      g.log,
+		Clock:       g.o.Clock,
 	})
 	if err != nil {
 		return nil, err
@@ -263,6 +271,35 @@ func (g *Gateway) loadRegistry() {
 	}
 	g.reg.Set(r)
 	g.log.Info("registry loaded", "version", r.Version, "vehicles", r.Len())
+}
+
+// ledger is the manifest ledger as the checks take it: nil when none was opened.
+func (g *Gateway) ledger() checks.ManifestLedger {
+	if g.used == nil {
+		return nil
+	}
+	return g.used
+}
+
+// loadManifests reads manifests.file, if set, and the ledger of manifests used. A broken file
+// leaves the manifests unloaded (checks say unknown with manifests.check on) and is reported in
+// status; manifests synced on the site's topic later replace it.
+func (g *Gateway) loadManifests() {
+	var err error
+	if g.used, err = trips.OpenLedger(filepath.Join(g.cfg.Store.Dir, "control")); err != nil {
+		g.log.Error("manifest ledger", "err", err)
+	}
+	if g.cfg.Manifests.File == "" {
+		return
+	}
+	s, err := manifest.Load(g.cfg.Manifests.File)
+	if err != nil {
+		g.man.Fail(err)
+		g.log.Error("manifests not loaded", "err", err)
+		return
+	}
+	g.man.Set(s)
+	g.log.Info("manifests loaded", "version", s.Version, "manifests", s.Len())
 }
 
 func (g *Gateway) newUplink() (*uplink.Uplink, error) {
@@ -310,7 +347,12 @@ func (g *Gateway) sources() status.Sources {
 		Lanes: func() []wire.LaneStatus {
 			var out []wire.LaneStatus
 			for _, u := range g.parts.Units() {
-				out = append(out, u.lane.Status())
+				ls := u.lane.Status()
+				if u.bay != nil {
+					ws := u.bay.Status()
+					ls.Wash = &ws
+				}
+				out = append(out, ls)
 			}
 			return out
 		},
@@ -352,6 +394,19 @@ func (g *Gateway) sources() status.Sources {
 				rs.Loaded, rs.Version, rs.Vehicles = true, r.Version, r.Len()
 			}
 			return rs
+		},
+		Manifests: func() wire.ManifestsStatus {
+			ms := wire.ManifestsStatus{Check: g.cfg.Manifests.Check, Error: g.man.Err()}
+			if g.ctl != nil {
+				ms.Check = g.ctl.Running().Manifests.Check
+			}
+			if s := g.man.Load(); s != nil {
+				ms.Loaded, ms.Version, ms.Manifests = true, s.Version, s.Len()
+			}
+			if g.used != nil {
+				ms.Used = g.used.Len()
+			}
+			return ms
 		},
 		Config: func() status.ConfigCounts {
 			if g.ctl == nil {

@@ -24,6 +24,7 @@ import (
 	"sitegate/agent/control"
 	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
+	"sitegate/models/manifest"
 	"sitegate/models/registry"
 )
 
@@ -44,7 +45,11 @@ type Options struct {
 	Registry *registry.Current
 	// OnRegistry is called after a newer registry is taken (the gateway republishes its status).
 	OnRegistry func()
-	Logger     *slog.Logger
+	// Manifests are the site's manifests in use (CONTRACT 10), taken like the registry; nil
+	// ignores the manifests topic. OnManifests is called after newer ones are taken.
+	Manifests   *manifest.Current
+	OnManifests func()
+	Logger      *slog.Logger
 	// Clock says whether the system clock is synchronised, so that a signature refused
 	// for its expiry names a wrong clock; nil judges the clock by its year alone.
 	Clock clock.Source
@@ -66,8 +71,8 @@ type Plane struct {
 	cmds   *control.Commands
 	runCfg atomic.Pointer[config.Config]
 
-	desired  chan []byte // latest wins
-	registry chan []byte // latest wins
+	desired chan []byte // latest wins
+	docs    []*siteDoc
 
 	mu       sync.Mutex
 	applied  control.AppliedState // the running desired config (version 0: the local file)
@@ -95,7 +100,8 @@ func New(o Options) (*Plane, *config.Config, error) {
 	tr.WithClock(o.Clock)
 	p := &Plane{o: o, t: wire.Topics(o.Local.Site, o.Local.Gateway), log: o.Logger,
 		store: control.Store{Dir: filepath.Join(o.Local.Store.Dir, "control")}, trust: tr,
-		desired: make(chan []byte, 1), registry: make(chan []byte, 1)}
+		desired: make(chan []byte, 1)}
+	p.docs = p.siteDocs()
 	// Signed command ids are kept in the control store until they expire: a command captured
 	// before a restart is refused after it too.
 	replay, err := control.OpenReplay(p.store, control.DefaultReplayMax, time.Now())
@@ -112,7 +118,9 @@ func New(o Options) (*Plane, *config.Config, error) {
 	if err := p.store.Remove(control.CandidateFile); err != nil {
 		p.log.Warn("control store", "err", err)
 	}
-	p.loadStoredRegistry()
+	for _, d := range p.docs {
+		p.loadStored(d)
+	}
 	a, err := p.store.LoadApplied()
 	if err != nil {
 		p.log.Warn("last applied config not read; running the local file", "err", err)
@@ -136,23 +144,25 @@ func New(o Options) (*Plane, *config.Config, error) {
 	return p, cfg, nil
 }
 
-func (p *Plane) loadStoredRegistry() {
-	b, err := p.store.Load(control.RegistryFile)
+// loadStored takes the copy of a site document kept at the last sync, when it is newer than
+// the one in use (from the local file).
+func (p *Plane) loadStored(d *siteDoc) {
+	b, err := p.store.Load(d.file)
 	if err != nil {
-		p.log.Warn("stored registry not read", "err", err)
+		p.log.Warn("stored "+d.name+" not read", "err", err)
 		return
 	}
 	if b == nil {
 		return
 	}
-	r, err := registry.Parse(b)
+	v, take, err := d.parse(b)
 	if err != nil {
-		p.log.Warn("stored registry not valid", "err", err)
+		p.log.Warn("stored "+d.name+" not valid", "err", err)
 		return
 	}
-	if cur := p.o.Registry.Load(); cur == nil || r.Version > cur.Version {
-		p.o.Registry.Set(r)
-		p.log.Info("registry from the last sync", "version", r.Version, "vehicles", r.Len())
+	if cur, ok := d.held(); !ok || v > cur {
+		take()
+		p.log.Info(d.name+" from the last sync", "version", v)
 	}
 }
 
@@ -188,7 +198,9 @@ type Subscriber interface {
 // Subscribe registers the control topics; handlers only queue work.
 func (p *Plane) Subscribe(s Subscriber) {
 	s.Subscribe(p.t.ConfigDesired(), 1, func(_ string, b []byte) { latest(p.desired, b) })
-	s.Subscribe(wire.SiteRegistryTopic(p.o.Local.Site), 1, func(_ string, b []byte) { latest(p.registry, b) })
+	for _, d := range p.docs {
+		s.Subscribe(d.topic, 1, func(_ string, b []byte) { latest(d.in, b) })
+	}
 	prefix := p.t.CmdPrefix()
 	s.Subscribe(prefix+"+", 1, func(topic string, b []byte) {
 		t, err := wire.Parse(topic)
@@ -220,6 +232,18 @@ func latest(ch chan []byte, b []byte) {
 func (p *Plane) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.cmds.Run(ctx) })
+	for _, d := range p.docs {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case b := <-d.in:
+					p.onSiteDoc(d, b)
+				}
+			}
+		})
+	}
 	defer wg.Wait()
 	for {
 		select {
@@ -227,8 +251,6 @@ func (p *Plane) Run(ctx context.Context) {
 			return
 		case b := <-p.desired:
 			p.OnDesired(ctx, b)
-		case b := <-p.registry:
-			p.OnRegistry(b)
 		}
 	}
 }
@@ -371,31 +393,34 @@ func (p *Plane) report(rep wire.Reported) {
 
 // OnRegistry takes a site registry: newer versions replace the registry atomically and are
 // persisted; the outcome is reported on registry/reported.
-func (p *Plane) OnRegistry(payload []byte) {
+func (p *Plane) OnRegistry(payload []byte) { p.onSiteDoc(p.docs[0], payload) }
+
+// onSiteDoc takes a site document (the registry, the manifests): checked for size and, where
+// control trust is on, its signature; newer versions replace the one in use atomically and are
+// persisted; the outcome is reported, retained, on {root}/{name}/reported.
+func (p *Plane) onSiteDoc(d *siteDoc, payload []byte) {
 	if len(payload) == 0 {
 		return
 	}
-	rep := wire.RegistryReported{Schema: wire.RegistryReportedSchema, Status: wire.Rejected}
+	rep := wire.RegistryReported{Schema: d.schema, Status: wire.Rejected}
 	defer func() {
 		if rep.Status == wire.Rejected {
-			p.log.Warn("registry rejected", "version", rep.Version, "err", control.Cut(rep.Error, maxLoggedError))
+			p.log.Warn(d.name+" rejected", "version", rep.Version, "err", control.Cut(rep.Error, maxLoggedError))
 			rep.Error = control.Cut(rep.Error, control.MaxReportError)
 		}
 		rep.Time = now()
-		if r := p.o.Registry.Load(); r != nil {
-			rep.RunningVersion = r.Version
-		}
+		rep.RunningVersion, _ = d.held()
 		b, _ := json.Marshal(rep)
-		if err := p.o.Publish(p.t.RegistryReported(), 1, true, b); err != nil {
-			p.log.Warn("registry report not sent", "err", err)
+		if err := p.o.Publish(d.reported, 1, true, b); err != nil {
+			p.log.Warn(d.name+" report not sent", "err", err)
 		}
 	}()
 	rep.Version = peekVersion(payload)
-	if err := control.CheckSize("registry", payload, control.MaxRegistryBytes); err != nil {
+	if err := control.CheckSize(d.name, payload, d.max); err != nil {
 		rep.Error = err.Error()
 		return
 	}
-	if _, err := p.trust.Verify(wire.SiteRegistryTopic(p.o.Local.Site), payload); err != nil {
+	if _, err := p.trust.Verify(d.topic, payload); err != nil {
 		rep.Error = "refused: " + err.Error()
 		return
 	}
@@ -404,27 +429,27 @@ func (p *Plane) OnRegistry(payload []byte) {
 		rep.Error = err.Error()
 		return
 	}
-	r, err := registry.Parse(body)
+	v, take, err := d.parse(body)
 	if err != nil {
 		rep.Error = err.Error()
 		return
 	}
-	if cur := p.o.Registry.Load(); cur != nil && p.o.Registry.Err() == "" && r.Version <= cur.Version {
-		if r.Version == cur.Version {
+	if cur, ok := d.held(); ok && v <= cur {
+		if v == cur {
 			rep.Status = wire.Applied
 		} else {
-			rep.Error = fmt.Sprintf("version %d is not above %d", r.Version, cur.Version)
+			rep.Error = fmt.Sprintf("version %d is not above %d", v, cur)
 		}
 		return
 	}
-	if err := p.store.Save(control.RegistryFile, body); err != nil {
-		p.log.Warn("registry not persisted", "err", err)
+	if err := p.store.Save(d.file, body); err != nil {
+		p.log.Warn(d.name+" not persisted", "err", err)
 	}
-	p.o.Registry.Set(r)
+	take()
 	rep.Status = wire.Applied
-	p.log.Info("registry synced", "version", r.Version, "vehicles", r.Len())
-	if p.o.OnRegistry != nil {
-		p.o.OnRegistry()
+	p.log.Info(d.name+" synced", "version", v)
+	if d.taken != nil {
+		d.taken()
 	}
 }
 

@@ -32,6 +32,7 @@ type Sources struct {
 	Uplink                 func() wire.UplinkStatus
 	Outbox                 func() wire.OutboxStats
 	Registry               func() wire.RegistryStatus
+	Manifests              func() wire.ManifestsStatus
 	// Clock is whether the system clock is synchronised.
 	Clock func() wire.ClockStatus
 	// Config is the running desired config's version and the outcomes of desired configs.
@@ -120,6 +121,10 @@ func (r *Reporter) Status(state string) wire.Status {
 	if r.s.Registry != nil {
 		rs := r.s.Registry()
 		s.Registry = &rs
+	}
+	if r.s.Manifests != nil {
+		ms := r.s.Manifests()
+		s.Manifests = &ms
 	}
 	if r.s.Clock != nil {
 		cs := r.s.Clock()

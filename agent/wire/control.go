@@ -50,7 +50,8 @@ type Ignored struct {
 }
 
 // RegistryReported is the {root}/registry/reported message: what became of the latest site
-// registry this gateway received.
+// registry this gateway received. {root}/manifests/reported has the same shape (schema
+// sitegate.manifests_reported/v1) for the site's manifests.
 type RegistryReported struct {
 	Schema  string `json:"schema"` // sitegate.registry_reported/v1
 	Version int64  `json:"version"`

@@ -2,8 +2,10 @@ package wire
 
 import (
 	"sitegate/models"
+	"sitegate/models/manifest"
 	"sitegate/models/overload"
 	"sitegate/models/registry"
+	"sitegate/models/wash"
 )
 
 // TimeLayout is how messages write times: RFC 3339 with milliseconds and the local offset.
@@ -11,13 +13,14 @@ const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // Schema names of the messages.
 const (
-	PassageSchema          = "sitegate.passage/v1"
-	StatusSchema           = "sitegate.status/v1"
-	DropsSchema            = "sitegate.drops/v1"
-	ConfigReportedSchema   = "sitegate.config_reported/v1"
-	RegistryReportedSchema = "sitegate.registry_reported/v1"
-	ReplySchema            = "sitegate.reply/v1"
-	DecisionSchema         = "sitegate.decision/v1"
+	PassageSchema           = "sitegate.passage/v1"
+	StatusSchema            = "sitegate.status/v1"
+	DropsSchema             = "sitegate.drops/v1"
+	ConfigReportedSchema    = "sitegate.config_reported/v1"
+	RegistryReportedSchema  = "sitegate.registry_reported/v1"
+	ManifestsReportedSchema = "sitegate.manifests_reported/v1"
+	ReplySchema             = "sitegate.reply/v1"
+	DecisionSchema          = "sitegate.decision/v1"
 )
 
 // Passage is one truck's transit of one lane, as published on the passage topic (CONTRACT 6).
@@ -120,6 +123,11 @@ type Checks struct {
 	// Permit is the registered vehicle's permit (dates and hours) at the passage's start.
 	Permit registry.Result `json:"permit"`
 	Mud    VisionResult    `json:"mud"`
+	// Manifest is the exit's e-manifest (CONTRACT 10); absent where the check does not apply
+	// (an entry lane, manifests.check off, or auto with no manifests held).
+	Manifest *manifest.Result `json:"manifest,omitempty"`
+	// Wash is the truck's stay in the wash bay; absent on a lane that watches none.
+	Wash *wash.Result `json:"wash,omitempty"`
 }
 
 // VisionResult is a camera check's judgement (mud today): the verdict of the camera that

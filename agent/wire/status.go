@@ -26,8 +26,9 @@ type Status struct {
 	Uplink       *UplinkStatus      `json:"uplink,omitempty"`
 	Outbox       *OutboxStats       `json:"outbox,omitempty"`
 	// OutboxOldestAgeS is how long the oldest waiting message has waited, in seconds.
-	OutboxOldestAgeS float64         `json:"outbox_oldest_age_s"`
-	Registry         *RegistryStatus `json:"registry,omitempty"`
+	OutboxOldestAgeS float64          `json:"outbox_oldest_age_s"`
+	Registry         *RegistryStatus  `json:"registry,omitempty"`
+	Manifests        *ManifestsStatus `json:"manifests,omitempty"`
 	// Clock says whether the gateway's clock is synchronised: until it is, its times (and
 	// the passages stamped with them) are not to be trusted.
 	Clock *ClockStatus `json:"clock,omitempty"`
@@ -71,6 +72,17 @@ type LaneStatus struct {
 	// Amendments counts passages amended by a plate read after the truck left.
 	Amendments uint64         `json:"amendments,omitempty"`
 	Barrier    *BarrierStatus `json:"barrier,omitempty"`
+	// Wash is the lane's wash bay, where one is watched.
+	Wash *WashBayStatus `json:"wash,omitempty"`
+}
+
+// WashBayStatus is a lane's watched wash bay.
+type WashBayStatus struct {
+	Source    string  `json:"source"`
+	State     string  `json:"state"` // occupied | empty | down
+	LastError string  `json:"last_error,omitempty"`
+	Stays     int     `json:"stays"`                 // remembered (the last two hours)
+	LastStayS float64 `json:"last_stay_s,omitempty"` // the last finished stay's duration
 }
 
 // BarrierStatus is a lane's exit barrier: its mode, its decisions, and whether the camera that
@@ -100,6 +112,16 @@ type RegistryStatus struct {
 	Version  int64  `json:"version"`
 	Vehicles int    `json:"vehicles"`
 	Error    string `json:"error,omitempty"`
+}
+
+// ManifestsStatus describes the manifests held (CONTRACT 10).
+type ManifestsStatus struct {
+	Check     string `json:"check"` // manifests.check: auto | on | off
+	Loaded    bool   `json:"loaded"`
+	Version   int64  `json:"version"`
+	Manifests int    `json:"manifests"`
+	Used      int    `json:"used"` // manifests an exit used, remembered for a second exit
+	Error     string `json:"error,omitempty"`
 }
 
 // UplinkStatus is the broker connection's part of the status message.

@@ -10,20 +10,22 @@ const Prefix = "sitegate/v1"
 
 // Kinds of gateway topics: the first segment under the gateway's root (CONTRACT 6).
 const (
-	KindStatus         = "status"
-	KindPassage        = "passage"
-	KindEvidence       = "evidence"
-	KindDrops          = "drops"
-	KindDecision       = "decision"
-	KindAmendment      = "amendment"
-	KindConfig         = "config"
-	KindCmd            = "cmd"
-	KindRegistryReport = "registry" // {root}/registry/reported
+	KindStatus          = "status"
+	KindPassage         = "passage"
+	KindEvidence        = "evidence"
+	KindDrops           = "drops"
+	KindDecision        = "decision"
+	KindAmendment       = "amendment"
+	KindConfig          = "config"
+	KindCmd             = "cmd"
+	KindRegistryReport  = "registry"  // {root}/registry/reported
+	KindManifestsReport = "manifests" // {root}/manifests/reported
 )
 
 // Site-wide topics, under sitegate/v1/{site}.
 const (
-	SiteRegistry = "registry"
+	SiteRegistry  = "registry"
+	SiteManifests = "manifests"
 )
 
 // Gateway names one gateway's topics; its methods build them. The zero value is not useful.
@@ -76,6 +78,12 @@ func (g Gateway) Cmd(name string) string { return g.CmdPrefix() + name }
 
 // CmdReply is the reply topic of command name (out).
 func (g Gateway) CmdReply(name string) string { return g.CmdPrefix() + name + "/reply" }
+
+// ManifestsReported is the retained outcome of the latest site manifests (out).
+func (g Gateway) ManifestsReported() string { return g.Root() + "/manifests/reported" }
+
+// SiteManifestsTopic is the site-wide retained manifests topic, sitegate/v1/{site}/manifests.
+func SiteManifestsTopic(site string) string { return Prefix + "/" + site + "/" + SiteManifests }
 
 // SiteRegistryTopic is the site-wide retained registry topic, sitegate/v1/{site}/registry.
 func SiteRegistryTopic(site string) string { return Prefix + "/" + site + "/" + SiteRegistry }

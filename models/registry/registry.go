@@ -6,16 +6,12 @@
 package registry
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"sitegate/drivers/plate"
 	"sitegate/models"
@@ -124,22 +120,8 @@ func Parse(data []byte) (*Registry, error) {
 		return nil, fmt.Errorf("document is larger than %d bytes", MaxBytes)
 	}
 	var doc Document
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && trimmed[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&doc); err != nil {
-			return nil, fmt.Errorf("not a valid registry document: %w", err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("not a valid registry document: data after the document")
-		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&doc); err != nil {
-			return nil, fmt.Errorf("not a valid registry document: %w", err)
-		}
+	if err := models.DecodeStrict(data, "registry", &doc); err != nil {
+		return nil, err
 	}
 	var problems []string
 	bad := func(path, format string, args ...any) {

@@ -3,8 +3,10 @@
 package all
 
 import (
+	_ "sitegate/agent/checks/manifest"
 	_ "sitegate/agent/checks/mud"          // mud
 	_ "sitegate/agent/checks/overload"     // overload
 	_ "sitegate/agent/checks/permit"       // permit
 	_ "sitegate/agent/checks/registration" // registry
+	_ "sitegate/agent/checks/wash"
 )

@@ -1,0 +1,8 @@
+// Package washbay watches a lane's wash bay through the wash controller's output (a Modbus
+// discrete input or coil saying "vehicle in bay") and remembers the recent stays, durably, so
+// the wash check (agent/checks/wash) can find the one of the truck now leaving.
+//
+// Stays closer together than a merge gap are one (a truck rocking, spray breaking a light
+// beam); times the input could not be read are kept too, so a wash missed because the input
+// was down is unknown, not a bypass.
+package washbay
