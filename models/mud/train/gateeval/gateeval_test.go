@@ -29,7 +29,7 @@ const (
 // worse. Where they are below the acceptance figures, the models fall short of them
 // (docs/mud.md says by how much); -acceptance asserts those instead.
 var reached = map[string][2]float64{
-	mud.Classic: {0.82, 0.87}, // reached 0.842 and 0.898
+	mud.Classic: {0.84, 0.89}, // reached 0.868 and 0.919
 	mud.ONNX:    {0.86, 0.82}, // reached 0.887 and 0.844
 }
 
