@@ -375,7 +375,7 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 		b, a := rep.Before, rep.After
 		fmt.Fprintf(stdout, "#   before (threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", b.Threshold, b.Precision, b.Recall, b.F1)
 		if rep.Folds > 0 {
-			fmt.Fprintf(stdout, "#   after  (calibration, threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", a.Threshold, a.Precision, a.Recall, a.F1)
+			fmt.Fprintf(stdout, "#   after  (%s stage, threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", rep.Stage, a.Threshold, a.Precision, a.Recall, a.F1)
 		}
 		if err == nil {
 			m := job.cam.Mud

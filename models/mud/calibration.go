@@ -197,7 +197,8 @@ type FitOptions struct {
 	MinPerClass int
 	// Threshold is the shipped (or current) threshold the fit must beat (default 0.5).
 	Threshold float64
-	// Lambda is the L2 penalty on the standardised weights (default 0.1).
+	// Lambda is the L2 penalty on the standardised weights (default 0.3, chosen on the
+	// validation gates).
 	Lambda float64
 	// Current is the model in use, when it is not the bare scorer (a calibration already in
 	// place): a frame's score from its regions' scores. nil: the highest region score.
@@ -215,7 +216,7 @@ func (o FitOptions) withDefaults() FitOptions {
 		o.Threshold = 0.5
 	}
 	if o.Lambda <= 0 {
-		o.Lambda = 0.1
+		o.Lambda = 0.3
 	}
 	return o
 }

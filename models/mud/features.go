@@ -15,21 +15,30 @@ type patch struct {
 	in   []bool
 }
 
-// insidePolygon builds the mask of a w×h patch for polygon pts given in patch pixels.
+// insidePolygon builds the mask of a w×h patch for polygon pts given in patch pixels: a pixel
+// is inside when a ray from its centre to the right crosses the polygon's edges an odd number
+// of times. Each row's crossings are found once, so a gate's many-pointed regions cost little
+// more than a rectangle.
 func insidePolygon(w, h int, pts [][2]float64) []bool {
 	in := make([]bool, w*h)
+	xs := make([]float64, 0, len(pts))
 	for y := 0; y < h; y++ {
 		fy := float64(y) + 0.5
+		xs = xs[:0]
+		for i, j := 0, len(pts)-1; i < len(pts); j, i = i, i+1 {
+			pi, pj := pts[i], pts[j]
+			if (pi[1] > fy) != (pj[1] > fy) {
+				xs = append(xs, (pj[0]-pi[0])*(fy-pi[1])/(pj[1]-pi[1])+pi[0])
+			}
+		}
+		sort.Float64s(xs)
+		k := 0
 		for x := 0; x < w; x++ {
 			fx := float64(x) + 0.5
-			c := false
-			for i, j := 0, len(pts)-1; i < len(pts); j, i = i, i+1 {
-				pi, pj := pts[i], pts[j]
-				if (pi[1] > fy) != (pj[1] > fy) && fx < (pj[0]-pi[0])*(fy-pi[1])/(pj[1]-pi[1])+pi[0] {
-					c = !c
-				}
+			for k < len(xs) && xs[k] <= fx {
+				k++
 			}
-			in[y*w+x] = c
+			in[y*w+x] = (len(xs)-k)%2 == 1
 		}
 	}
 	return in

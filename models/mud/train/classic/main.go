@@ -3,7 +3,7 @@
 // Command classic fits the classic mud scorer's boosted trees to generated tuning frames and
 // writes them to models/mud/weights.go.
 //
-//	go run ./models/mud/train/classic -per-cell 60 -gates 24 -rounds 450 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2 -cache /tmp/classic.gob -write models/mud/weights.go
 package main
 
 import (
@@ -237,7 +237,7 @@ func goSource(m mud.Boosted) string {
 // gates it is evaluated on), its score shifted so that 0.5 is the best threshold over the
 // validation gates. Regenerate with
 //
-//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 450 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2 -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
