@@ -53,6 +53,9 @@ func TestLearningCurve(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scores 280 frames")
 	}
+	if os.Getenv("SITEGATE_TEST_EXEC") != "" {
+		t.Skip("scores 280 frames: about 7 minutes under an emulator; `make test` runs it natively")
+	}
 	names := []string{mud.Classic}
 	if os.Getenv("SITEGATE_CURVE") == "onnx" {
 		names = append(names, mud.ONNX)
