@@ -34,6 +34,7 @@ func pixels(img image.Image) []uint8 {
 }
 
 func TestRenderDeterministic(t *testing.T) {
+	skipEmulated(t)
 	g := small(NamedGates()[0])
 	a, la, _ := GateFrame(g, 7, 0, 3)
 	b, lb, _ := GateFrame(g, 7, 0, 3)
@@ -50,6 +51,7 @@ func TestRenderDeterministic(t *testing.T) {
 }
 
 func TestRandomGateDeterministic(t *testing.T) {
+	skipEmulated(t)
 	a := RandomGate(rand.New(rand.NewSource(3)))
 	b := RandomGate(rand.New(rand.NewSource(3)))
 	if a != b {
@@ -67,6 +69,7 @@ func TestRandomGateDeterministic(t *testing.T) {
 }
 
 func TestMudLabelAndWheels(t *testing.T) {
+	skipEmulated(t)
 	for gi, g := range NamedGates() {
 		g = small(g)
 		for j := 0; j < 4; j++ {
@@ -89,6 +92,7 @@ func TestMudLabelAndWheels(t *testing.T) {
 
 // The wheels of a standing truck lie inside the gate's wheels region.
 func TestROIsCoverWheels(t *testing.T) {
+	skipEmulated(t)
 	for gi, g := range append(NamedGates(), RandomGate(rand.New(rand.NewSource(5))), RandomGate(rand.New(rand.NewSource(6)))) {
 		g = small(g)
 		var wheels []pt
@@ -170,6 +174,7 @@ func sharpness(img image.Image) float64 {
 }
 
 func TestBlindFrames(t *testing.T) {
+	skipEmulated(t)
 	g := small(NamedGates()[1])
 	for _, reason := range BlindReasons {
 		for k := int64(0); k < 3; k++ {
@@ -215,6 +220,7 @@ func TestBlindFrames(t *testing.T) {
 }
 
 func TestWriteSet(t *testing.T) {
+	skipEmulated(t)
 	dir := t.TempDir()
 	o := Options{Gates: 2, PerGate: 6, Seed: 3, Width: 256, Height: 144, Blind: 8, Empty: 2}
 	if err := WriteSet(dir, o); err != nil {
@@ -331,6 +337,7 @@ func decode(t *testing.T, path string, w, h int) {
 
 // Over many frames the labels stay balanced and every light and kind turns up.
 func TestLabelBalance(t *testing.T) {
+	skipEmulated(t)
 	g := small(RandomGate(rand.New(rand.NewSource(9))))
 	lights := map[string]int{}
 	kinds := map[string]int{}
@@ -368,5 +375,14 @@ func TestLabelBalance(t *testing.T) {
 	}
 	if len(lights) != len(Lights) || len(kinds) != len(Kinds) {
 		t.Errorf("lights %v kinds %v", sortedKeys(lights), sortedKeys(kinds))
+	}
+}
+
+// skipEmulated skips a compute-heavy test under an emulator ($SITEGATE_TEST_EXEC, as `make
+// test-arm64` runs the suite): it takes minutes natively there and tests no architecture detail.
+func skipEmulated(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SITEGATE_TEST_EXEC") != "" {
+		t.Skip("compute-heavy: run natively (make test), not under an emulator")
 	}
 }

@@ -96,6 +96,7 @@ func frameOf(t testing.TB, s scene.Spec, w, h int) gocv.Mat {
 // TestBlindFrames: every kind of blind frame, made from trucks of every condition, is refused
 // with its reason.
 func TestBlindFrames(t *testing.T) {
+	skipEmulated(t)
 	specs := scene.SetOptions{Seed: 3000, PerCell: 2}.Specs()
 	for kind, want := range blindKinds {
 		for _, size := range [][2]int{{640, 360}, {1920, 1080}} {
@@ -153,6 +154,7 @@ func noisy(t testing.TB, s scene.Spec, k int) gocv.Mat {
 // TestEmptyLane: against a reference learned from the empty lane, a truck is there and the
 // empty lane is not.
 func TestEmptyLane(t *testing.T) {
+	skipEmulated(t)
 	specs := scene.SetOptions{Seed: 3100, PerCell: 3}.Specs()
 	for _, s := range specs {
 		empty := s
@@ -185,6 +187,7 @@ func TestEmptyLane(t *testing.T) {
 // muddy trucks in every condition must be judged. SITEGATE_QUALITY_REPORT=1 logs the spread of
 // each measure.
 func TestSceneSetsNotBlind(t *testing.T) {
+	skipEmulated(t)
 	sets := []scene.SetOptions{{Seed: 1000, PerCell: 20}, {Seed: 2000, PerCell: 40}}
 	if testing.Short() {
 		sets = []scene.SetOptions{{Seed: 1000, PerCell: 4}}
@@ -227,5 +230,14 @@ func report(t *testing.T, all []Measures) {
 		}
 		sort.Float64s(v)
 		t.Logf("%-10s min %.3f p1 %.3f median %.3f p99 %.3f max %.3f", name, v[0], v[len(v)/100], v[len(v)/2], v[len(v)*99/100], v[len(v)-1])
+	}
+}
+
+// skipEmulated skips a compute-heavy test under an emulator ($SITEGATE_TEST_EXEC, as `make
+// test-arm64` runs the suite): it takes minutes natively there and tests no architecture detail.
+func skipEmulated(t *testing.T) {
+	t.Helper()
+	if os.Getenv("SITEGATE_TEST_EXEC") != "" {
+		t.Skip("compute-heavy: run natively (make test), not under an emulator")
 	}
 }
