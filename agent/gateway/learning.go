@@ -23,6 +23,7 @@ type sight struct {
 	alarms *alarms.Set
 
 	received, labelled, rejected, unknown atomic.Uint64
+	fits, adopted                         atomic.Uint64 // automatic learning runs, and those adopted
 
 	mu       sync.Mutex
 	since    map[string]int  // reviews taken per camera since it last learned
@@ -136,6 +137,10 @@ func (g *Gateway) learnAfterReview(cam string) {
 				g.log.Error("mud learning failed", "camera", cam, "err", err)
 				continue
 			}
+			s.fits.Add(1)
+			if rep.Adopted {
+				s.adopted.Add(1)
+			}
 			g.log.Info("mud learning", "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
 				"adopted", rep.Adopted, "model", rep.ModelAfter, "why", rep.Why)
 		}
@@ -185,5 +190,5 @@ func (g *Gateway) reviewStatus() *wire.ReviewStatus {
 	}
 	s := g.sight
 	return &wire.ReviewStatus{Received: s.received.Load(), Labelled: s.labelled.Load(), Refused: s.rejected.Load(), Unknown: s.unknown.Load(),
-		FramesKept: s.frames.Len(), FramesBytes: s.frames.Bytes()}
+		FramesKept: s.frames.Len(), FramesBytes: s.frames.Bytes(), Fits: s.fits.Load(), Adopted: s.adopted.Load()}
 }

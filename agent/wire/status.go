@@ -75,6 +75,10 @@ type ReviewStatus struct {
 	Unknown     uint64 `json:"unknown"`
 	FramesKept  int    `json:"frames_kept"`
 	FramesBytes int64  `json:"frames_bytes"`
+	// Fits counts the automatic learning runs (mud.learn: auto), Adopted those whose fit beat
+	// the model in force.
+	Fits    uint64 `json:"fits"`
+	Adopted uint64 `json:"adopted"`
 }
 
 // ClockStatus is the system clock's part of the status message.
