@@ -165,7 +165,7 @@ func truckCrossing(t *testing.T, s *site, msgs <-chan broker.Msg) (lane.Passage,
 		t.Fatal(err)
 	}
 	var seen []broker.Msg
-	m := await(t, msgs, 30*time.Second, "passage", func(m broker.Msg) bool { seen = append(seen, m); return isPassage(m) })
+	m := await(t, msgs, 90*time.Second, "passage", func(m broker.Msg) bool { seen = append(seen, m); return isPassage(m) })
 	var p lane.Passage
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
 		t.Fatalf("passage is not JSON: %v\n%s", err, m.Payload)
