@@ -116,7 +116,7 @@ test-arm64: deps arm64-deps
 	@mkdir -p bin
 	@echo "go test ./... for linux/arm64 under qemu-aarch64-static"
 	@start=$$(date +%s); \
-	$(ARM64_ENV) SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 20m -v -exec $(QEMU_ARM64) ./... > bin/test-arm64.log 2>&1; rc=$$?; \
+	$(ARM64_ENV) SITEGATE_TEST_EXEC=$(QEMU_ARM64) $(GO) test -count=1 -timeout 30m -v -exec $(QEMU_ARM64) ./... > bin/test-arm64.log 2>&1; rc=$$?; \
 	grep -E '^(ok|FAIL|---- FAIL|--- FAIL|panic:)|\[build failed\]|^\?' bin/test-arm64.log | grep -v '^?' ; \
 	echo "arm64: $$(grep -c '^--- PASS' bin/test-arm64.log) tests passed ($$(grep -c '^ *--- PASS' bin/test-arm64.log) with subtests), $$(grep -c '^--- SKIP' bin/test-arm64.log) skipped, $$(grep -c '^--- FAIL' bin/test-arm64.log) failed, in $$(( $$(date +%s) - start )) s"; \
 	exit $$rc
