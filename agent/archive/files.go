@@ -2,33 +2,12 @@ package archive
 
 import (
 	"os"
-	"path/filepath"
+	"sitegate/agent/durable"
 )
 
 // writeSynced writes b to path through a synced temporary file and a rename, then syncs the
 // folder, so the file is whole or absent after a power cut.
-func writeSynced(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
+func writeSynced(path string, b []byte) error { return durable.WriteFile(path, b, 0o640) }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
