@@ -219,7 +219,7 @@ func (j *mudJob) score(r mud.Result) float64 {
 	if j.cal == nil || len(r.Regions) == 0 {
 		return r.Score
 	}
-	s, err := j.cal.Apply(r.Regions)
+	s, err := j.cal.ApplyResult(r)
 	if err != nil {
 		return r.Score
 	}
@@ -331,14 +331,14 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 		if len(job.results[i].Regions) == 0 { // unreadable: not a labelled frame to fit
 			continue
 		}
-		frames = append(frames, mud.LabelledScores{Regions: job.results[i].Regions, Muddy: r.Muddy})
+		frames = append(frames, mud.LabelledScores{Regions: job.results[i].Regions, Features: job.results[i].Features, Muddy: r.Muddy})
 	}
 	opts := mud.FitOptions{Threshold: job.cam.Mud.Threshold}
 	if job.cal != nil { // "before" is the camera as it is now: its calibration
 		cur := *job.cal
 		opts.Threshold = cur.Threshold
-		opts.Current = func(rs []mud.RegionScore) float64 {
-			s, err := cur.Apply(rs)
+		opts.Current = func(f mud.LabelledScores) float64 {
+			s, err := cur.ApplyResult(mud.Result{Regions: f.Regions, Features: f.Features})
 			if err != nil {
 				return 0
 			}

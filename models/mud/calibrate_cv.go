@@ -25,7 +25,7 @@ func Fit(scorer Scorer, regions []Region, frames []LabelledFrame, opts FitOption
 		if err != nil {
 			return Calibration{}, FitReport{}, fmt.Errorf("mud calibration: %s: %w", f.Path, err)
 		}
-		scored = append(scored, LabelledScores{Regions: res.Regions, Muddy: f.Muddy})
+		scored = append(scored, LabelledScores{Regions: res.Regions, Features: res.Features, Muddy: f.Muddy})
 	}
 	return FitScores(scorer.Name(), scored, opts)
 }
@@ -60,7 +60,7 @@ func (c *Calibrated) Score(frame gocv.Mat, regions []Region) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	s, err := c.cal.Apply(res.Regions)
+	s, err := c.cal.ApplyResult(res)
 	if err != nil {
 		return Result{}, err
 	}

@@ -46,12 +46,18 @@ type Calibration struct {
 	// Frames is how many labelled frames it was fitted to (Muddy of them muddy).
 	Frames int `json:"frames"`
 	Muddy  int `json:"muddy"`
+	// FeatureDims is, for KindFeatures, the length of each region's features (Result.Features)
+	// that follow the margins among the inputs, region after region.
+	FeatureDims int `json:"feature_dims,omitempty"`
 }
 
 // Calibration kinds.
 const (
 	KindLogistic  = "logistic"
 	KindThreshold = "threshold"
+	// KindFeatures is a logistic model over the margins and the scorer's own features of each
+	// region (the onnx scorer's pooled CNN features): a small head over the network.
+	KindFeatures = "features"
 )
 
 // maxMargin bounds a margin, so that a score of exactly 0 or 1 is a finite input.
@@ -75,18 +81,61 @@ func inputs(regions []RegionScore) []float64 {
 	return append(x, hi)
 }
 
+// featureInputs are a frame's inputs for KindFeatures: the margins, then every region's
+// features; nil when the features are not there or not of dims values each.
+func featureInputs(regions []RegionScore, feats [][]float64, dims int) []float64 {
+	if dims <= 0 || len(feats) != len(regions) {
+		return nil
+	}
+	x := inputs(regions)
+	for _, f := range feats {
+		if len(f) != dims {
+			return nil
+		}
+		x = append(x, f...)
+	}
+	return x
+}
+
+// ApplyResult is the calibrated score of a frame the scorer judged as res: its regions'
+// scores and, for KindFeatures, their features.
+func (c Calibration) ApplyResult(res Result) (float64, error) {
+	if c.Kind != KindFeatures {
+		return c.Apply(res.Regions)
+	}
+	if err := c.sameRegions(res.Regions); err != nil {
+		return 0, err
+	}
+	x := featureInputs(res.Regions, res.Features, c.FeatureDims)
+	if x == nil {
+		return 0, fmt.Errorf("mud calibration %s: weighs %d features a region, the scorer gave none or other", c.Version, c.FeatureDims)
+	}
+	return c.prob(x), nil
+}
+
 // Apply is the calibrated score of a frame whose regions scored regions (in the calibration's
-// region order, as the scorer returns them).
+// region order, as the scorer returns them). A calibration of KindFeatures needs the regions'
+// features too: ApplyResult.
 func (c Calibration) Apply(regions []RegionScore) (float64, error) {
+	if c.Kind == KindFeatures {
+		return 0, fmt.Errorf("mud calibration %s: weighs the scorer's features, which a region score does not carry", c.Version)
+	}
+	if err := c.sameRegions(regions); err != nil {
+		return 0, err
+	}
+	return c.prob(inputs(regions)), nil
+}
+
+func (c Calibration) sameRegions(regions []RegionScore) error {
 	if len(regions) != len(c.Regions) {
-		return 0, fmt.Errorf("mud calibration %s: fitted on %d regions, the frame has %d", c.Version, len(c.Regions), len(regions))
+		return fmt.Errorf("mud calibration %s: fitted on %d regions, the frame has %d", c.Version, len(c.Regions), len(regions))
 	}
 	for i, r := range regions {
 		if r.Name != c.Regions[i] {
-			return 0, fmt.Errorf("mud calibration %s: region %d is %q, fitted on %q", c.Version, i, r.Name, c.Regions[i])
+			return fmt.Errorf("mud calibration %s: region %d is %q, fitted on %q", c.Version, i, r.Name, c.Regions[i])
 		}
 	}
-	return c.prob(inputs(regions)), nil
+	return nil
 }
 
 func (c Calibration) prob(x []float64) float64 {
@@ -109,10 +158,18 @@ func (c Calibration) check() error {
 	if c.Scorer == "" {
 		errs = append(errs, "scorer: missing")
 	}
-	if c.Kind != KindLogistic && c.Kind != KindThreshold {
-		errs = append(errs, fmt.Sprintf("kind: %q is not %s or %s", c.Kind, KindLogistic, KindThreshold))
+	if c.Kind != KindLogistic && c.Kind != KindThreshold && c.Kind != KindFeatures {
+		errs = append(errs, fmt.Sprintf("kind: %q is not %s, %s or %s", c.Kind, KindLogistic, KindThreshold, KindFeatures))
 	}
 	n := len(c.Regions) + 1
+	switch {
+	case c.Kind == KindFeatures && (c.FeatureDims < 1 || c.FeatureDims > 1024):
+		errs = append(errs, fmt.Sprintf("feature_dims: %d is not in 1..1024", c.FeatureDims))
+	case c.Kind == KindFeatures:
+		n += len(c.Regions) * c.FeatureDims
+	case c.FeatureDims != 0:
+		errs = append(errs, fmt.Sprintf("feature_dims: %d for a calibration of kind %s, which weighs no features", c.FeatureDims, c.Kind))
+	}
 	if len(c.Regions) == 0 {
 		errs = append(errs, "regions: none")
 	}
@@ -201,8 +258,11 @@ type FitOptions struct {
 	// validation gates).
 	Lambda float64
 	// Current is the model in use, when it is not the bare scorer (a calibration already in
-	// place): a frame's score from its regions' scores. nil: the highest region score.
-	Current func([]RegionScore) float64
+	// place): a frame's score from what the scorer gave. nil: the highest region score.
+	Current func(LabelledScores) float64
+	// FeatureLambda is the L2 penalty of the KindFeatures stage (default 1, the best of
+	// 0.1-30 on the validation gates: gateeval's TestChooseFeatureLambda).
+	FeatureLambda float64
 }
 
 func (o FitOptions) withDefaults() FitOptions {
@@ -217,6 +277,9 @@ func (o FitOptions) withDefaults() FitOptions {
 	}
 	if o.Lambda <= 0 {
 		o.Lambda = 0.3
+	}
+	if o.FeatureLambda <= 0 {
+		o.FeatureLambda = 1
 	}
 	return o
 }
@@ -265,7 +328,10 @@ type LabelledFrame struct {
 // LabelledScores is one labelled frame as its scorer judged it.
 type LabelledScores struct {
 	Regions []RegionScore
-	Muddy   bool
+	// Features are the regions' features (Result.Features) when the scorer gives them: then
+	// a KindFeatures stage competes too.
+	Features [][]float64
+	Muddy    bool
 }
 
 // FitScores fits a calibration of scorer (its name) to frames already scored: k-fold
@@ -285,6 +351,12 @@ func FitScores(scorer string, frames []LabelledScores, opts FitOptions) (Calibra
 	}
 	xs := make([][]float64, len(frames))
 	ys := make([]bool, len(frames))
+	// The features stage competes only when every frame has features of one length.
+	dims := 0
+	if len(frames[0].Features) > 0 {
+		dims = len(frames[0].Features[0])
+	}
+	fx := make([][]float64, len(frames))
 	var before Confusion
 	var beforeLoss float64
 	for i, f := range frames {
@@ -292,6 +364,11 @@ func FitScores(scorer string, frames []LabelledScores, opts FitOptions) (Calibra
 			return Calibration{}, rep, fmt.Errorf("mud calibration: frame %d has %d regions, frame 0 has %d", i, len(f.Regions), len(names))
 		}
 		xs[i], ys[i] = inputs(f.Regions), f.Muddy
+		if dims > 0 {
+			if fx[i] = featureInputs(f.Regions, f.Features, dims); fx[i] == nil {
+				dims = 0
+			}
+		}
 		if ys[i] {
 			rep.Muddy++
 		}
@@ -300,7 +377,7 @@ func FitScores(scorer string, frames []LabelledScores, opts FitOptions) (Calibra
 			score = math.Max(score, r.Score)
 		}
 		if o.Current != nil {
-			score = o.Current(f.Regions)
+			score = o.Current(f)
 		}
 		before.Add(score >= o.Threshold, f.Muddy)
 		beforeLoss += logLoss(sigmoid(margin(score)-margin(o.Threshold)), f.Muddy)
@@ -324,10 +401,26 @@ func FitScores(scorer string, frames []LabelledScores, opts FitOptions) (Calibra
 		loss float64
 	}
 	var best *outcome
-	for _, kind := range []string{KindLogistic, KindThreshold} {
+	kinds := []string{KindLogistic, KindThreshold}
+	if dims > 0 {
+		// A head over the scorer's features: many inputs for few frames, so it is penalised
+		// harder, and it competes on the same held-out folds as the others.
+		kinds = append(kinds, KindFeatures)
+	}
+	margins := xs
+	for _, kind := range kinds {
+		xs := margins
+		if kind == KindFeatures {
+			xs = fx
+		}
 		fit := func(tx [][]float64, ty []bool) Calibration {
-			if kind == KindThreshold {
+			switch kind {
+			case KindThreshold:
 				return thresholdOnly(len(tx[0]))
+			case KindFeatures:
+				c := fitLogistic(tx, ty, o.FeatureLambda)
+				c.FeatureDims = dims
+				return c
 			}
 			return fitLogistic(tx, ty, o.Lambda)
 		}

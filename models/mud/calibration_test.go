@@ -161,3 +161,88 @@ func FuzzParseCalibration(f *testing.F) {
 		}
 	})
 }
+
+// withFeatures makes n labelled frames whose region scores say nothing (every frame about
+// 0.7) and whose 8 features per region carry the label in two of them, as a CNN's pooled
+// features can when its last layer was fitted at other gates.
+func withFeatures(n int, seed uint64) []LabelledScores {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var out []LabelledScores
+	for i := 0; i < n; i++ {
+		muddy := i%2 == 1
+		f := LabelledScores{Muddy: muddy}
+		for _, name := range []string{"wheels", "lower-body"} {
+			f.Regions = append(f.Regions, RegionScore{Name: name, Score: 0.65 + rng.Float64()*0.1})
+			v := make([]float64, 8)
+			for j := range v {
+				v[j] = rng.NormFloat64()
+			}
+			if muddy && name == "wheels" {
+				v[2] += 2.5
+				v[5] -= 1.5
+			}
+			f.Features = append(f.Features, v)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func TestFitScoresFeaturesStage(t *testing.T) {
+	cal, rep, err := FitScores(ONNX, withFeatures(60, 1), FitOptions{})
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep)
+	}
+	if rep.Stage != KindFeatures || cal.Kind != KindFeatures || cal.FeatureDims != 8 || len(cal.Weights) != 3+2*8 {
+		t.Fatalf("stage %s, calibration %+v", rep.Stage, cal)
+	}
+	if rep.After.F1 < 0.8 || rep.After.F1 <= rep.Before.F1 {
+		t.Fatalf("held-out F1 %.3f, before %.3f", rep.After.F1, rep.Before.F1)
+	}
+	var c Confusion
+	for _, f := range withFeatures(200, 2) {
+		p, err := cal.ApplyResult(Result{Regions: f.Regions, Features: f.Features})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(p >= cal.Threshold, f.Muddy)
+	}
+	if c.F1() < 0.8 {
+		t.Errorf("F1 on new frames %.3f %+v", c.F1(), c)
+	}
+	f := withFeatures(2, 3)[1]
+	if _, err := cal.Apply(f.Regions); err == nil {
+		t.Error("a features calibration applied to region scores alone")
+	}
+	if _, err := cal.ApplyResult(Result{Regions: f.Regions, Features: [][]float64{f.Features[0], f.Features[1][:4]}}); err == nil {
+		t.Error("applied to features of another length")
+	}
+	// It survives its file, and a file that lies about its inputs is refused.
+	back, err := ParseCalibration(cal.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := cal.ApplyResult(Result{Regions: f.Regions, Features: f.Features})
+	b, _ := back.ApplyResult(Result{Regions: f.Regions, Features: f.Features})
+	if a != b {
+		t.Fatalf("reloaded score %v, want %v", b, a)
+	}
+	bad := cal
+	bad.FeatureDims = 9
+	if _, err := ParseCalibration(bad.Marshal()); err == nil || !strings.Contains(err.Error(), "mean, scale and weights") {
+		t.Errorf("wrong feature_dims: %v", err)
+	}
+	bad = cal
+	bad.Kind, bad.FeatureDims = KindLogistic, 8
+	if _, err := ParseCalibration(bad.Marshal()); err == nil || !strings.Contains(err.Error(), "weighs no features") {
+		t.Errorf("feature_dims on a logistic calibration: %v", err)
+	}
+	// Frames without features (the classic scorer) never get the features stage.
+	plain := withFeatures(60, 4)
+	for i := range plain {
+		plain[i].Features = nil
+	}
+	if _, rep, _ := FitScores(Classic, plain, FitOptions{}); rep.Stage == KindFeatures {
+		t.Error("features stage without features")
+	}
+}

@@ -102,9 +102,13 @@ type RegionScore struct {
 // frame shows the regions (sharpness and exposure; only comparable between frames of one
 // camera), by which the best frame of a passage is chosen.
 type Result struct {
-	Score   float64
-	Regions []RegionScore
-	Quality float64
+	Score float64
+	// Features are each region's features as the scorer sees them (the onnx scorer's pooled
+	// CNN features, in region order), for a calibration of KindFeatures; nil when the scorer
+	// has none.
+	Features [][]float64
+	Regions  []RegionScore
+	Quality  float64
 }
 
 // Verdict compares a score with a threshold: alarm at or above it.

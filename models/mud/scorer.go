@@ -175,6 +175,10 @@ type ONNXScorer struct {
 	spec Spec
 	mu   sync.Mutex // a dnn Net is not safe for concurrent use
 	net  gocv.Net
+	// feature is the layer whose output the network's last linear layer weighs (the CNN's
+	// pooled features), "" when the model has none that can be found; dims is its length.
+	feature string
+	dims    int
 }
 
 // NewONNX loads the model that the spec file at specPath describes.
@@ -200,12 +204,47 @@ func NewONNX(specPath string) (*ONNXScorer, error) {
 	// not at the first truck.
 	probe := gocv.NewMatWithSize(spec.Input.Height, spec.Input.Width, gocv.MatTypeCV8UC3)
 	defer probe.Close()
-	if _, err := s.classify(probe); err != nil {
+	if _, _, err := s.classify(probe); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("mud model %s: %w", spec.File, err)
 	}
+	// The features a calibration may weigh (KindFeatures): the input of the last linear layer,
+	// named as OpenCV names it (so asking for it cannot throw), and only if a trial run gives
+	// a flat vector of a sensible length.
+	if name := featureLayer(&s.net); name != "" {
+		s.feature = name
+		if _, f, err := s.classify(probe); err == nil && len(f) >= 2 && len(f) <= 1024 {
+			s.dims = len(f)
+		} else {
+			s.feature = ""
+		}
+	}
 	return s, nil
 }
+
+// featureLayer is the name of the layer before the network's last fully connected layer
+// (OpenCV's InnerProduct), or "" when it has none. gocv's GetLayerNames returns freed strings
+// in v0.31, so the names are read layer by layer.
+func featureLayer(net *gocv.Net) string {
+	n := len(net.GetLayerNames())
+	last := -1
+	names := make([]string, n+1)
+	for i := 1; i <= n; i++ {
+		l := net.GetLayer(i)
+		names[i] = l.GetName()
+		if l.GetType() == "InnerProduct" {
+			last = i
+		}
+		l.Close()
+	}
+	if last < 2 {
+		return ""
+	}
+	return names[last-1]
+}
+
+// FeatureDims is the length of the features Score returns for each region (0: none).
+func (s *ONNXScorer) FeatureDims() int { return s.dims }
 
 // Spec is the loaded model's spec.
 func (s *ONNXScorer) Spec() Spec { return s.spec }
@@ -220,20 +259,69 @@ func (s *ONNXScorer) Close() error {
 	return s.net.Close()
 }
 
-// classify returns the positive label's probability for an input-sized BGR image.
-func (s *ONNXScorer) classify(img gocv.Mat) (float64, error) {
+// classify returns the positive label's probability for an input-sized BGR image, and the
+// features of the feature layer when the scorer has one (one pass through the network).
+func (s *ONNXScorer) classify(img gocv.Mat) (float64, []float64, error) {
 	sp := s.spec
 	mean := gocv.NewScalar(sp.Mean[0], sp.Mean[1], sp.Mean[2], 0)
 	blob := gocv.BlobFromImage(img, sp.Scale, image.Pt(sp.Input.Width, sp.Input.Height), mean, sp.Input.Order == "rgb", false)
 	defer blob.Close()
+	var out gocv.Mat
+	var feats []float64
 	s.mu.Lock()
 	s.net.SetInput(blob, "")
-	out := s.net.Forward("")
+	if s.feature == "" {
+		out = s.net.Forward("")
+	} else {
+		outs := s.net.ForwardLayers([]string{s.feature, s.outputName()})
+		if len(outs) == 2 {
+			feats = floats(outs[0])
+			outs[0].Close()
+			out = outs[1]
+		} else {
+			for _, m := range outs {
+				m.Close()
+			}
+			out = gocv.NewMat()
+		}
+	}
 	s.mu.Unlock()
 	defer out.Close()
 	if out.Empty() || out.Total() != len(sp.Labels) || out.Type() != gocv.MatTypeCV32F {
-		return 0, fmt.Errorf("model output has %d values of type %v, the spec lists %d labels", out.Total(), out.Type(), len(sp.Labels))
+		return 0, nil, fmt.Errorf("model output has %d values of type %v, the spec lists %d labels", out.Total(), out.Type(), len(sp.Labels))
 	}
+	p, err := positive(out, sp)
+	return p, feats, err
+}
+
+// outputName is the network's last layer, whose output Forward("") returns.
+func (s *ONNXScorer) outputName() string {
+	n := len(s.net.GetLayerNames())
+	l := s.net.GetLayer(n)
+	defer l.Close()
+	return l.GetName()
+}
+
+// floats copies a float32 Mat's values; nil when it is not one.
+func floats(m gocv.Mat) []float64 {
+	if m.Empty() || m.Type() != gocv.MatTypeCV32F {
+		return nil
+	}
+	flat := m.Reshape(1, 1)
+	defer flat.Close()
+	v, err := flat.DataPtrFloat32()
+	if err != nil {
+		return nil
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// positive is the positive label's probability from a model's output.
+func positive(out gocv.Mat, sp Spec) (float64, error) {
 	flat := out.Reshape(1, 1)
 	defer flat.Close()
 	logits, err := flat.DataPtrFloat32()
@@ -274,9 +362,12 @@ func (s *ONNXScorer) Score(frame gocv.Mat, regions []Region) (Result, error) {
 			m.Close()
 			return Result{}, err
 		}
-		p, err := s.classify(m)
+		p, feats, err := s.classify(m)
 		if err == nil {
 			res.Quality += sharpness(m) / float64(len(regions))
+			if s.dims > 0 && len(feats) == s.dims {
+				res.Features = append(res.Features, feats)
+			}
 		}
 		m.Close()
 		if err != nil {
@@ -284,6 +375,9 @@ func (s *ONNXScorer) Score(frame gocv.Mat, regions []Region) (Result, error) {
 		}
 		res.Regions = append(res.Regions, RegionScore{Name: r.Name, Score: p})
 		res.Score = math.Max(res.Score, p)
+	}
+	if len(res.Features) != len(regions) {
+		res.Features = nil
 	}
 	return res, nil
 }

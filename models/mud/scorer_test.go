@@ -4,6 +4,7 @@ package mud
 
 import (
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -239,5 +240,53 @@ func BenchmarkAnalyse1080p(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestONNXFeatures: the onnx scorer gives each region the pooled features its last layer
+// weighs, in the same pass as the score: the shipped network's 64, different for a muddy and a
+// clean truck, the same for the same frame.
+func TestONNXFeatures(t *testing.T) {
+	s, err := NewONNX(modelSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.FeatureDims() != 64 {
+		t.Fatalf("feature dims %d, want the network's 64", s.FeatureDims())
+	}
+	regions := sceneRegions()
+	score := func(sev scene.Severity) Result {
+		t.Helper()
+		bgr, err := scene.Frame(scene.Spec{Seed: 9, Condition: scene.Day, Severity: sev, Shape: scene.Tipper3, Cab: "red", Body: "blue"}, 640, 360)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bgr.Close()
+		res, err := s.Score(bgr, regions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Features) != len(regions) || len(res.Features[0]) != 64 {
+			t.Fatalf("features %d regions", len(res.Features))
+		}
+		return res
+	}
+	clean, muddy, again := score(scene.Clean), score(scene.Heavy), score(scene.Clean)
+	diff, same := 0.0, 0.0
+	for j := range clean.Features[0] {
+		diff += math.Abs(clean.Features[0][j] - muddy.Features[0][j])
+		same += math.Abs(clean.Features[0][j] - again.Features[0][j])
+	}
+	if diff == 0 || same != 0 || clean.Regions[0].Score != again.Regions[0].Score {
+		t.Errorf("features differ by %v between a clean and a muddy truck, %v between the same frame twice", diff, same)
+	}
+	frame, err := scene.Frame(scene.Spec{Seed: 9, Condition: scene.Day, Severity: scene.Clean, Shape: scene.Tipper3, Cab: "red", Body: "blue"}, 640, 360)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frame.Close()
+	if classic, err := NewClassic(DefaultModel).Score(frame, regions); err != nil || classic.Features != nil {
+		t.Errorf("the classic scorer gave features (err %v)", err)
 	}
 }

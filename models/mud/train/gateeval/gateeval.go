@@ -112,6 +112,9 @@ type Options struct {
 	Width, Height           int // default 640x360
 	// Seed picks the frames (a calibration set and a test set per gate, sharing none).
 	Seed uint64
+	// FeatureLambda is the calibration's features stage penalty (mud.FitOptions; 0: its
+	// default).
+	FeatureLambda float64
 }
 
 // Cell is one scorer's outcomes at one gate (or in one condition there).
@@ -151,9 +154,9 @@ func LeaveGatesOut(scorers []mud.Scorer, thresholds []float64, o Options) ([]Gat
 		for k, s := range scorers {
 			var ls []mud.LabelledScores
 			for _, j := range cal {
-				ls = append(ls, mud.LabelledScores{Regions: j.Results[k].Regions, Muddy: j.Spec.Severity != scene.Clean})
+				ls = append(ls, mud.LabelledScores{Regions: j.Results[k].Regions, Features: j.Results[k].Features, Muddy: j.Spec.Severity != scene.Clean})
 			}
-			c, rep, ferr := mud.FitScores(s.Name(), ls, mud.FitOptions{Threshold: thresholds[k]})
+			c, rep, ferr := mud.FitScores(s.Name(), ls, mud.FitOptions{Threshold: thresholds[k], FeatureLambda: o.FeatureLambda})
 			gr := GateResult{Gate: g.Name, Scorer: s.Name(), Threshold: thresholds[k], ByCondition: map[scene.Condition]*Cell{}, ByHazard: map[string]*Cell{}, Calibration: c, Report: rep}
 			if ferr != nil {
 				gr.Refused = rep.Refused
@@ -163,7 +166,7 @@ func LeaveGatesOut(scorers []mud.Scorer, thresholds []float64, o Options) ([]Gat
 				muddy := j.Spec.Severity != scene.Clean
 				after := r.Score >= thresholds[k]
 				if ferr == nil {
-					p, err := c.Apply(r.Regions)
+					p, err := c.ApplyResult(r)
 					if err != nil {
 						return nil, err
 					}

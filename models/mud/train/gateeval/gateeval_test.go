@@ -86,3 +86,36 @@ func skipEmulated(t *testing.T) {
 		t.Skip("compute-heavy: run natively (make test), not under an emulator")
 	}
 }
+
+var chooseLambda = flag.Bool("choose-lambda", false, "print the calibrated F1 on the validation gates for each features-stage penalty (how mud.FitOptions.FeatureLambda's default was chosen)")
+
+// TestChooseFeatureLambda: how the features stage's penalty was chosen, on the validation gates
+// (seed 2), never the evaluation gates. `-args -choose-lambda`.
+func TestChooseFeatureLambda(t *testing.T) {
+	if !*chooseLambda {
+		t.Skip("-args -choose-lambda")
+	}
+	scorers, ts := shipped(t)
+	for _, l := range []float64{0.1, 0.3, 1, 3, 10, 30} {
+		rs, err := LeaveGatesOut(scorers[1:], ts[1:], Options{Gates: ValidationGates(4), CalPerCell: 6, TestPerCell: 20, Seed: 8000, FeatureLambda: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pooled mud.Confusion
+		worst, stages := 1.0, map[string]int{}
+		for _, r := range rs {
+			pooled = addConfusion(pooled, r.All.Cal)
+			worst = min(worst, r.All.Cal.F1())
+			stages[r.Report.Stage]++
+			if r.Refused != "" {
+				stages["refused"]++
+			}
+		}
+		t.Logf("feature lambda %g: onnx calibrated F1 pooled %.3f, worst gate %.3f, stages %v", l, pooled.F1(), worst, stages)
+	}
+}
+
+func addConfusion(a, b mud.Confusion) mud.Confusion {
+	a.TP, a.FP, a.TN, a.FN = a.TP+b.TP, a.FP+b.FP, a.TN+b.TN, a.FN+b.FN
+	return a
+}

@@ -69,7 +69,7 @@ func TestGatesim(t *testing.T) {
 		for k, s := range scorers {
 			var ls []mud.LabelledScores
 			for _, f := range frames[:60] {
-				ls = append(ls, mud.LabelledScores{Regions: f.res[k].Regions, Muddy: f.muddy})
+				ls = append(ls, mud.LabelledScores{Regions: f.res[k].Regions, Features: f.res[k].Features, Muddy: f.muddy})
 			}
 			cal, rep, ferr := mud.FitScores(s.Name(), ls, mud.FitOptions{Threshold: ts[k]})
 			var u, c mud.Confusion
@@ -78,7 +78,7 @@ func TestGatesim(t *testing.T) {
 				u.Add(r.Score >= ts[k], f.muddy)
 				after := r.Score >= ts[k]
 				if ferr == nil {
-					p, _ := cal.Apply(r.Regions)
+					p, _ := cal.ApplyResult(r)
 					after = p >= cal.Threshold
 				}
 				c.Add(after, f.muddy)
