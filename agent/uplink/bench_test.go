@@ -169,8 +169,6 @@ var rssReported = []struct{ key, unit string }{
 	{"exe", "exe-MiB"},
 	{"store", "store-MiB"},
 	{"other-anon", "go-anon-MiB"},
-	{"ref-total", "touched-MiB-draining"},
-	{"ref-lib", "libs-touched-MiB-draining"},
 }
 
 // BenchmarkPeakRSS100k measures, in a child process of its own, the peak resident memory while
@@ -183,11 +181,7 @@ var rssReported = []struct{ key, unit string }{
 // the drain, where the resident pages are (smapsSplit): shared libraries' file pages and their
 // anonymous (relocated, copy-on-write) pages, the C heap (what the libraries' initialisers
 // allocated), the binary's own pages, Badger's files, and the rest of the anonymous memory
-// (the Go heap and stacks), and how many shared libraries are mapped. It also reports what the
-// drain touched (the pages referenced between the reopen and the end of the drain, from
-// clear_refs and smaps' Referenced): the working set that memory pressure cannot take away
-// without slowing the drain, against the pages that were resident only because loading the
-// libraries touched them.
+// (the Go heap and stacks), and how many shared libraries are mapped.
 func BenchmarkPeakRSS100k(b *testing.B) {
 	p := broker.StartMosquitto(b)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -273,10 +267,6 @@ func TestRSSChild(t *testing.T) {
 		t.Fatalf("depth %d after reopen", d)
 	}
 	fmt.Printf("RSS held %d\nRSS anon-held %d\n", procStatus(t, "VmHWM:"), peakAnon())
-	// From here on, smaps' Referenced counts what the drain touches.
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("1"), 0); err != nil {
-		t.Fatal(err)
-	}
 	drainBacklog(t, url, box)
 	close(stop)
 	wg.Wait()
@@ -295,17 +285,14 @@ func TestRSSChild(t *testing.T) {
 // "c-heap" (the brk heap, which only C code uses), "exe" (the binary itself), "store" (files
 // under storeDir), "other-anon" (anonymous mappings: the Go heap and stacks, and C's mmapped
 // allocations) and "other"; and "libs", the number of shared libraries mapped (in bytes' place,
-// as a count in units of MiB, so that the caller's division gives the count); and "ref-total"
-// and "ref-lib", the resident bytes referenced since the last clear_refs, in all and in shared
-// libraries.
+// as a count in units of MiB, so that the caller's division gives the count).
 func smapsSplit(path, storeDir string) (map[string]int64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	exe, _ := os.Executable()
-	out := map[string]int64{"lib-file": 0, "lib-anon": 0, "c-heap": 0, "exe": 0, "store": 0, "other-anon": 0, "other": 0,
-		"ref-total": 0, "ref-lib": 0}
+	out := map[string]int64{"lib-file": 0, "lib-anon": 0, "c-heap": 0, "exe": 0, "store": 0, "other-anon": 0, "other": 0}
 	libs := map[string]bool{}
 	var name string
 	for _, line := range strings.Split(string(b), "\n") {
@@ -323,7 +310,7 @@ func smapsSplit(path, storeDir string) (map[string]int64, error) {
 			}
 			continue
 		}
-		if len(f) < 2 || (f[0] != "Rss:" && f[0] != "Anonymous:" && f[0] != "Referenced:") {
+		if len(f) < 2 || (f[0] != "Rss:" && f[0] != "Anonymous:") {
 			continue
 		}
 		kb, err := strconv.ParseInt(f[1], 10, 64)
@@ -333,11 +320,6 @@ func smapsSplit(path, storeDir string) (map[string]int64, error) {
 		v := kb << 10
 		lib := strings.Contains(name, ".so")
 		switch {
-		case f[0] == "Referenced:":
-			out["ref-total"] += v
-			if lib {
-				out["ref-lib"] += v
-			}
 		case f[0] == "Anonymous:" && lib:
 			out["lib-anon"] += v
 		case f[0] == "Anonymous:":
@@ -427,8 +409,7 @@ Referenced:           64 kB
 		t.Fatal(err)
 	}
 	want := map[string]int64{"exe": 1024 << 10, "lib-file": 850 << 10, "lib-anon": 150 << 10, "c-heap": 300 << 10,
-		"other-anon": 4096 << 10, "store": 64 << 10, "other": 0, "libs": 1 << 20,
-		"ref-total": (512 + 4 + 8 + 4096 + 64) << 10, "ref-lib": 4 << 10}
+		"other-anon": 4096 << 10, "store": 64 << 10, "other": 0, "libs": 1 << 20}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %d, want %d", k, got[k], v)
