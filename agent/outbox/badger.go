@@ -131,8 +131,12 @@ var _ Outbox = (*Badger)(nil)
 
 // peekCache remembers the index entries of the messages Peek returned, so that deleting them
 // after their PUBACK does not read the index again (most of a drain's cost otherwise). Every
-// entry in it is live: a delete or drop bumps gen and forgets what it removed, and Peek adds
-// what it read only if no delete or drop committed since its read began.
+// entry in it at or above the head is live: a delete out of order or a drop bumps gen and
+// forgets what it removed, and Peek adds what it read only if none committed since its read
+// began. A delete at the head (a drain's) forgets what it removed without bumping gen: Peek's
+// reads overlap the drain's deletes all the time, and discarding them would send every delete
+// back to the index. What such a delete removed is below the floor, raised before its commit,
+// so add, which skips what is below the floor, cannot bring it back after the forget.
 type peekCache struct {
 	mu  sync.Mutex
 	gen uint64
@@ -148,8 +152,9 @@ func (c *peekCache) generation() uint64 {
 	return c.gen
 }
 
-// add remembers ms if nothing was removed since generation g.
-func (c *peekCache) add(g uint64, ms []meta) {
+// add remembers ms, less what is below floor, if nothing was removed out of order since
+// generation g.
+func (c *peekCache) add(g uint64, ms []meta, floor *atomic.Uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != g {
@@ -158,11 +163,14 @@ func (c *peekCache) add(g uint64, ms []meta) {
 	if c.m == nil {
 		c.m = make(map[uint64]meta, len(ms))
 	}
+	f := floor.Load()
 	for _, x := range ms {
 		if len(c.m) >= maxPeeked {
 			return
 		}
-		c.m[x.seq] = x
+		if x.seq >= f {
+			c.m[x.seq] = x
+		}
 	}
 }
 
@@ -173,11 +181,14 @@ func (c *peekCache) get(seq uint64) (meta, bool) {
 	return x, ok
 }
 
-// forget is called after a commit that removed seqs.
-func (c *peekCache) forget(seqs []uint64) {
+// forget is called after a commit that removed seqs. head says they were all below the head
+// it committed (and the floor was raised past them before the commit).
+func (c *peekCache) forget(seqs []uint64, head bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen++
+	if !head {
+		c.gen++
+	}
 	for _, s := range seqs {
 		delete(c.m, s)
 	}
@@ -830,7 +841,7 @@ func (b *Badger) Peek(after uint64, max int) ([]Entry, error) {
 		seen = append(seen, x)
 	}
 	if !b.o.ReadOnly {
-		b.peeked.add(gen, seen)
+		b.peeked.add(gen, seen, &b.floor)
 	}
 	if len(bad) > 0 && !b.o.ReadOnly {
 		b.wmu.Lock()
@@ -973,7 +984,7 @@ func (b *Badger) deleteLocked(seqs []uint64) error {
 		b.floor.Store(prevFloor)
 		return fmt.Errorf("outbox %s: delete: %w", b.dir, err)
 	}
-	b.peeked.forget(gone)
+	b.peeked.forget(gone, run == len(xs))
 	b.segs.commit(counts)
 	b.unlinkLater = append(b.unlinkLater, blobs...)
 	b.setState(st)

@@ -245,7 +245,7 @@ func (b *Badger) dropLocked(reason string, ms []meta) error {
 	for i, x := range ms {
 		gone[i] = x.seq
 	}
-	b.peeked.forget(gone)
+	b.peeked.forget(gone, false)
 	b.segs.commit(counts)
 	// The drop and its announcement are durable before a file goes.
 	if err := b.db.Sync(); err != nil {

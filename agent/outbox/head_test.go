@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,5 +209,42 @@ func TestHeadPointerDropSkipsGarbage(t *testing.T) {
 	st := box.Stats()
 	if st.Drops.Evidence != 0 || st.Drops.Passages != 1 || st.Depth != 1 || st.OldestSeq != ps[1] {
 		t.Fatalf("after dropping 1 byte: %+v, want the oldest passage dropped and no evidence", st)
+	}
+}
+
+// TestPeekCacheForget checks the peek cache's two kinds of forgetting: a delete at the head
+// leaves a Peek that overlapped it free to remember what it read, less what the delete removed
+// (below the floor); a delete out of order or a drop makes such a Peek remember nothing.
+func TestPeekCacheForget(t *testing.T) {
+	ms := func(seqs ...uint64) []meta {
+		var out []meta
+		for _, s := range seqs {
+			out = append(out, meta{seq: s, size: int64(s)})
+		}
+		return out
+	}
+	var floor atomic.Uint64
+	var c peekCache
+
+	g := c.generation()
+	floor.Store(3) // raised by the delete of 1 and 2 before its commit
+	c.forget([]uint64{1, 2}, true)
+	c.add(g, ms(1, 2, 3, 4), &floor)
+	for seq, want := range map[uint64]bool{1: false, 2: false, 3: true, 4: true} {
+		if _, ok := c.get(seq); ok != want {
+			t.Errorf("after a delete at the head: %d cached %v, want %v", seq, ok, want)
+		}
+	}
+
+	g = c.generation()
+	c.forget([]uint64{6}, false)
+	c.add(g, ms(5, 6, 7), &floor)
+	for _, seq := range []uint64{5, 6, 7} {
+		if _, ok := c.get(seq); ok {
+			t.Errorf("after a delete out of order: %d cached", seq)
+		}
+	}
+	if x, ok := c.get(4); !ok || x.size != 4 {
+		t.Errorf("4: %v %v, want what was added before", x, ok)
 	}
 }

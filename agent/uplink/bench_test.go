@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -155,10 +156,32 @@ func BenchmarkDrain100k(b *testing.B) {
 	}
 }
 
+// rssReported are the child's figures BenchmarkPeakRSS100k reports, in MiB, and their units.
+var rssReported = []struct{ key, unit string }{
+	{"held", "peak-MiB-holding"},
+	{"drained", "peak-MiB-draining"},
+	{"anon-held", "peak-anon-MiB-holding"},
+	{"anon-drained", "peak-anon-MiB-draining"},
+	{"file-drained", "peak-file-MiB-draining"},
+	{"lib-file", "libs-file-MiB"},
+	{"lib-anon", "libs-anon-MiB"},
+	{"c-heap", "c-heap-MiB"},
+	{"exe", "exe-MiB"},
+	{"store", "store-MiB"},
+	{"other-anon", "go-anon-MiB"},
+}
+
 // BenchmarkPeakRSS100k measures, in a child process of its own, the peak resident memory while
 // a 100,000-passage backlog (filled here, beforehand) is held in the outbox and drained to
-// mosquitto (target < 64 MiB), under the agent's default memory limit. It reports the peak RSS and the peak of its anonymous part; the
-// rest is page cache of Badger's memory-mapped files, which the kernel reclaims under pressure.
+// mosquitto (target < 64 MiB), under the agent's default memory limit. The child is this test
+// binary, so it maps what the build links: in the default build, OpenCV and everything
+// Debian's OpenCV libraries load, as the agent on a gateway does; with -tags nocv, none of it.
+//
+// It reports the peak RSS, the peaks of its anonymous and file-backed parts, and, at the end of
+// the drain, where the resident pages are (smapsSplit): shared libraries' file pages and their
+// anonymous (relocated, copy-on-write) pages, the C heap (what the libraries' initialisers
+// allocated), the binary's own pages, Badger's files, and the rest of the anonymous memory
+// (the Go heap and stacks), and how many shared libraries are mapped.
 func BenchmarkPeakRSS100k(b *testing.B) {
 	p := broker.StartMosquitto(b)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -172,7 +195,12 @@ func BenchmarkPeakRSS100k(b *testing.B) {
 		if err := box.Close(); err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.count=1")
+		args := []string{"-test.run=^TestRSSChild$", "-test.count=1"}
+		if prof := os.Getenv("SITEGATE_DRAIN_CPUPROFILE"); prof != "" {
+			// The drain alone, without the fill and the bare publisher of Drain100k.
+			args = append(args, "-test.cpuprofile="+prof)
+		}
+		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), "SITEGATE_RSS_CHILD="+p.URL(), "SITEGATE_RSS_DIR="+dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -185,13 +213,13 @@ func BenchmarkPeakRSS100k(b *testing.B) {
 				got[f[1]] = float64(v) / (1 << 20)
 			}
 		}
-		if len(got) != 4 {
-			b.Fatalf("child reported %v:\n%s", got, out)
+		for _, k := range rssReported {
+			if _, ok := got[k.key]; !ok {
+				b.Fatalf("child reported no %s (%v):\n%s", k.key, got, out)
+			}
+			b.ReportMetric(got[k.key], k.unit)
 		}
-		b.ReportMetric(got["held"], "peak-MiB-holding")
-		b.ReportMetric(got["drained"], "peak-MiB-draining")
-		b.ReportMetric(got["anon-held"], "peak-anon-MiB-holding")
-		b.ReportMetric(got["anon-drained"], "peak-anon-MiB-draining")
+		b.ReportMetric(got["libs"], "shared-libs")
 	}
 }
 
@@ -204,14 +232,14 @@ func TestRSSChild(t *testing.T) {
 		t.Skip("only run as BenchmarkPeakRSS100k's child")
 	}
 	var mu sync.Mutex
-	var anon int64
+	var anon, file int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
-			a := procStatus(t, "RssAnon:")
+			a, f := procStatus(t, "RssAnon:"), procStatus(t, "RssFile:")
 			mu.Lock()
-			anon = max(anon, a)
+			anon, file = max(anon, a), max(file, f)
 			mu.Unlock()
 			select {
 			case <-stop:
@@ -225,6 +253,11 @@ func TestRSSChild(t *testing.T) {
 		defer mu.Unlock()
 		return max(anon, procStatus(t, "RssAnon:"))
 	}
+	peakFile := func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return max(file, procStatus(t, "RssFile:"))
+	}
 	box, err := outbox.OpenBadger(os.Getenv("SITEGATE_RSS_DIR"), outbox.BadgerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +270,76 @@ func TestRSSChild(t *testing.T) {
 	drainBacklog(t, url, box)
 	close(stop)
 	wg.Wait()
-	fmt.Printf("RSS drained %d\nRSS anon-drained %d\n", procStatus(t, "VmHWM:"), peakAnon())
+	fmt.Printf("RSS drained %d\nRSS anon-drained %d\nRSS file-drained %d\n", procStatus(t, "VmHWM:"), peakAnon(), peakFile())
+	split, err := smapsSplit("/proc/self/smaps", os.Getenv("SITEGATE_RSS_DIR"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range split {
+		fmt.Printf("RSS %s %d\n", k, v)
+	}
+}
+
+// smapsSplit sums the resident bytes of an smaps file by where they are: "lib-file" and
+// "lib-anon" (shared libraries' file-backed pages and their anonymous, copy-on-write ones),
+// "c-heap" (the brk heap, which only C code uses), "exe" (the binary itself), "store" (files
+// under storeDir), "other-anon" (anonymous mappings: the Go heap and stacks, and C's mmapped
+// allocations) and "other"; and "libs", the number of shared libraries mapped (in bytes' place,
+// as a count in units of MiB, so that the caller's division gives the count).
+func smapsSplit(path, storeDir string) (map[string]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := os.Executable()
+	out := map[string]int64{"lib-file": 0, "lib-anon": 0, "c-heap": 0, "exe": 0, "store": 0, "other-anon": 0, "other": 0}
+	libs := map[string]bool{}
+	var name string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(f[0], ":") { // a mapping's header: range perms offset dev inode [name]
+			name = ""
+			if len(f) >= 6 {
+				name = f[5]
+			}
+			if strings.Contains(name, ".so") {
+				libs[name] = true
+			}
+			continue
+		}
+		if len(f) < 2 || (f[0] != "Rss:" && f[0] != "Anonymous:") {
+			continue
+		}
+		kb, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", path, line, err)
+		}
+		v := kb << 10
+		lib := strings.Contains(name, ".so")
+		switch {
+		case f[0] == "Anonymous:" && lib:
+			out["lib-anon"] += v
+		case f[0] == "Anonymous:":
+		case lib:
+			out["lib-file"] += v // less its anonymous part, below
+		case name == "[heap]":
+			out["c-heap"] += v
+		case name == exe:
+			out["exe"] += v
+		case storeDir != "" && strings.HasPrefix(name, storeDir):
+			out["store"] += v
+		case name == "" || strings.HasPrefix(name, "[anon"):
+			out["other-anon"] += v
+		default:
+			out["other"] += v
+		}
+	}
+	out["lib-file"] -= out["lib-anon"]
+	out["libs"] = int64(len(libs)) << 20
+	return out, nil
 }
 
 // cpuTime is the user and system CPU time this process has used.
@@ -263,4 +365,57 @@ func procStatus(t *testing.T, field string) int64 {
 	}
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
+}
+
+// TestSmapsSplit checks BenchmarkPeakRSS100k's split of an smaps file on a sample of the
+// mappings it sorts.
+func TestSmapsSplit(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	smaps := `00400000-00c00000 r-xp 00000000 08:01 100 ` + exe + `
+Rss:                1024 kB
+Anonymous:             0 kB
+Referenced:          512 kB
+7f0000000000-7f0000100000 r-xp 00000000 08:01 200 /usr/lib/x86_64-linux-gnu/libgdal.so.32
+Rss:                 800 kB
+Anonymous:             0 kB
+Referenced:            4 kB
+7f0000100000-7f0000200000 rw-p 00100000 08:01 200 /usr/lib/x86_64-linux-gnu/libgdal.so.32
+Rss:                 200 kB
+Anonymous:           150 kB
+Referenced:            0 kB
+01000000-02000000 rw-p 00000000 00:00 0 [heap]
+Rss:                 300 kB
+Anonymous:           300 kB
+Referenced:            8 kB
+c000000000-c004000000 rw-p 00000000 00:00 0
+Rss:                4096 kB
+Anonymous:          4096 kB
+Referenced:         4096 kB
+VmFlags: rd wr mr mw me ac
+7f0000300000-7f0000400000 r--s 00000000 08:01 300 /store/outbox/000001.sst
+Rss:                 64 kB
+Anonymous:             0 kB
+Referenced:           64 kB
+`
+	path := filepath.Join(t.TempDir(), "smaps")
+	if err := os.WriteFile(path, []byte(smaps), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := smapsSplit(path, "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"exe": 1024 << 10, "lib-file": 850 << 10, "lib-anon": 150 << 10, "c-heap": 300 << 10,
+		"other-anon": 4096 << 10, "store": 64 << 10, "other": 0, "libs": 1 << 20}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("keys %v, want those of %v", got, want)
+	}
 }
