@@ -30,6 +30,14 @@ type Frame struct {
 // ErrBlind is the error of a camera input whose camera cannot see the bay.
 var ErrBlind = errors.New("wash camera blind")
 
+// ErrNotYet is the error of an input that has not started yet (a camera before its first
+// frame, within StartGrace of the first read): no reading, and not a failure.
+var ErrNotYet = errors.New("wash bay input not started yet")
+
+// StartGrace is how long a camera input may go without its first frame before it is down (a
+// camera's stream may take this long to open).
+const StartGrace = 30 * time.Second
+
 // CameraInput sees the bay through a camera: Frames gives its latest frame (an error when it
 // has none), Detector tells whether a vehicle stands in it. A blind camera is an input that
 // cannot be read, so the wash check says unknown rather than bypass.
@@ -37,9 +45,10 @@ type CameraInput struct {
 	Frames   func() (Frame, error)
 	Detector *washcam.Detector
 
-	mu   sync.Mutex
-	seen time.Time // the last frame's time
-	last washcam.Reading
+	mu      sync.Mutex
+	seen    time.Time // the last frame's time
+	last    washcam.Reading
+	started time.Time // the first read
 }
 
 // Read implements Input.
@@ -52,7 +61,16 @@ func (c *CameraInput) Read(ctx context.Context) (bool, error) {
 // seconds while the bay is polled every second) repeats the last reading.
 func (c *CameraInput) ReadAt(context.Context) (bool, time.Time, error) {
 	f, err := c.Frames()
+	c.mu.Lock()
+	if c.started.IsZero() {
+		c.started = time.Now()
+	}
+	notYet := c.seen.IsZero() && time.Since(c.started) < StartGrace
+	c.mu.Unlock()
 	if err != nil {
+		if notYet {
+			return false, time.Time{}, fmt.Errorf("%w: %w", ErrNotYet, err)
+		}
 		return false, time.Time{}, err
 	}
 	if f.Blind != "" {

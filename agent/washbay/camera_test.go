@@ -2,6 +2,7 @@ package washbay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"os"
@@ -148,5 +149,33 @@ func TestCameraDurationError(t *testing.T) {
 		if missed > 0 || false_ > 0 || worst > 2*period+2 {
 			t.Errorf("period %.0f s: missed %d, false %d, worst %.2f s", period, missed, false_, worst)
 		}
+	}
+}
+
+// Before its first frame a camera input is not down (the stream is opening); once it has seen
+// frames, a missing frame is.
+func TestCameraInputStarting(t *testing.T) {
+	d, err := washcam.New(washcam.Config{}, bayRegion())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := washscene.NewRenderer(washscene.Script{Seconds: 10}, 320, 180)
+	have := false
+	in := &CameraInput{Detector: d, Frames: func() (Frame, error) {
+		if !have {
+			return Frame{}, errors.New("no frame")
+		}
+		return Frame{Grey: greyOf(r.Frame(0)), At: time.Now()}, nil
+	}}
+	if _, _, err := in.ReadAt(context.Background()); !errors.Is(err, ErrNotYet) {
+		t.Fatalf("before the first frame: %v", err)
+	}
+	have = true
+	if _, _, err := in.ReadAt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	have = false
+	if _, _, err := in.ReadAt(context.Background()); err == nil || errors.Is(err, ErrNotYet) {
+		t.Fatalf("a camera that lost its frames: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package washbay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -170,9 +171,11 @@ func (b *Bay) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotYet):
+		case err != nil:
 			b.Fail(err, b.o.Now())
-		} else {
+		default:
 			b.Observe(on, at)
 			b.shoot(ctx)
 		}
