@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,5 +178,52 @@ func TestCameraInputStarting(t *testing.T) {
 	have = false
 	if _, _, err := in.ReadAt(context.Background()); err == nil || errors.Is(err, ErrNotYet) {
 		t.Fatalf("a camera that lost its frames: %v", err)
+	}
+}
+
+// switchInput is an input a test turns on and off.
+type switchInput struct{ on atomic.Bool }
+
+func (s *switchInput) Read(context.Context) (bool, error) { return s.on.Load(), nil }
+
+// Whatever the source, a bay with a camera keeps a frame of each stay: the Modbus input says
+// when, the camera gives the frames.
+func TestFrameOfAModbusStay(t *testing.T) {
+	in := &switchInput{}
+	var shots atomic.Int32
+	b := New(Options{Lane: "exit-1", Source: "modbus", Input: in, Poll: 5 * time.Millisecond, FrameEvery: 10 * time.Millisecond, FrameCamera: "bay",
+		Frame: func(context.Context) ([]byte, time.Time, error) {
+			n := shots.Add(1)
+			return []byte(fmt.Sprintf("frame %d", n)), time.Now(), nil
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	in.on.Store(true)
+	for deadline := time.Now().Add(10 * time.Second); shots.Load() < 5; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no frames taken during the stay")
+		}
+	}
+	in.on.Store(false)
+	for deadline := time.Now().Add(10 * time.Second); b.Status().Stays < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stay did not end")
+		}
+	}
+	taken := shots.Load()
+	s, found, _ := b.Find(time.Now().Add(-time.Minute), time.Now().Add(time.Minute), "v", true)
+	if !found {
+		t.Fatal("no stay")
+	}
+	cam, jpeg, at, ok := b.Frame(s)
+	if !ok || cam != "bay" || len(jpeg) == 0 || at.Before(s.Start) || at.After(s.End) {
+		t.Fatalf("frame of the stay: %v %q %q at %v, stay %v", ok, cam, jpeg, at, s)
+	}
+	// No frames are taken with the bay empty.
+	time.Sleep(50 * time.Millisecond)
+	if n := shots.Load(); n > taken+1 {
+		t.Errorf("%d frames taken with the bay empty", n-taken)
 	}
 }
