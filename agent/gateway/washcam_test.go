@@ -4,6 +4,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"sitegate/agent/gateway"
+	"sitegate/agent/wire"
 	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/pty"
@@ -43,6 +45,7 @@ lanes:
       - id: bay
         url: %q
         wash: {rois: [{name: bay, polygon: [[0.12, 0.35], [0.88, 0.35], [0.88, 0.95], [0.12, 0.95]]}]}
+status: {interval: 1s}
 `, mq.URL(), filepath.Join(dir, "data"), port, url)
 	cfg, err := config.Parse([]byte(yaml), dir)
 	if err != nil {
@@ -52,27 +55,31 @@ lanes:
 	if err != nil {
 		t.Fatal(err)
 	}
+	sub := broker.Subscribe(t, mq.URL(), "sitegate/v1/cam/gw-01/status")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.After(60 * time.Second)
+	var last wire.Status
 	for {
-		st := g.Status("online")
-		var ok bool
-		if len(st.Lanes) == 1 && st.Lanes[0].Wash != nil && st.Lanes[0].Wash.Source == "camera" && st.Lanes[0].Wash.State == "empty" {
+		select {
+		case m := <-sub:
+			var st wire.Status
+			if json.Unmarshal(m.Payload, &st) != nil {
+				continue
+			}
+			last = st
+			if len(st.Lanes) != 1 || st.Lanes[0].Wash == nil || st.Lanes[0].Wash.Source != "camera" || st.Lanes[0].Wash.State != "empty" {
+				continue
+			}
 			for _, c := range st.Cameras {
 				if c.ID == "bay" && c.Frames >= 2 && !c.Demand && c.Capture == "on_demand" {
-					ok = true
+					return
 				}
 			}
+		case <-deadline:
+			t.Fatalf("the wash camera is not watched with the lane empty: %+v %+v", last.Lanes, last.Cameras)
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the wash camera is not watched with the lane empty: %+v %+v", st.Lanes, st.Cameras)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
