@@ -189,6 +189,8 @@ type Camera struct {
 	Capture      string `yaml:"capture"`      // config_capture.go
 	SnapshotURL  string `yaml:"snapshot_url"` // config_capture.go
 	Clip         Clip   `yaml:"clip"`         // config_capture.go
+	// Wash is the camera's view of the wash bay (wash.go); a camera without rois there has none.
+	Wash CameraWash `yaml:"wash"`
 }
 
 // ROI is a named region of interest, a polygon in relative coordinates (0..1).

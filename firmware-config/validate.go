@@ -78,6 +78,7 @@ func validate(c *Config, ps *problems) {
 		laneIDs[l.ID] = true
 		validateLane(l, p, ps)
 		validateWash(l.Wash, p+".wash", ps)
+		validateWashCamera(l, p, ps)
 	}
 	if c.Rules.Overload.ToleranceKg < 0 {
 		ps.add("rules.overload.tolerance_kg", "%g must not be negative", c.Rules.Overload.ToleranceKg)

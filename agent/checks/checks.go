@@ -149,7 +149,7 @@ type Deps struct {
 
 // WashBay is a lane's watched wash bay (agent/washbay).
 type WashBay interface {
-	// Source is what sees the bay: modbus.
+	// Source is what sees the bay: modbus or camera.
 	Source() string
 	// Find returns the last stay that ended in [from, to] that no other visit took, and
 	// whether the bay's input was down in that time; with claim, visit takes it.

@@ -108,12 +108,16 @@ func BenchmarkCameraCapture(b *testing.B) {
 			idle = d
 		}
 	}
+	// A wash-bay camera watches the bay while the deck is empty (docs/wash.md).
+	const bay = ", wash: {rois: [{name: bay, polygon: [[0.1, 0.3], [0.9, 0.3], [0.9, 0.95], [0.1, 0.95]]}]}"
 	modes := []struct{ name, camera string }{
 		{"none", ""},
 		{"on_demand", "capture: on_demand"},
 		{"on_demand-noclip", "capture: on_demand, clip: {before: 0s, after: 0s}"},
 		{"continuous", "capture: continuous"},
 		{"snapshot", "capture: snapshot, snapshot_url: " + strconv.Quote(snapSrv.URL+"/snap.jpg")},
+		{"wash-on_demand", "capture: on_demand" + bay},
+		{"wash-snapshot", "capture: snapshot, snapshot_url: " + strconv.Quote(snapSrv.URL+"/snap.jpg") + bay},
 	}
 	base := -1.0 // the agent's idle CPU without a camera, from the first mode
 	for _, m := range modes {
@@ -138,6 +142,9 @@ func runCaptureMode(b *testing.B, bin, mqURL, camURL, camera string, idle time.D
 	cams := ""
 	if camera != "" {
 		cams = fmt.Sprintf("    cameras:\n      - {id: wheels, url: %q, %s}\n", camURL, camera)
+		if strings.Contains(camera, "wash:") {
+			cams = "    wash: {source: camera, camera: wheels}\n" + cams
+		}
 	}
 	cfg := fmt.Sprintf(`site: bench
 gateway: gw-01

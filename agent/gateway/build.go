@@ -76,7 +76,7 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		checkCams = append(checkCams, cv)
 	}
 	var bay checks.WashBay
-	if u.bay = newWashBay(g, lc); u.bay != nil {
+	if u.bay = newWashBay(g, lc, u.cams); u.bay != nil {
 		bay = u.bay
 	}
 	cs := checks.Build(checks.Deps{Rules: func() config.Rules { return g.ctl.Running().Rules }, Cameras: checkCams,
@@ -108,7 +108,8 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 // cameraOptions are a video camera's driver options from its config.
 func cameraOptions(g *Gateway, laneID string, cc config.Camera) camera.Options {
 	o := camera.Options{ID: cc.ID, URL: streamURL(g, laneID, cc), Capture: camera.Capture(cc.Capture), Logger: g.log,
-		Clip: camera.ClipOptions{Before: cc.Clip.Before.D(), After: cc.Clip.After.D(), MaxBytes: int(cc.Clip.MaxBytes)}}
+		Clip:  camera.ClipOptions{Before: cc.Clip.Before.D(), After: cc.Clip.After.D(), MaxBytes: int(cc.Clip.MaxBytes)},
+		Watch: len(cc.Wash.ROIs) > 0} // a wash-bay camera sees the bay while the deck is empty
 	if cc.SnapshotURL != "" {
 		sc := cc
 		sc.URL = cc.SnapshotURL

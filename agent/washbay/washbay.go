@@ -3,6 +3,7 @@ package washbay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -50,7 +51,26 @@ type Options struct {
 	Store  control.Store
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Frame, when set, takes a JPEG of the bay (the wash camera's frame) while a vehicle stands
+	// in it, every FrameEvery (default 2 s); the one nearest the middle of each stay is kept
+	// (in memory) as the stay's evidence, named after FrameCamera.
+	Frame       func(ctx context.Context) ([]byte, time.Time, error)
+	FrameEvery  time.Duration
+	FrameCamera string
 }
+
+// sample is one frame taken during a stay.
+type sample struct {
+	jpeg []byte
+	at   time.Time
+}
+
+// maxSamples bounds the frames held for an open stay; past it every other one is dropped, so
+// they stay spread over the whole stay. keptFrames bounds the stays whose frame is kept.
+const (
+	maxSamples = 16
+	keptFrames = 32
+)
 
 // Bay is one watched wash bay. Safe for concurrent use.
 type Bay struct {
@@ -62,6 +82,11 @@ type Bay struct {
 	down    []wash.Interval  // times the input could not be read; End zero while it still cannot
 	claimed map[int64]string // a stay's start (unix ns) -> the visit that took it
 	lastErr string
+
+	samples   []sample         // frames of the open stay
+	lastShot  time.Time        // when the last sample was asked for
+	frames    map[int64]sample // a finished stay's start (unix ns) -> its middle frame
+	frameKeys []int64          // frames' keys, oldest first
 }
 
 // New prepares a bay, taking back the stays kept before a restart.
@@ -81,7 +106,10 @@ func New(o Options) *Bay {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	b := &Bay{o: o, claimed: map[int64]string{}}
+	if o.FrameEvery <= 0 {
+		o.FrameEvery = 2 * time.Second
+	}
+	b := &Bay{o: o, claimed: map[int64]string{}, frames: map[int64]sample{}}
 	b.load()
 	return b
 }
@@ -130,15 +158,26 @@ func (b *Bay) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		rctx, cancel := context.WithTimeout(ctx, b.o.Poll*4)
-		on, err := b.o.Input.Read(rctx)
+		var on bool
+		var at time.Time
+		var err error
+		if ti, ok := b.o.Input.(TimedInput); ok {
+			on, at, err = ti.ReadAt(rctx)
+		} else {
+			on, err = b.o.Input.Read(rctx)
+			at = b.o.Now()
+		}
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotYet):
+		case err != nil:
 			b.Fail(err, b.o.Now())
-		} else {
-			b.Observe(on, b.o.Now())
+		default:
+			b.Observe(on, at)
+			b.shoot(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -182,9 +221,97 @@ func (b *Bay) Observe(on bool, at time.Time) {
 		s.End = at
 		b.open = nil
 		b.stays = append(b.stays, s)
+		b.keepFrame(s)
 		b.prune(at)
 		b.save()
 	}
+}
+
+// shoot takes a frame of the bay while a vehicle stands in it, every FrameEvery.
+func (b *Bay) shoot(ctx context.Context) {
+	if b.o.Frame == nil {
+		return
+	}
+	now := b.o.Now()
+	b.mu.Lock()
+	due := b.open != nil && now.Sub(b.lastShot) >= b.o.FrameEvery
+	if due {
+		b.lastShot = now
+	}
+	b.mu.Unlock()
+	if !due {
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	jpeg, at, err := b.o.Frame(fctx)
+	cancel()
+	if err != nil {
+		b.o.Logger.Debug("wash bay frame not taken", "lane", b.o.Lane, "err", err)
+		return
+	}
+	b.AddFrame(jpeg, at)
+}
+
+// AddFrame keeps a frame of the bay taken at at for the open stay (Run calls it; a test may).
+func (b *Bay) AddFrame(jpeg []byte, at time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.open == nil || len(jpeg) == 0 {
+		return
+	}
+	if len(b.samples) >= maxSamples {
+		kept := b.samples[:0]
+		for i, s := range b.samples {
+			if i%2 == 0 {
+				kept = append(kept, s)
+			}
+		}
+		b.samples = kept
+	}
+	b.samples = append(b.samples, sample{jpeg: jpeg, at: at})
+}
+
+// keepFrame keeps the frame nearest the middle of stay s; called with mu held when s ends.
+func (b *Bay) keepFrame(s wash.Interval) {
+	defer func() { b.samples = nil }()
+	if len(b.samples) == 0 {
+		return
+	}
+	mid := s.Start.Add(s.Duration() / 2)
+	best := b.samples[0]
+	for _, x := range b.samples[1:] {
+		if absDur(x.at.Sub(mid)) < absDur(best.at.Sub(mid)) {
+			best = x
+		}
+	}
+	k := s.Start.UnixNano()
+	if _, ok := b.frames[k]; !ok {
+		b.frameKeys = append(b.frameKeys, k)
+	}
+	b.frames[k] = best
+	for len(b.frameKeys) > keptFrames {
+		delete(b.frames, b.frameKeys[0])
+		b.frameKeys = b.frameKeys[1:]
+	}
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// Frame is the frame kept of a stay (from the middle of it) and the camera that took it; ok
+// false when none was (no camera, or a stay from before a restart).
+func (b *Bay) Frame(s wash.Interval) (camera string, jpeg []byte, at time.Time, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f, ok := b.frames[s.Start.UnixNano()]
+	if !ok {
+		return "", nil, time.Time{}, false
+	}
+	return b.o.FrameCamera, f.jpeg, f.at, true
 }
 
 // Fail records that the input could not be read at a time.

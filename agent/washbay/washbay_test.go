@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -175,4 +176,54 @@ func TestDurationError(t *testing.T) {
 	if worst > poll {
 		t.Errorf("worst duration error %v, more than the poll interval %v", worst, poll)
 	}
+}
+
+// TestModbusEmuDurationError plays stays of known length on the emulated controller (the
+// truth is when the test set and cleared the bit) and reports how far the polled stays' lengths
+// are from it. It asserts every stay is seen, one each; the error depends on the machine's load
+// and is reported, not asserted.
+func TestModbusEmuDurationError(t *testing.T) {
+	if testing.Short() || os.Getenv("SITEGATE_TEST_EXEC") != "" {
+		t.Skip("plays stays in real time")
+	}
+	d, err := modbusemu.Start(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	poll := 100 * time.Millisecond
+	in := ModbusInput{Client: &modbus.Client{Addr: d.Addr(), Unit: 1, Timeout: time.Second}, Table: modbus.DiscreteInputs, Index: 4}
+	b := New(Options{Lane: "exit-1", Source: "modbus", Input: in, Poll: poll, MergeGap: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	lengths := []time.Duration{700 * time.Millisecond, 1500 * time.Millisecond, 1100 * time.Millisecond, 2 * time.Second, 900 * time.Millisecond, 1300 * time.Millisecond}
+	var truth []time.Duration
+	for _, l := range lengths {
+		on := time.Now()
+		d.Set(modbus.DiscreteInputs, 4, true)
+		time.Sleep(l)
+		d.Set(modbus.DiscreteInputs, 4, false)
+		truth = append(truth, time.Since(on))
+		time.Sleep(600 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(10 * time.Second); b.Status().Stays < len(lengths) || b.Status().State != "empty"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	b.mu.Lock()
+	got := slices.Clone(b.stays)
+	b.mu.Unlock()
+	if len(got) != len(truth) {
+		t.Fatalf("%d stays seen, %d played", len(got), len(truth))
+	}
+	var errs []time.Duration
+	for i, s := range got {
+		errs = append(errs, absDur(s.Duration()-truth[i]))
+	}
+	slices.Sort(errs)
+	t.Logf("Modbus source against the emulated controller, %d stays at a %v poll: |duration error| median %v, worst %v",
+		len(errs), poll, errs[len(errs)/2].Round(time.Millisecond), errs[len(errs)-1].Round(time.Millisecond))
 }

@@ -51,6 +51,11 @@ type Options struct {
 	// picture is decoded, since the next depends on it); default 8. For CaptureSnapshot it is the
 	// fetch rate, default 2.
 	ActiveFPS float64
+	// Watch keeps the camera watching while there is no demand, cheaply: an on-demand RTSP
+	// camera decodes each key frame alone as it arrives (one picture every 1-4 s), a snapshot
+	// camera fetches its snapshot once a second. A wash-bay camera watches: the truck stands
+	// in the bay before it reaches the deck.
+	Watch bool
 	// Clip keeps the coded pictures of the last Clip.Before (on demand RTSP only), for Clip.
 	Clip   ClipOptions
 	Logger *slog.Logger

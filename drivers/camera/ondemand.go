@@ -130,10 +130,13 @@ func (c *Camera) packetSession(ctx context.Context) (got bool, err error) {
 	c.mu.Unlock()
 	ended := make(chan error, 1)
 	go func() { ended <- ps.wait() }()
-	var dec *decodeRun
+	var dec, keys *decodeRun
 	defer func() {
 		if dec != nil {
 			dec.halt(c)
+		}
+		if keys != nil {
+			keys.haltKeys(c)
 		}
 		ps.close()
 		<-ended
@@ -147,12 +150,19 @@ func (c *Camera) packetSession(ctx context.Context) (got bool, err error) {
 	defer tick.Stop()
 	for {
 		want := c.wanted()
+		if want && keys != nil {
+			keys.haltKeys(c)
+			keys = nil
+		}
 		if want && dec == nil {
 			dec = c.startDecoder(ps)
 		} else if !want && dec != nil {
 			dec.halt(c)
 			dec = nil
 			c.dropFrame()
+		}
+		if !want && c.opts.Watch && keys == nil {
+			keys = c.startKeyDecoder(ps)
 		}
 		select {
 		case <-ctx.Done():
@@ -187,6 +197,12 @@ func (c *Camera) onAU(au accessUnit) {
 	if cl := c.clip; cl != nil && !au.at.After(cl.until) && (c.opts.Clip.MaxBytes <= 0 || cl.bytes+au.size <= c.opts.Clip.MaxBytes) {
 		cl.aus = append(cl.aus, au)
 		cl.bytes += au.size
+	}
+	if c.keyCh != nil && au.key {
+		select {
+		case c.keyCh <- au:
+		default: // the decoder is still at the last one: this one is not needed
+		}
 	}
 	if c.decCh != nil {
 		au.gap = c.decGap
@@ -294,6 +310,67 @@ func (c *Camera) decode(ps *packetStream, gop []accessUnit, ch <-chan accessUnit
 	}
 }
 
+// haltKeys stops a key frame decoder.
+func (d *decodeRun) haltKeys(c *Camera) {
+	c.mu.Lock()
+	c.keyCh = nil
+	c.mu.Unlock()
+	close(d.stop)
+	<-d.done
+}
+
+// startKeyDecoder decodes each key frame alone as it arrives (Options.Watch, while there is no
+// demand): a current picture every group of pictures for a fraction of a full decode.
+func (c *Camera) startKeyDecoder(ps *packetStream) *decodeRun {
+	ch := make(chan accessUnit, 1)
+	c.mu.Lock()
+	c.keyCh = ch
+	c.mu.Unlock()
+	d := &decodeRun{stop: make(chan struct{}), done: make(chan struct{})}
+	go c.decodeKeys(ps, ch, d)
+	return d
+}
+
+func (c *Camera) decodeKeys(ps *packetStream, ch <-chan accessUnit, d *decodeRun) {
+	defer close(d.done)
+	dec, err := newAVDecoder(ps.codec().hevc)
+	if err != nil {
+		c.mu.Lock()
+		c.lastErr = fmt.Sprintf("%s: %v", c.name, err)
+		c.mu.Unlock()
+		return
+	}
+	defer dec.close()
+	buf := gocv.NewMat()
+	defer func() { buf.Close() }()
+	for {
+		var au accessUnit
+		select {
+		case <-d.stop:
+			return
+		case au = <-ch:
+		}
+		ab, err := ps.annexB(au)
+		if err != nil {
+			continue
+		}
+		got, err := dec.decode(ab)
+		if err != nil || !got {
+			continue
+		}
+		if err := dec.toMat(&buf); err != nil {
+			continue
+		}
+		now := time.Now()
+		c.mu.Lock()
+		c.decoded.add(now)
+		if c.keyCh != nil {
+			c.publishLocked(&buf, au.at, now)
+		}
+		c.mu.Unlock()
+	}
+}
+
 // dropFrame frees the latest frame (an idle camera holds none).
 func (c *Camera) dropFrame() {
 	c.mu.Lock()
@@ -361,7 +438,8 @@ func (c *Camera) runSnapshots(ctx context.Context) {
 	buf := gocv.NewMat()
 	defer func() { buf.Close() }()
 	for ctx.Err() == nil {
-		if !c.wanted() {
+		want := c.wanted()
+		if !want && !c.opts.Watch {
 			c.dropFrame()
 			select {
 			case <-ctx.Done():
@@ -378,7 +456,11 @@ func (c *Camera) runSnapshots(ctx context.Context) {
 			c.mu.Unlock()
 			c.log.Warn("camera snapshot failed", "err", err)
 		}
-		t := time.NewTimer(max(interval-time.Since(start), time.Millisecond))
+		next := interval
+		if !want {
+			next = time.Second // watching
+		}
+		t := time.NewTimer(max(next-time.Since(start), time.Millisecond))
 		select {
 		case <-ctx.Done():
 			t.Stop()

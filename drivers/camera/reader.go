@@ -45,6 +45,7 @@ type Camera struct {
 	ring     packetRing
 	pkts     *packetStream   // the RTSP packet session, while connected
 	decCh    chan accessUnit // the decoder's input, while one runs
+	keyCh    chan accessUnit // the key frame decoder's input, while one runs (Options.Watch)
 	decGap   bool            // a picture could not be handed to the decoder
 	decoded  rateMeter       // pictures decoded
 	received byteMeter       // coded bytes received

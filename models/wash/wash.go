@@ -39,6 +39,9 @@ type Result struct {
 	StartedAt string         `json:"started_at,omitempty"`
 	EndedAt   string         `json:"ended_at,omitempty"`
 	Reason    string         `json:"reason,omitempty"`
+	// Frame names the passage's evidence file of the stay, a wash-bay camera's frame from its
+	// middle ("{camera}-wash.jpg"), where there is one.
+	Frame string `json:"frame,omitempty"`
 }
 
 // Judge judges a truck's wash from the stay found for it (found false: none), whether the bay's

@@ -21,6 +21,11 @@ const Slack = 30 * time.Second
 
 func init() { checks.Register(Name, 60, func(d checks.Deps) checks.Check { return &check{d: d} }) }
 
+// Frames is a wash bay that keeps a camera's frame of each stay (agent/washbay).
+type Frames interface {
+	Frame(stay wash.Interval) (camera string, jpeg []byte, at time.Time, ok bool)
+}
+
 type check struct{ d checks.Deps }
 
 func (*check) Name() string { return Name }
@@ -37,6 +42,12 @@ func (c *check) Judge(f *checks.Facts, out *wire.Checks) models.Verdict {
 	// A truck still on the deck (the barrier's provisional judgement) takes nothing yet.
 	stay, found, down := c.d.Wash.Find(f.StartedAt.Add(-window), f.StartedAt.Add(Slack), visit, !f.Provisional)
 	r := wash.Judge(stay, found, down, c.d.RulesNow().Wash.MinDuration.D(), c.d.Wash.Source(), f.Loc())
+	if fr, ok := c.d.Wash.(Frames); ok && found && !f.Provisional {
+		if cam, jpeg, at, ok := fr.Frame(stay); ok {
+			r.Frame = cam + "-wash.jpg"
+			f.AddEvidence(checks.Evidence{Name: r.Frame, Camera: cam, JPEG: jpeg, At: at})
+		}
+	}
 	out.Wash = &r
 	return r.Verdict
 }
