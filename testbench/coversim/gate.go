@@ -33,6 +33,7 @@ type Gate struct {
 	JPEGQuality int     // the camera's encoder quality
 	NoiseScale  float64 // sensor noise relative to a typical site camera
 	Seed        int64   // scenery (marks on the ground, stains)
+	OSD         bool    // the camera burns date, time and its name into the picture
 }
 
 // Name is the gate's name in labels and directories: gate-XX.
@@ -93,7 +94,11 @@ func randomGate(rng *rand.Rand, seed int64, view string) Gate {
 		if rng.Intn(3) > 0 {
 			x = -x // most gantries stand where the truck's rear stops
 		}
-		g.Cam = v3(x, uniform(rng, -1.2, 1.2), uniform(rng, 6, 8))
+		y := uniform(rng, -1.2, 1.2)
+		if rng.Intn(3) == 0 {
+			y = math.Copysign(uniform(rng, 1.5, 3), y) // on the gantry's post, looking in obliquely
+		}
+		g.Cam = v3(x, y, uniform(rng, 6, 8))
 		g.Look = v3(uniform(rng, -0.6, 0.6), uniform(rng, -0.3, 0.3), uniform(rng, 1.8, 2.6))
 		g.HoardingY = uniform(rng, 6, 12)
 		if rng.Intn(2) == 0 {
@@ -107,6 +112,7 @@ func randomGate(rng *rand.Rand, seed int64, view string) Gate {
 	g.Hoarding = []Vec3{srgb(40, 90, 160), srgb(30, 120, 70), srgb(200, 200, 195), srgb(60, 110, 150)}[rng.Intn(4)]
 	g.JPEGQuality = 70 + rng.Intn(23)
 	g.NoiseScale = uniform(rng, 0.6, 1.6)
+	g.OSD = rng.Intn(4) > 0
 	fill := uniform(rng, 0.6, 0.86)
 	if view == Side {
 		fill = uniform(rng, 0.55, 0.8)

@@ -11,7 +11,7 @@ import (
 // exposure, lens softness, vignetting, sensor noise, tone curve and (at night with IR) grey.
 func (s *scene) post(buf []Vec3, w, h int, rng *rand.Rand) *image.RGBA {
 	li := &s.li
-	if s.s.Condition == "rain" {
+	if s.s.Condition == "rain" || (s.s.Condition == "night-led" && rng.Intn(3) == 0) {
 		rainStreaks(buf, w, h, rng, li.ambient.lum())
 		lensDrops(buf, w, h, rng, 3+rng.Intn(10))
 	}
@@ -69,6 +69,12 @@ func (s *scene) post(buf []Vec3, w, h int, rng *rand.Rand) *image.RGBA {
 			}
 			img.SetRGBA(x, y, color.RGBA{out[0], out[1], out[2], 255})
 		}
+	}
+	if s.osd && s.fault != "black" {
+		stamp, name := osdText(s.g, s.s.Condition, rng)
+		scale := max(1, h/300)
+		drawText(img, stamp, 6*scale, 6*scale, scale)
+		drawText(img, name, w-len(name)*6*scale-6*scale, h-12*scale, scale)
 	}
 	return img
 }
@@ -141,19 +147,19 @@ func boxBlur(buf []Vec3, w, h, rx, ry int) {
 
 // rainStreaks draws falling drops lit by the sky: short bright slanted lines.
 func rainStreaks(buf []Vec3, w, h int, rng *rand.Rand, amb float64) {
-	n := (150 + rng.Intn(350)) * w * h / (640 * 360)
+	n := (80 + rng.Intn(300)) * w * h / (640 * 360)
 	slant := uniform(rng, -0.3, 0.3)
 	for i := 0; i < n; i++ {
 		x0, y0 := rng.Float64()*float64(w), rng.Float64()*float64(h)
 		l := uniform(rng, 6, 26) * float64(h) / 360
-		a := uniform(rng, 0.08, 0.3)
+		a := uniform(rng, 0.03, 0.14)
 		for k := 0.0; k < l; k++ {
 			x, y := int(x0+slant*k), int(y0+k)
 			if x < 0 || x >= w || y < 0 || y >= h {
 				break
 			}
 			p := &buf[y*w+x]
-			*p = p.mul(1 - a).add(v3(1, 1, 1).mul(a * (amb*1.5 + 0.1)))
+			*p = p.mul(1 - a).add(v3(1, 1, 1).mul(a * (amb*1.5 + 0.1 + 2*p.lum())))
 		}
 	}
 }

@@ -32,6 +32,7 @@ type scene struct {
 	li    lighting
 	seed  uint64
 	fault string
+	osd   bool // the camera stamps date, time and its name
 }
 
 // truth is what each pixel shows, for tests: what it ended on and how high above the boards.
@@ -124,7 +125,7 @@ func Render(g Gate, s Spec, rng *rand.Rand) (image.Image, Label) {
 // render draws the frame; fault names a blind camera's failure ("" for a seeing camera).
 func render(g Gate, s Spec, rng *rand.Rand, fault string) (*image.RGBA, Label, *truth) {
 	w, h := s.size()
-	sc := &scene{g: g, s: s, cam: g.camera(w, h), seed: rng.Uint64(), fault: fault}
+	sc := &scene{g: g, s: s, cam: g.camera(w, h), seed: rng.Uint64(), fault: fault, osd: g.OSD}
 	// A frame must show its label: a tear the camera cannot see is not a torn frame. Trucks are
 	// redrawn (rarely) until a coarse pass over the bed region shows it.
 	bed := g.RegionsFor(w, h)[0]
