@@ -97,7 +97,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 func TestBalancedLabels(t *testing.T) {
 	skipEmulated(t)
 	dir := t.TempDir()
-	per := 2 * len(AllLabels) * len(Conditions) / 2 // 32: every label under every condition once... per gate pair
+	per := len(AllLabels) * len(Conditions) // 32: every label under every condition once per gate
 	if err := WriteSet(dir, Options{Seed: 3, Gates: 2, PerGate: per, Width: 64, Height: 36, Blind: 12}); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,24 @@ func TestBalancedLabels(t *testing.T) {
 		for _, l := range AllLabels {
 			if count[l] != per/len(AllLabels) {
 				t.Errorf("%s: %d %s frames, want %d", name, count[l], l, per/len(AllLabels))
+			}
+		}
+		variants := map[string]bool{}
+		det := readCSV(t, filepath.Join(dir, name, "details.csv"))
+		if !slices.Equal(det[0], DetailsHeader) || len(det) != per+1 {
+			t.Fatalf("%s details: header %v, %d rows", name, det[0], len(det)-1)
+		}
+		for k, r := range det[1:] {
+			if r[0] != rows[k+1][0] || r[1] != rows[k+1][1] {
+				t.Errorf("%s: details row %v against labels row %v", name, r, rows[k+1])
+			}
+			variants[r[1]+"/"+r[2]] = true
+		}
+		for _, l := range AllLabels {
+			for _, v := range Variants[l] {
+				if !variants[l+"/"+v] {
+					t.Errorf("%s: no %s frame drawn as %s", name, l, v)
+				}
 			}
 		}
 		y, err := os.ReadFile(filepath.Join(dir, name, "camera.yaml"))
@@ -266,5 +284,32 @@ func BenchmarkRender(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s := RandomSpec(rng, AllLabels[i%4], Conditions[i%len(Conditions)])
 		Render(g, s, rng)
+	}
+}
+
+func TestRandomSpec(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	seen := map[string]bool{}
+	for i := 0; i < 400; i++ {
+		l := AllLabels[i%4]
+		s := RandomSpec(rng, l, "day")
+		seen[s.Label+"/"+s.Variant+"/"+s.Cover] = true
+		if s.Label != l || !slices.Contains(Variants[l], s.Variant) {
+			t.Fatalf("spec %+v for label %s", s, l)
+		}
+		if (s.Cover == "") != (s.Variant == "level" || s.Variant == "low" || s.Variant == "mound" || s.Variant == "bare") {
+			t.Errorf("spec %+v: cover", s)
+		}
+		if (s.Load == "none") != (s.Cover == "empty") {
+			t.Errorf("spec %+v: load", s)
+		}
+	}
+	for _, want := range []string{"covered/tarp/tarp-brown", "covered/empty/empty", "heaped/net/net-green", "torn/half-lid/lid", "torn/holes/tarp-blue"} {
+		if !seen[want] {
+			t.Errorf("400 specs without %s", want)
+		}
+	}
+	if s := RandomSpec(rng, "bogus", "day"); s.Label != Open {
+		t.Errorf("unknown label gave %+v", s)
 	}
 }

@@ -81,14 +81,25 @@ func (s *scene) post(buf []Vec3, w, h int, rng *rand.Rand) *image.RGBA {
 
 // tone is the camera's curve from linear light to an 8-bit level in 0..1, with a soft shoulder.
 func tone(v float64) float64 {
-	if v < 0 {
+	if !(v > 0) { // negative or NaN
 		v = 0
 	}
 	if v > 0.8 {
 		v = 0.8 + 0.2*(1-math.Exp(-(v-0.8)/0.2))
 	}
-	return math.Pow(v, 1/2.2)
+	return gammaLUT[int(v*(gammaSteps-1)+0.5)]
 }
+
+const gammaSteps = 1 << 14
+
+// gammaLUT holds v^(1/2.2) for v in 0..1: a lookup is a tenth of a math.Pow.
+var gammaLUT = func() []float64 {
+	t := make([]float64, gammaSteps)
+	for i := range t {
+		t[i] = math.Pow(float64(i)/(gammaSteps-1), 1/2.2)
+	}
+	return t
+}()
 
 // autoExposure is the gain that brings the frame's mean luminance to target (a camera's AE
 // weighs the centre more).

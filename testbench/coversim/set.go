@@ -48,11 +48,14 @@ func frameSeed(seed int64, gi, i int) int64 {
 }
 
 // FrameSpec is the spec of frame i at gate gi (0-based) of a set: the label cycles through
-// AllLabels, the condition through Conditions, shifted per gate, so every gate is balanced.
-func FrameSpec(seed int64, gi, i int, rng *rand.Rand) Spec {
+// AllLabels, the condition through Conditions and the label's variant through its Variants, both
+// shifted per gate, so every gate is balanced in labels and conditions and sees every variant.
+func FrameSpec(gi, i int, rng *rand.Rand) Spec {
 	label := AllLabels[i%len(AllLabels)]
-	cond := Conditions[(i/len(AllLabels)+gi)%len(Conditions)]
-	return RandomSpec(rng, label, cond)
+	round := i / len(AllLabels)
+	cond := Conditions[(round+gi)%len(Conditions)]
+	vs := Variants[label]
+	return NewSpec(rng, label, vs[(round+gi*3)%len(vs)], cond)
 }
 
 type job struct {
@@ -92,7 +95,7 @@ func WriteSet(dir string, o Options) error {
 			name := fmt.Sprintf("frames/%04d.jpg", i)
 			jobs = append(jobs, job{path: filepath.Join(gdir, name), quality: g.JPEGQuality, render: func() image.Image {
 				rng := rand.New(rand.NewSource(frameSeed(o.Seed, gi, i)))
-				s := FrameSpec(o.Seed, gi, i, rng)
+				s := FrameSpec(gi, i, rng)
 				s.Width, s.Height = w, h
 				img, lab := Render(g, s, rng)
 				lab.File = name

@@ -71,9 +71,18 @@ var truckPaints = []string{"yellow", "green", "red", "blue", "white", "orange"}
 func pick(rng *rand.Rand, xs []string) string { return xs[rng.Intn(len(xs))] }
 
 // RandomSpec draws a spec of the given label and condition: variant, cover, load and paint.
+// Labels outside AllLabels draw an open load.
 func RandomSpec(rng *rand.Rand, label, condition string) Spec {
-	s := Spec{Label: label, Condition: condition, Truck: pick(rng, truckPaints)}
-	s.Variant = pick(rng, Variants[label])
+	vs := Variants[label]
+	if len(vs) == 0 {
+		label, vs = Open, Variants[Open]
+	}
+	return NewSpec(rng, label, pick(rng, vs), condition)
+}
+
+// NewSpec draws the cover, load and paint of a spec whose label, variant and condition are given.
+func NewSpec(rng *rand.Rand, label, variant, condition string) Spec {
+	s := Spec{Label: label, Variant: variant, Condition: condition, Truck: pick(rng, truckPaints)}
 	s.Load = pick(rng, Loads)
 	tarps := []string{"tarp-blue", "tarp-green", "tarp-orange", "tarp-grey", "tarp-brown", "tarp-blue", "tarp-green"}
 	nets := []string{"net-green", "net-green", "net-green", "net-black"}

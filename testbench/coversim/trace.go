@@ -158,6 +158,9 @@ func (t *truck) marchFields(o, d Vec3, t0, t1, step float64, h *hit) (float64, i
 func (s *scene) traceTruck(o, d Vec3, h *hit, maxT float64) bool {
 	tr := s.tr
 	lo, ld := tr.toLocal(o), tr.dirLocal(d)
+	if !tr.meets(lo, ld) {
+		return false
+	}
 	best := maxT
 	found := false
 	var bn Vec3
@@ -244,6 +247,9 @@ func (s *scene) visibility(p, l Vec3, dist float64) float64 {
 	tr := s.tr
 	o := p.add(l.mul(0.02))
 	lo, ld := tr.toLocal(o), tr.dirLocal(l)
+	if !tr.meets(lo, ld) {
+		return 1
+	}
 	for _, b := range tr.boxes {
 		if tt, _, ok := rayBox(lo, ld, b); ok && tt < dist {
 			return 0

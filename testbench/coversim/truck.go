@@ -60,6 +60,7 @@ type truck struct {
 	ropeCol      Vec3
 	loadCol      Vec3
 	zmax         float64
+	bound        box // around every box and the interior: rays that miss it miss the truck
 	seed         uint64
 	loadKind     string
 	lidRibs      float64
@@ -177,7 +178,25 @@ func newTruck(g Gate, s Spec, rng *rand.Rand) *truck {
 			t.zmax = math.Max(t.zmax, t.cov[i]+0.05)
 		}
 	}
+	t.bound = box{v3(math.Inf(1), math.Inf(1), math.Inf(1)), v3(math.Inf(-1), math.Inf(-1), math.Inf(-1)), 0}
+	for _, b := range t.boxes {
+		t.bound.min = v3(math.Min(t.bound.min.X, b.min.X), math.Min(t.bound.min.Y, b.min.Y), math.Min(t.bound.min.Z, b.min.Z))
+		t.bound.max = v3(math.Max(t.bound.max.X, b.max.X), math.Max(t.bound.max.Y, b.max.Y), math.Max(t.bound.max.Z, b.max.Z))
+	}
+	t.bound.max.Z = math.Max(t.bound.max.Z, t.zmax)
+	t.bound.min = t.bound.min.sub(v3(0.01, 0.01, 0.01))
+	t.bound.max = t.bound.max.add(v3(0.01, 0.01, 0.01))
 	return t
+}
+
+// meets says whether a local ray from o along d passes through the truck's bounding box.
+func (t *truck) meets(o, d Vec3) bool {
+	b := t.bound
+	if o.X >= b.min.X && o.X <= b.max.X && o.Y >= b.min.Y && o.Y <= b.max.Y && o.Z >= b.min.Z && o.Z <= b.max.Z {
+		return true
+	}
+	_, _, ok := rayBox(o, d, b)
+	return ok
 }
 
 func (t *truck) gx(i int) float64 { return t.x0 + float64(i)*t.cell }
