@@ -52,7 +52,16 @@ func (s *scene) albedo(h hit) (Vec3, float64) {
 	case matLoad:
 		return s.loadAlbedo(lp), 0
 	case matCover:
-		return s.coverAlbedo(lp), s.coverSpec()
+		c, sp := s.coverAlbedo(lp), s.coverSpec()
+		if s.li.wet && tr.covKind == coverTarp {
+			// rain gathers where the tarp sags between the boards
+			sag := tr.top - tr.sample(tr.cov, lp.X, lp.Y)
+			if w := smoothstep(0.04, 0.1, sag) * smoothstep(0.35, 0.6, fbm(lp.X*1.2, lp.Y*1.2, tr.seed+97, 2)); w > 0 {
+				c = c.mul(1 - 0.6*w)
+				sp += 0.8 * w
+			}
+		}
+		return c, sp
 	}
 	return v3(0.1, 0.1, 0.1), 0
 }

@@ -32,7 +32,22 @@ type scene struct {
 	li    lighting
 	seed  uint64
 	fault string
-	osd   bool // the camera stamps date, time and its name
+	osd   bool  // the camera stamps date, time and its name
+	fixed []box // the gantry's beam and posts, world frame
+}
+
+// gantry is the steel frame over the exit the camera hangs under: its beam and posts cast
+// shadows across the lane and the truck.
+func gantry(g Gate) []box {
+	if g.Mount != "gantry" {
+		return nil
+	}
+	x, z := g.Cam.X, g.Cam.Z
+	return []box{
+		{v3(x-0.25, -5.5, z+0.15), v3(x+0.25, 5.5, z+0.65), matChassis},
+		{v3(x-0.2, -5.9, 0), v3(x+0.2, -5.5, z+0.65), matChassis},
+		{v3(x-0.2, 5.5, 0), v3(x+0.2, 5.9, z+0.65), matChassis},
+	}
 }
 
 // truth is what each pixel shows, for tests: what it ended on and how high above the boards.
@@ -125,7 +140,7 @@ func Render(g Gate, s Spec, rng *rand.Rand) (image.Image, Label) {
 // render draws the frame; fault names a blind camera's failure ("" for a seeing camera).
 func render(g Gate, s Spec, rng *rand.Rand, fault string) (*image.RGBA, Label, *truth) {
 	w, h := s.size()
-	sc := &scene{g: g, s: s, cam: g.camera(w, h), seed: rng.Uint64(), fault: fault, osd: g.OSD}
+	sc := &scene{g: g, s: s, cam: g.camera(w, h), seed: rng.Uint64(), fault: fault, osd: g.OSD, fixed: gantry(g)}
 	// A frame must show its label: a tear the camera cannot see is not a torn frame. Trucks are
 	// redrawn (rarely) until a coarse pass over the bed region shows it.
 	bed := g.RegionsFor(w, h)[0]
@@ -165,7 +180,8 @@ func render(g Gate, s Spec, rng *rand.Rand, fault string) (*image.RGBA, Label, *
 		top = math.Max(top, v)
 	}
 	lab.HeapAbove = math.Round((top-sc.tr.top)*100) / 100
-	lab.Visible = tru.bedVisible(g.RegionsFor(w, h)[0])
+	lab.Visible = tru.bedVisible(bed)
+	lab.Hard = sc.hardCases(lab, tru.count(bed))
 	return img, lab, tru
 }
 
@@ -413,4 +429,38 @@ func shows(s Spec, t *truth, bed Region, strict float64) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// hardCases lists the HardCases a rendered frame holds.
+func (s *scene) hardCases(lab Label, c counts) []string {
+	var hard []string
+	tr := s.tr
+	if tr.covKind != coverNone && tr.covKind != coverLid {
+		d := tr.covCol.sub(tr.loadCol)
+		if s.s.Cover == "tarp-brown" || d.length() < 0.12 {
+			hard = append(hard, "soil-tarp")
+		}
+	}
+	if lab.Label == Torn && c.bed > 0 && float64(c.bare)/float64(c.bed) < 0.08 {
+		hard = append(hard, "small-tear")
+	}
+	if lab.Label == Open && lab.HeapAbove < -0.4 {
+		hard = append(hard, "deep-load")
+	}
+	if s.s.Cover == "empty" {
+		hard = append(hard, "empty-bed")
+	}
+	if lab.Label == Heaped && s.s.Cover != "" {
+		hard = append(hard, "covered-heap")
+	}
+	if s.s.Variant == "half-lid" || s.s.Variant == "lid-ajar" {
+		hard = append(hard, "half-lid")
+	}
+	if lab.Visible < 0.7 {
+		hard = append(hard, "off-region")
+	}
+	if s.li.lamp {
+		hard = append(hard, "night")
+	}
+	return hard
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -184,7 +185,7 @@ func runJobs(jobs []job, workers int) error {
 var Header = []string{"file", "label", "condition", "view", "gate", "cover", "load"}
 
 // DetailsHeader of a gate's details.csv, this generator's extra truth per frame.
-var DetailsHeader = []string{"file", "label", "variant", "truck", "heap_above_m", "bed_visible"}
+var DetailsHeader = []string{"file", "label", "variant", "truck", "heap_above_m", "bed_visible", "hard"}
 
 func writeLabels(gdir string, labels []Label) error {
 	rows := [][]string{Header}
@@ -192,7 +193,8 @@ func writeLabels(gdir string, labels []Label) error {
 	for _, l := range labels {
 		rows = append(rows, []string{l.File, l.Label, l.Condition, l.View, l.Gate, l.Cover, l.Load})
 		det = append(det, []string{l.File, l.Label, l.Variant, l.Truck,
-			strconv.FormatFloat(l.HeapAbove, 'f', 2, 64), strconv.FormatFloat(l.Visible, 'f', 3, 64)})
+			strconv.FormatFloat(l.HeapAbove, 'f', 2, 64), strconv.FormatFloat(l.Visible, 'f', 3, 64),
+			strings.Join(l.Hard, ";")})
 	}
 	if err := writeCSV(filepath.Join(gdir, "labels.csv"), rows); err != nil {
 		return err

@@ -60,11 +60,24 @@ type Label struct {
 	Gate      string
 	Cover     string
 	Load      string
-	Variant   string  // details.csv only
-	Truck     string  // details.csv only
-	HeapAbove float64 // metres the load's top stands above the side boards (negative: below)
-	Visible   float64 // fraction of the bed region's pixels that show load, cover or bed
+	Variant   string   // details.csv only
+	Truck     string   // details.csv only
+	HeapAbove float64  // metres the load's top stands above the side boards (negative: below)
+	Visible   float64  // fraction of the bed region's pixels that show load, cover or bed
+	Hard      []string // the hard cases this frame holds (HardCases), details.csv only
 }
+
+// HardCases name what makes a frame hard, for slicing an evaluation's errors:
+//
+//	soil-tarp    a cover whose colour is close to the load's (a brown tarp, or one stained with it)
+//	small-tear   a torn cover showing bare load on less than 8% of the bed region
+//	deep-load    an open load more than 0.4 m below the boards
+//	empty-bed    an empty open bed (covered: nothing can spill)
+//	covered-heap a heap under a net, a tarp or a lid (heaped all the same)
+//	half-lid     a sliding lid part open
+//	off-region   a truck that stopped so that under 70% of the bed region shows the bed
+//	night        night-ir or night-led
+var HardCases = []string{"soil-tarp", "small-tear", "deep-load", "empty-bed", "covered-heap", "half-lid", "off-region", "night"}
 
 var truckPaints = []string{"yellow", "green", "red", "blue", "white", "orange"}
 

@@ -232,6 +232,12 @@ func (s *scene) trace(o, d Vec3) hit {
 			}
 		}
 	}
+	for _, b := range s.fixed {
+		if tb, n, ok := rayBox(o, d, b); ok && tb < far {
+			far = tb
+			h = hit{t: tb, mat: b.mat, p: o.add(d.mul(tb)), n: n}
+		}
+	}
 	var th hit
 	if s.traceTruck(o, d, &th, far) {
 		return th
@@ -246,6 +252,11 @@ func (s *scene) trace(o, d Vec3) hit {
 func (s *scene) visibility(p, l Vec3, dist float64) float64 {
 	tr := s.tr
 	o := p.add(l.mul(0.02))
+	for _, b := range s.fixed {
+		if tt, _, ok := rayBox(o, l, b); ok && tt < dist {
+			return 0
+		}
+	}
 	lo, ld := tr.toLocal(o), tr.dirLocal(l)
 	if !tr.meets(lo, ld) {
 		return 1
