@@ -36,7 +36,12 @@ func (s *scene) albedo(h hit) (Vec3, float64) {
 		if tr.covKind != coverNone && tr.covered(clamp(lp.X, tr.x0, -tr.x0), clamp(lp.Y, tr.y0, -tr.y0)) {
 			return s.coverAlbedo(lp), s.coverSpec()
 		}
-		return tr.bedPaint.mul(0.7), 0.1
+		// spill lies on the rim of most loaded beds
+		c := tr.bedPaint.mul(0.7)
+		if tr.loadKind != "none" {
+			c = c.lerp(tr.loadCol, 0.8*smoothstep(0.45, 0.7, fbm(lp.X*2.5, lp.Y*2.5, tr.seed+99, 3)))
+		}
+		return c, 0.1
 	case matWallInner:
 		c := srgb(85, 80, 75).mul(0.7 + 0.5*fbm(lp.X*3, lp.Z*8, tr.seed+5, 3))
 		if tr.loadKind != "none" {

@@ -144,14 +144,10 @@ func render(g Gate, s Spec, rng *rand.Rand, fault string) (*image.RGBA, Label, *
 	// A frame must show its label: a tear the camera cannot see is not a torn frame. Trucks are
 	// redrawn (rarely) until a coarse pass over the bed region shows it.
 	bed := g.RegionsFor(w, h)[0]
-	for try := 0; ; try++ {
+	shown := false
+	for try := 0; try < 12 && !shown; try++ {
 		sc.tr = newTruck(g, s, rng)
-		if try >= 12 {
-			break
-		}
-		if ok, _ := shows(s, sc.coarse(w, h), bed, 1); ok {
-			break
-		}
+		shown, _ = shows(s, sc.coarse(w, h), bed, 1)
 	}
 	sc.li = newLighting(g, sc.cam, s.Condition, rng)
 	if fault == "ir-failure" {
@@ -182,6 +178,9 @@ func render(g Gate, s Spec, rng *rand.Rand, fault string) (*image.RGBA, Label, *
 	lab.HeapAbove = math.Round((top-sc.tr.top)*100) / 100
 	lab.Visible = tru.bedVisible(bed)
 	lab.Hard = sc.hardCases(lab, tru.count(bed))
+	if !shown {
+		lab.Hard = append(lab.Hard, "unshown")
+	}
 	return img, lab, tru
 }
 
@@ -262,6 +261,21 @@ func (s *scene) sky(d Vec3) Vec3 {
 	t := clamp(d.Z*2.5, 0, 1)
 	c := s.li.skyHorizon.lerp(s.li.skyTop, t)
 	scale := s.li.ambient.lum()*1.6 + 0.25*s.li.sunCol.lum()
+	// the town beyond the site: blocks of flats
+	az := math.Atan2(d.Y, d.X)
+	seed := uint64(s.g.Seed) + 101
+	block := math.Floor(az * 9)
+	hgt := 0.02 + 0.16*hashf(int64(block), 0, seed)*hashf(int64(block), 1, seed)
+	if d.Z < hgt && d.Z > -0.05 {
+		b := srgb(150, 150, 148).mul(0.6 + 0.5*hashf(int64(block), 2, seed))
+		if math.Mod(az*180+100, 1.1) < 0.35 && math.Mod(d.Z*300, 2) < 0.9 {
+			b = b.mul(0.6) // windows
+		}
+		if s.li.lamp {
+			b = b.mul(0.05)
+		}
+		return b.hadamard(s.li.ambient.add(s.li.sunCol.mul(0.3))).lerp(c.mul(scale), 0.35)
+	}
 	return c.mul(scale)
 }
 

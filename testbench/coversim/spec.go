@@ -77,7 +77,9 @@ type Label struct {
 //	half-lid     a sliding lid part open
 //	off-region   a truck that stopped so that under 70% of the bed region shows the bed
 //	night        night-ir or night-led
-var HardCases = []string{"soil-tarp", "small-tear", "deep-load", "empty-bed", "covered-heap", "half-lid", "off-region", "night"}
+//	unshown      twelve trucks drawn for the frame all failed to show its label to the camera's
+//	             bed region (the last is kept, labelled as specified): judge such frames apart
+var HardCases = []string{"soil-tarp", "small-tear", "deep-load", "empty-bed", "covered-heap", "half-lid", "off-region", "night", "unshown"}
 
 var truckPaints = []string{"yellow", "green", "red", "blue", "white", "orange"}
 
