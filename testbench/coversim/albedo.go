@@ -101,7 +101,7 @@ func (s *scene) outerWall(lp, nl Vec3) (Vec3, float64) {
 	tr := s.tr
 	// the tarp's hem or the lid's lip hangs over the top of the boards
 	if tr.covKind == coverTarp || tr.covKind == coverLid {
-		depth := 0.25
+		depth := tr.hem
 		if tr.covKind == coverLid {
 			depth = 0.08
 		}
@@ -114,10 +114,10 @@ func (s *scene) outerWall(lp, nl Vec3) (Vec3, float64) {
 	if math.Abs(nl.X) > 0.5 {
 		along = lp.Y
 	}
-	if math.Mod(along+20, 0.45) < 0.06 {
+	if tr.ribbed && math.Mod(along+20, 0.45) < 0.06 {
 		c = c.mul(0.75) // stiffening ribs
 	}
-	if math.Abs(nl.Y) > 0.5 && lp.Z > tr.F+0.05 && lp.Z < tr.F+0.17 {
+	if tr.tape && math.Abs(nl.Y) > 0.5 && lp.Z > tr.F+0.05 && lp.Z < tr.F+0.17 {
 		if int(math.Floor((along+20)/0.3))%2 == 0 {
 			c = srgb(200, 30, 30)
 		} else {

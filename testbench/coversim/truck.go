@@ -64,6 +64,9 @@ type truck struct {
 	seed         uint64
 	loadKind     string
 	lidRibs      float64
+	ribbed       bool    // stiffening ribs on the boards (older bodies); newer sealed bodies are smooth
+	tape         bool    // red-white reflective tape along the boards
+	hem          float64 // how far a tarp hangs down the outside of the boards, metres
 }
 
 func (t *truck) toLocal(p Vec3) Vec3 {
@@ -144,6 +147,9 @@ func newTruck(g Gate, s Spec, rng *rand.Rand) *truck {
 		t.bedPaint = []Vec3{srgb(110, 105, 100), srgb(200, 160, 40), srgb(70, 75, 80)}[rng.Intn(3)]
 	}
 	t.bedPaint = t.bedPaint.mul(uniform(rng, 0.65, 1.0)) // dust and age
+	t.ribbed = rng.Intn(10) < 7
+	t.tape = rng.Intn(10) < 9
+	t.hem = uniform(rng, 0.1, 0.35)
 	L, W, F, wl := t.L, t.W, t.F, t.wall
 	t.boxes = []box{
 		{v3(-L/2, W/2-wl, F), v3(L/2, W/2, t.top), matWallOuter},
