@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // skipEmulated skips compute-heavy tests under the arm64 emulator.
@@ -163,6 +165,27 @@ func TestBalancedLabels(t *testing.T) {
 		}
 		if gi == 1 && !strings.Contains(string(y), "name: above-bed") {
 			t.Errorf("side gate without an above-bed region:\n%s", y)
+		}
+		var cam struct {
+			ID    string `yaml:"id"`
+			Cover struct {
+				Rois []struct {
+					Name    string       `yaml:"name"`
+					Polygon [][2]float64 `yaml:"polygon"`
+				} `yaml:"rois"`
+			} `yaml:"cover"`
+		}
+		if err := yaml.Unmarshal(y, &cam); err != nil {
+			t.Fatalf("%s camera.yaml: %v", name, err)
+		}
+		want := SetGates(3, 2)[gi].RegionsFor(64, 36)
+		if cam.ID != "bed" || len(cam.Cover.Rois) != len(want) {
+			t.Fatalf("%s camera.yaml: %+v", name, cam)
+		}
+		for k, r := range cam.Cover.Rois {
+			if r.Name != want[k].Name || !slices.Equal(r.Polygon, want[k].Polygon) {
+				t.Errorf("%s camera.yaml region %d: %+v, want %+v", name, k, r, want[k])
+			}
 		}
 	}
 	for _, l := range AllLabels {
