@@ -173,6 +173,14 @@ func (s *scene) coverAlbedo(lp Vec3) Vec3 {
 				c = srgb(190, 40, 40)
 			}
 		}
+		for _, p := range tr.patches {
+			if lp.X > p.x0 && lp.X < p.x1 && lp.Y > p.y0 && lp.Y < p.y1 {
+				c = p.col
+				if lp.X-p.x0 < 0.02 || p.x1-lp.X < 0.02 || lp.Y-p.y0 < 0.02 || p.y1-lp.Y < 0.02 {
+					c = c.mul(0.6) // the seam
+				}
+			}
+		}
 		c = c.mul(0.85 + 0.3*fbm(lp.X*3, lp.Y*5, tr.seed+71, 3)) // creases, fading
 		// ropes across the bed and one along it
 		if math.Mod(lp.X+20+0.3*lp.Y, tr.ropeEvery) < 0.025 || math.Abs(lp.Y-0.2*math.Sin(lp.X)) < 0.012 {

@@ -455,6 +455,9 @@ func (s *scene) hardCases(lab Label, c counts) []string {
 			hard = append(hard, "soil-tarp")
 		}
 	}
+	if len(tr.patches) > 0 {
+		hard = append(hard, "patched-tarp")
+	}
 	if lab.Label == Torn && c.bed > 0 && float64(c.bare)/float64(c.bed) < 0.08 {
 		hard = append(hard, "small-tear")
 	}

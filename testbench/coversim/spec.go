@@ -70,6 +70,7 @@ type Label struct {
 // HardCases name what makes a frame hard, for slicing an evaluation's errors:
 //
 //	soil-tarp    a cover whose colour is close to the load's (a brown tarp, or one stained with it)
+//	patched-tarp a tarp with pieces of other colours sewn over old tears (not torn)
 //	small-tear   a torn cover showing bare load on less than 8% of the bed region
 //	deep-load    an open load more than 0.4 m below the boards
 //	empty-bed    an empty open bed (covered: nothing can spill)
@@ -79,7 +80,7 @@ type Label struct {
 //	night        night-ir or night-led
 //	unshown      twelve trucks drawn for the frame all failed to show its label to the camera's
 //	             bed region (the last is kept, labelled as specified): judge such frames apart
-var HardCases = []string{"soil-tarp", "small-tear", "deep-load", "empty-bed", "covered-heap", "half-lid", "off-region", "night", "unshown"}
+var HardCases = []string{"soil-tarp", "patched-tarp", "small-tear", "deep-load", "empty-bed", "covered-heap", "half-lid", "off-region", "night", "unshown"}
 
 var truckPaints = []string{"yellow", "green", "red", "blue", "white", "orange"}
 

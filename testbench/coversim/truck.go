@@ -67,6 +67,13 @@ type truck struct {
 	ribbed       bool    // stiffening ribs on the boards (older bodies); newer sealed bodies are smooth
 	tape         bool    // red-white reflective tape along the boards
 	hem          float64 // how far a tarp hangs down the outside of the boards, metres
+	patches      []patch // pieces of other tarp sewn over old tears
+}
+
+// patch is a rectangle of another colour on a tarp: a repair, not a tear.
+type patch struct {
+	x0, y0, x1, y1 float64
+	col            Vec3
 }
 
 func (t *truck) toLocal(p Vec3) Vec3 {
@@ -326,6 +333,13 @@ func (t *truck) buildCover(s Spec, rng *rand.Rand) {
 		if s.Cover == "tarp-blue" && rng.Intn(3) == 0 {
 			t.striped = true // the blue-white-red striped woven tarp
 			t.covCol2 = srgb(220, 220, 215)
+		}
+		if rng.Intn(10) < 3 {
+			for k := 0; k < 1+rng.Intn(3); k++ {
+				x, y := uniform(rng, -t.L/2+0.4, t.L/2-0.8), uniform(rng, -t.W/2+0.2, t.W/2-0.6)
+				col := coverColours[pick(rng, []string{"tarp-blue", "tarp-green", "tarp-orange", "tarp-grey"})]
+				t.patches = append(t.patches, patch{x, y, x + uniform(rng, 0.3, 0.9), y + uniform(rng, 0.2, 0.6), col})
+			}
 		}
 		t.ropeEvery = uniform(rng, 0.7, 1.5)
 		t.ropeCol = []Vec3{srgb(220, 200, 60), srgb(225, 225, 220), srgb(30, 30, 30), srgb(200, 60, 40)}[rng.Intn(4)]
