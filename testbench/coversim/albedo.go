@@ -225,7 +225,6 @@ func (s *scene) loadAlbedo(lp Vec3) Vec3 {
 			c = srgb(90, 50, 30) // rebar
 		}
 		c = c.mul(0.35 + 0.65*smoothstep(0, 0.1, d2-d1))
-		_ = d1
 		return c.mul(0.85 + 0.3*fbm(x*12, y*12, sd+87, 2))
 	case "brick":
 		d1, d2, id := cells(x*6, y*6, sd+11)
@@ -234,7 +233,6 @@ func (s *scene) loadAlbedo(lp Vec3) Vec3 {
 			c = srgb(150, 148, 140) // mortar lumps
 		}
 		c = c.mul(0.35 + 0.65*smoothstep(0, 0.1, d2-d1))
-		_ = d1
 		return c
 	case "gravel":
 		d1, d2, id := cells(x*28, y*28, sd+91)
@@ -260,7 +258,6 @@ func (s *scene) loadAlbedo(lp Vec3) Vec3 {
 		if id%6 <= 1 {
 			c = c.mul(0.4 + 0.6*smoothstep(0, 0.1, d2-d1))
 		}
-		_ = d1
 		return c
 	}
 }
