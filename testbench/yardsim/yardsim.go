@@ -441,12 +441,10 @@ func Generate(dir string, cfg Config) ([]Gate, error) {
 			go func() {
 				defer wg.Done()
 				for j := range jobs {
-					img, cond, q := g.render(j, labels[j], cfg.Width, cfg.Height)
+					b, cond, err := g.RenderJPEG(j, labels[j], cfg.Width, cfg.Height)
 					conds[j] = cond
-					var b bytes.Buffer
-					err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q})
 					if err == nil {
-						err = os.WriteFile(filepath.Join(gd, "frames", fmt.Sprintf("%04d.jpg", j)), b.Bytes(), 0o644)
+						err = os.WriteFile(filepath.Join(gd, "frames", fmt.Sprintf("%04d.jpg", j)), b, 0o644)
 					}
 					errs[j] = err
 				}
@@ -496,4 +494,26 @@ func (g Gate) CameraYAML(w, h int) string {
 		b.WriteString("]\n")
 	}
 	return b.String()
+}
+
+// RenderJPEG draws frame j of the gate and encodes it as the gate's camera does; it also says
+// the frame's condition.
+func (g Gate) RenderJPEG(j int, muddy bool, w, h int) ([]byte, string, error) {
+	img, cond, q := g.render(j, muddy, w, h)
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q}); err != nil {
+		return nil, "", fmt.Errorf("yardsim: gate %d frame %d: %w", g.Index, j, err)
+	}
+	return b.Bytes(), cond, nil
+}
+
+// RegionMuddy is the ground truth of one region of a frame: the wheel band is muddy in every
+// muddy frame; the lower-body band only under heavy mud (light mud stays on the wheels).
+func RegionMuddy(region, condition string) bool {
+	switch region {
+	case "wheels":
+		return condition == "light-mud" || condition == "heavy-mud"
+	default:
+		return condition == "heavy-mud"
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +229,42 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (Config{Gates: 1, PerGate: 2, Width: 64, Height: 48}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestRegionMuddy(t *testing.T) {
+	for _, c := range []struct {
+		region, cond string
+		want         bool
+	}{
+		{"wheels", "light-mud", true},
+		{"wheels", "heavy-mud", true},
+		{"wheels", "wet-clean", false},
+		{"lower-body", "light-mud", false},
+		{"lower-body", "heavy-mud", true},
+		{"lower-body", "road-mud", false},
+	} {
+		if got := RegionMuddy(c.region, c.cond); got != c.want {
+			t.Errorf("RegionMuddy(%s, %s) = %v", c.region, c.cond, got)
+		}
+	}
+}
+
+func TestRenderJPEGDecodes(t *testing.T) {
+	skipEmulated(t)
+	g := NewGate(5, 0)
+	b, cond, err := g.RenderJPEG(3, true, 128, 72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cond != "light-mud" && cond != "heavy-mud" {
+		t.Errorf("muddy frame has condition %q", cond)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := img.Bounds(); r.Dx() != 128 || r.Dy() != 72 {
+		t.Errorf("decoded %v, want 128x72", r)
 	}
 }
