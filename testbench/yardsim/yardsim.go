@@ -508,12 +508,9 @@ func (g Gate) RenderJPEG(j int, muddy bool, w, h int) ([]byte, string, error) {
 }
 
 // RegionMuddy is the ground truth of one region of a frame: the wheel band is muddy in every
-// muddy frame; the lower-body band only under heavy mud (light mud stays on the wheels).
+// muddy frame. The lower-body band is labelled clean: yardsim's splashes seldom reach it (under
+// heavy mud a median 0.4 % of its pixels change, 75th percentile 1.2 %, over 75 frames of 8
+// gates), so calling it muddy would teach a scorer noise.
 func RegionMuddy(region, condition string) bool {
-	switch region {
-	case "wheels":
-		return condition == "light-mud" || condition == "heavy-mud"
-	default:
-		return condition == "heavy-mud"
-	}
+	return region == "wheels" && (condition == "light-mud" || condition == "heavy-mud")
 }

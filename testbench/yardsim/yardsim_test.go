@@ -241,7 +241,7 @@ func TestRegionMuddy(t *testing.T) {
 		{"wheels", "heavy-mud", true},
 		{"wheels", "wet-clean", false},
 		{"lower-body", "light-mud", false},
-		{"lower-body", "heavy-mud", true},
+		{"lower-body", "heavy-mud", false},
 		{"lower-body", "road-mud", false},
 	} {
 		if got := RegionMuddy(c.region, c.cond); got != c.want {

@@ -178,7 +178,7 @@ func main() {
 		fmt.Println()
 	}
 	if *write != "" {
-		if err := os.WriteFile(*write, []byte(goSource(model)), 0o644); err != nil {
+		if err := os.WriteFile(*write, []byte(goSource(model, *yard, *yardPer)), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -305,7 +305,7 @@ func collectYard(seed uint64, n, per int) ([][]float64, []bool) {
 	return xs, ys
 }
 
-func goSource(m mud.Boosted) string {
+func goSource(m mud.Boosted, yard, yardPer int) string {
 	var b strings.Builder
 	for _, s := range m.Stumps {
 		gate := ""
@@ -314,17 +314,22 @@ func goSource(m mud.Boosted) string {
 		}
 		fmt.Fprintf(&b, "\t\t{Feature: %d, Split: %.6g, Left: %.6g, Right: %.6g%s},\n", s.Feature, s.Split, s.Left, s.Right, gate)
 	}
+	also, flags := "", ""
+	if yard > 0 {
+		also = fmt.Sprintf(" and at %d testbench/yardsim gates", yard)
+		flags = fmt.Sprintf(" -yard %d -yard-per-gate %d", yard, yardPer)
+	}
 	return fmt.Sprintf(`package mud
 
 // DefaultModel is the classic scorer's model, fitted to generated tuning frames at the
-// reference gate and at 36 generated gates by models/mud/train/classic (never to the frames or
-// gates it is evaluated on), its score shifted so that 0.5 is the best threshold over the
-// validation gates. Regenerate with
+// reference gate and at 36 generated gates%s by models/mud/train/classic (never to the frames or
+// gates it is evaluated on, nor to testbench/gatesim), its score shifted so that 0.5 is the best
+// threshold over the validation gates. Regenerate with
 //
-//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2%s -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
 }
-`, b.String())
+`, also, flags, b.String())
 }
