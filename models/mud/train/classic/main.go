@@ -20,6 +20,9 @@ import (
 	"sitegate/models/mud"
 	"sitegate/models/mud/train/gateeval"
 	"sitegate/testbench/scene"
+	"sitegate/testbench/yardsim"
+
+	"gocv.io/x/gocv"
 )
 
 func main() {
@@ -31,6 +34,9 @@ func main() {
 	write := flag.String("write", "", "write the weights to this Go file (e.g. models/mud/weights.go)")
 	gates := flag.Int("gates", 0, "also fit on frames at this many generated gates (gateeval.FitGates), validate on 6 other gates")
 	gatePer := flag.Int("gate-per-cell", 8, "frames per condition and severity pair at each fitting gate")
+	yard := flag.Int("yard", 0, "also fit on frames of this many testbench/yardsim gates, each with its own regions")
+	yardPer := flag.Int("yard-per-gate", 40, "frames at each yardsim gate (half muddy)")
+	yardSeed := flag.Uint64("yard-seed", 1, "yardsim seed")
 	cache := flag.String("cache", "", "keep the fitting and validation features in this file, and read them from it when it exists")
 	flag.Parse()
 	if *seed >= 1000 || *val >= 1000 {
@@ -38,8 +44,8 @@ func main() {
 	}
 	regions := regions()
 	var cached struct {
-		Xs, Vx, Gx [][]float64
-		Ys, Vy     []bool
+		Xs, Vx, Gx, Yx [][]float64
+		Ys, Vy, Yy     []bool
 	}
 	if *cache != "" {
 		if f, err := os.Open(*cache); err == nil {
@@ -57,6 +63,17 @@ func main() {
 			xs, ys = append(xs, gx...), append(ys, gy...)
 		}
 	}
+	sx, sy := xs, ys // the scene generator's regions alone, for the cache
+	yx, yy := cached.Yx, cached.Yy
+	if *yard > 0 && yx == nil {
+		yx, yy = collectYard(*yardSeed, *yard, *yardPer)
+	}
+	fx, fy := xs, ys
+	if *yard > 0 {
+		fx, fy = append(append([][]float64{}, xs...), yx...), append(append([]bool{}, ys...), yy...)
+		fmt.Printf("fitting on %d scene regions and %d yardsim regions (%d gates)\n", len(xs), len(yx), *yard)
+	}
+	xs, ys = fx, fy
 	fmt.Printf("fitting on %d regions\n", len(xs))
 	fit := mud.FitBoostedTrees
 	if *depth == 1 {
@@ -117,12 +134,16 @@ func main() {
 	if *gates > 0 && gx == nil {
 		gx, _ = collect(vo, nil)
 	}
-	if *cache != "" && cached.Xs == nil {
+	if *cache != "" && (cached.Xs == nil || (*yard > 0 && cached.Yx == nil)) {
 		f, err := os.Create(*cache)
 		if err != nil {
 			log.Fatal(err)
 		}
-		cached.Xs, cached.Ys, cached.Vx, cached.Vy, cached.Gx = xs, ys, vx, vy, gx
+		cached.Xs, cached.Ys = sx, sy
+		cached.Vx, cached.Vy, cached.Gx = vx, vy, gx
+		if *yard > 0 {
+			cached.Yx, cached.Yy = yx, yy
+		}
 		if err := gob.NewEncoder(f).Encode(&cached); err != nil {
 			log.Fatal(err)
 		}
@@ -157,7 +178,7 @@ func main() {
 		fmt.Println()
 	}
 	if *write != "" {
-		if err := os.WriteFile(*write, []byte(goSource(model)), 0o644); err != nil {
+		if err := os.WriteFile(*write, []byte(goSource(model, *yard, *yardPer)), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -221,7 +242,70 @@ func collect(o scene.SetOptions, fixed []mud.Region) ([][]float64, []bool) {
 	return xs, ys
 }
 
-func goSource(m mud.Boosted) string {
+// collectYard renders per frames at each of n yardsim gates, passes them through JPEG as a
+// camera would, and returns each region's features (the gate's own regions) and ground truth.
+func collectYard(seed uint64, n, per int) ([][]float64, []bool) {
+	type job struct{ g, j int }
+	type out struct {
+		x [][]float64
+		y []bool
+	}
+	gates := make([]yardsim.Gate, n)
+	labels := make([][]bool, n)
+	regions := make([][]mud.Region, n)
+	for i := range gates {
+		gates[i] = yardsim.NewGate(seed, i)
+		labels[i] = gates[i].Labels(per)
+		for _, r := range gates[i].ROIs(640, 360) {
+			regions[i] = append(regions[i], mud.Region{Name: r.Name, Polygon: r.Polygon})
+		}
+	}
+	res := make([]out, n*per)
+	next := make(chan job)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range next {
+				b, cond, err := gates[jb.g].RenderJPEG(jb.j, labels[jb.g][jb.j], 640, 360)
+				if err != nil {
+					log.Fatal(err)
+				}
+				m, err := gocv.IMDecode(b, gocv.IMReadColor)
+				if err != nil || m.Empty() {
+					log.Fatalf("yardsim gate %d frame %d: decode: %v", jb.g, jb.j, err)
+				}
+				f, err := mud.Features(m, regions[jb.g])
+				m.Close()
+				if err != nil {
+					log.Fatal(err)
+				}
+				o := out{x: f}
+				for _, r := range regions[jb.g] {
+					o.y = append(o.y, yardsim.RegionMuddy(r.Name, cond))
+				}
+				res[jb.g*per+jb.j] = o
+			}
+		}()
+	}
+	for g := 0; g < n; g++ {
+		for j := 0; j < per; j++ {
+			next <- job{g, j}
+		}
+	}
+	close(next)
+	wg.Wait()
+	var xs [][]float64
+	var ys []bool
+	for _, o := range res {
+		xs = append(xs, o.x...)
+		ys = append(ys, o.y...)
+	}
+	return xs, ys
+}
+
+func goSource(m mud.Boosted, yard, yardPer int) string {
 	var b strings.Builder
 	for _, s := range m.Stumps {
 		gate := ""
@@ -230,17 +314,22 @@ func goSource(m mud.Boosted) string {
 		}
 		fmt.Fprintf(&b, "\t\t{Feature: %d, Split: %.6g, Left: %.6g, Right: %.6g%s},\n", s.Feature, s.Split, s.Left, s.Right, gate)
 	}
+	also, flags := "", ""
+	if yard > 0 {
+		also = fmt.Sprintf(" and at %d testbench/yardsim gates", yard)
+		flags = fmt.Sprintf(" -yard %d -yard-per-gate %d", yard, yardPer)
+	}
 	return fmt.Sprintf(`package mud
 
 // DefaultModel is the classic scorer's model, fitted to generated tuning frames at the
-// reference gate and at 36 generated gates by models/mud/train/classic (never to the frames or
-// gates it is evaluated on), its score shifted so that 0.5 is the best threshold over the
-// validation gates. Regenerate with
+// reference gate and at 36 generated gates%s by models/mud/train/classic (never to the frames or
+// gates it is evaluated on, nor to testbench/gatesim), its score shifted so that 0.5 is the best
+// threshold over the validation gates. Regenerate with
 //
-//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2 -write models/mud/weights.go
+//	go run ./models/mud/train/classic -per-cell 40 -gates 36 -gate-per-cell 8 -rounds 700 -depth 2%s -write models/mud/weights.go
 var DefaultModel = Boosted{
 	Stumps: []Stump{
 %s	},
 }
-`, b.String())
+`, also, flags, b.String())
 }
