@@ -96,4 +96,28 @@ func (a vec) lerp(b vec, t float64) vec { return a.add(b.sub(a).mul(t)) }
 // rgb is a colour from 0..255 sRGB-ish numbers, in linear light.
 func rgb(r, g, b float64) vec { return vec{lin(r / 255), lin(g / 255), lin(b / 255)} }
 
-func lin(c float64) float64 { return math.Pow(c, 2.2) }
+func lin(c float64) float64 {
+	if i := int(c * 255); c >= 0 && i <= 255 && float64(i) == c*255 {
+		return linLUT[i]
+	}
+	return math.Pow(c, 2.2)
+}
+
+var linLUT, gammaLUT = func() (l [256]float64, g [gammaN + 2]float64) {
+	for i := range l {
+		l[i] = math.Pow(float64(i)/255, 2.2)
+	}
+	for i := range g {
+		g[i] = math.Pow(float64(i)/gammaN*gammaMax, 1/2.2)
+	}
+	return l, g
+}()
+
+const gammaN, gammaMax = 4096, 1.5
+
+// gamma is v^(1/2.2) for v in 0..1.5 (clamped), from a table.
+func gamma(v float64) float64 {
+	x := clamp(v, 0, gammaMax) / gammaMax * gammaN
+	i := int(x)
+	return lerp(gammaLUT[i], gammaLUT[i+1], x-float64(i))
+}

@@ -59,7 +59,7 @@ func post(sc *scene, buf []vec, W, H int, rng *rand.Rand, effects bool) {
 			t := func(v float64) float64 {
 				v = math.Max(0, v*vig)
 				v = v * (1 + v/6) / (1 + v)
-				v = math.Pow(v, 1/2.2)
+				v = gamma(v)
 				return mid + (v-mid)*sc.l.contrast
 			}
 			c = vec{t(c.x), t(c.y), t(c.z)}

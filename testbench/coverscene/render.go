@@ -212,6 +212,11 @@ func (w *world) trace(o, d vec, tmax float64) (float64, int, vec, bool, bool) {
 			prev = -1
 			continue
 		}
+		if s := w.stride(p, d, i); s > step {
+			t += s - step
+			prev = i
+			continue
+		}
 		if p.y <= float64(w.h[i]) {
 			lo, hi := t-step, t
 			for n := 0; n < 7; n++ {

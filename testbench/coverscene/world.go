@@ -34,6 +34,8 @@ type world struct {
 	h          []float32
 	k          []uint8
 	load       []float32 // the load's top under a net or a cover (for nets to show it)
+	bmax       []float32 // per block of 8x8 cells, the highest cell in it and its neighbours
+	bnx, bnz   int
 	hmax       float64
 	seed       uint64
 	loadKind   string
@@ -369,6 +371,7 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 		}
 	}
 	w.hmax += 0.02
+	w.blocks()
 	return w
 }
 
@@ -377,4 +380,52 @@ func (g Gate) scale() float64 {
 		return 1
 	}
 	return g.Scale
+}
+
+const blockCells = 8
+
+// blocks fills bmax, by which trace strides over open air.
+func (w *world) blocks() {
+	w.bnx, w.bnz = (w.nx+blockCells-1)/blockCells, (w.nz+blockCells-1)/blockCells
+	own := make([]float32, w.bnx*w.bnz)
+	for j := 0; j < w.nz; j++ {
+		for i := 0; i < w.nx; i++ {
+			b := (j/blockCells)*w.bnx + i/blockCells
+			own[b] = max(own[b], w.h[j*w.nx+i])
+		}
+	}
+	w.bmax = make([]float32, len(own))
+	for bj := 0; bj < w.bnz; bj++ {
+		for bi := 0; bi < w.bnx; bi++ {
+			m := float32(0)
+			for dj := -1; dj <= 1; dj++ {
+				for di := -1; di <= 1; di++ {
+					x, z := bi+di, bj+dj
+					if x >= 0 && z >= 0 && x < w.bnx && z < w.bnz {
+						m = max(m, own[z*w.bnx+x])
+					}
+				}
+			}
+			w.bmax[bj*w.bnx+bi] = m
+		}
+	}
+}
+
+// stride is how far (along the ray) trace may step from p without passing any cell top: to
+// the height of the block's neighbourhood, or one block across, whichever is nearer.
+func (w *world) stride(p, d vec, i int) float64 {
+	b := ((i/w.nx)/blockCells)*w.bnx + (i%w.nx)/blockCells
+	top := float64(w.bmax[b])
+	if p.y <= top+0.01 {
+		return 0
+	}
+	tv := math.Inf(1)
+	if d.y < 0 {
+		tv = (p.y - top) / -d.y
+	}
+	th := math.Inf(1)
+	if hz := math.Hypot(d.x, d.z); hz > 1e-9 {
+		th = blockCells * w.cell * 0.9 / hz
+	}
+	return math.Min(tv, th)
 }
