@@ -46,6 +46,10 @@ type Gate struct {
 	Slack float64
 	// Bars are gantry or pole parts in front of the camera (drawn out of focus).
 	Bars []Bar
+	// Backdrop is how far beyond the truck (m, along the view) the site's boundary stands, 0
+	// for none in view, and Wall what it is: hoarding-blue, hoarding-green, brick or fence.
+	Backdrop float64
+	Wall     string
 	// Dirt is how dirty the lens is (0 clean, 1 heavily spotted) and PersonRate the share of
 	// pictures with a worker standing on the bed's edge.
 	Dirt, PersonRate float64
@@ -75,7 +79,7 @@ func (g Gate) String() string {
 // the bed filling the middle of the picture.
 func ReferenceGate(view string) Gate {
 	if view == Side {
-		g := Gate{View: Side, Height: 7, Pitch: -32, Yaw: 62, Zoom: 0.75, K1: 0.05, Scale: 1, Slack: 0.3}
+		g := Gate{View: Side, Height: 7, Pitch: -32, Yaw: 62, Zoom: 0.75, K1: 0.05, Scale: 1, Slack: 0.3, Backdrop: 8, Wall: "hoarding-blue"}
 		g.place(0, 0)
 		return g
 	}
@@ -107,9 +111,9 @@ func RandomGate(seed int64) Gate {
 		g.View = Above
 		g.Height = u(7.2, 9.5)
 		g.Pitch = -90 + u(0, 28)
-		g.Yaw = u(-20, 20)
-		if rng.IntN(3) == 0 {
-			g.Yaw += 90
+		g.Yaw = 90 + u(-20, 20) // the lane across the picture's long side
+		if rng.IntN(4) == 0 {
+			g.Yaw -= 90
 		}
 	} else {
 		g.View = Side
@@ -151,6 +155,10 @@ func RandomGate(seed int64) Gate {
 	}
 	if rng.IntN(3) == 0 {
 		g.PersonRate = u(0.1, 0.3)
+	}
+	if g.View == Side {
+		g.Backdrop = u(5, 14)
+		g.Wall = pick(rng, []string{"hoarding-blue", "hoarding-green", "brick", "fence"})
 	}
 	return g
 }

@@ -41,7 +41,7 @@ func conditionLight(g Gate, cond string, rng *rand.Rand) light {
 		l.noise = u(0.015, 0.03)
 	case "night-ir":
 		l.ir = true
-		l.irPower = u(60, 110)
+		l.irPower = u(25, 45)
 		l.sky = vec{0.01, 0.01, 0.01}
 		l.key = u(0.1, 0.16)
 		l.noise = u(0.03, 0.07)
@@ -187,6 +187,16 @@ func (sc *scene) pixel(fx, fy, width float64) (vec, uint8) {
 	if t, i, n, face, ok := sc.w.trace(lo, ld, tg); ok {
 		p := lo.add(ld.mul(t))
 		return sc.shadeTruck(p, n, face, i, ld, t, width), sc.w.k[i]
+	}
+	if sc.g.Backdrop > 0 {
+		yaw := sc.g.Yaw * math.Pi / 180
+		nh := vec{math.Cos(yaw), 0, math.Sin(yaw)}
+		pb := vec{sc.g.TruckX, 0, sc.g.TruckZ}.add(nh.mul(sc.g.Backdrop))
+		if dn := d.dot(nh); dn > 1e-6 {
+			if tb := pb.sub(o).dot(nh) / dn; tb > 0 && tb < tg {
+				return sc.shadeWall(o.add(d.mul(tb)), nh, d, tb), kNone
+			}
+		}
 	}
 	if math.IsInf(tg, 1) {
 		return sc.skyCol(d), kNone
@@ -354,7 +364,7 @@ func (sc *scene) lightAt(a vec, spec, shin float64, pLoc, n, d vec, t float64, s
 		ndl := math.Max(0, -n.dot(d))
 		axis := d.dot(sc.cam.f)
 		hot := 0.55 + 0.45*math.Pow(math.Max(0, axis), 8)
-		e := l.irPower / (t * t) * hot
+		e := l.irPower / math.Pow(t, 1.6) * hot
 		v := g*e*ndl + spec*e*math.Pow(ndl, shin*2)*0.5 + g*0.02
 		return vec{v, v, v}
 	}
@@ -378,6 +388,71 @@ func (sc *scene) lightAt(a vec, spec, shin float64, pLoc, n, d vec, t float64, s
 	return c
 }
 
+// shadeWall colours the site's boundary behind the lane: site hoarding with a slogan band, a
+// brick wall or a mesh fence, and the sky (with far buildings) over it.
+func (sc *scene) shadeWall(p, nh, d vec, t float64) vec {
+	side := vec{-nh.z, 0, nh.x}
+	u := p.dot(side)
+	seed := sc.road + 77
+	wallH := 2.4
+	if sc.g.Wall == "brick" {
+		wallH = 2.0
+	}
+	if p.y > wallH {
+		// Far buildings and trees over the wall, then sky.
+		b := vnoise(seed, u*0.15, 0)
+		if p.y < wallH+1.5+6*b*b {
+			v := 0.3 + 0.4*vnoise(seed+1, u*0.3, 0)
+			a := vec{v, v * 1.02, v * 1.05}
+			if sc.l.ir {
+				a = vec{0.02, 0.02, 0.02}
+			}
+			return sc.lightAt(a.mul(0.5), 0, 1, p, nh.mul(-1), d, t, func() bool { return false })
+		}
+		return sc.skyCol(d)
+	}
+	var a vec
+	switch sc.g.Wall {
+	case "hoarding-green", "hoarding-blue":
+		a = rgb(40, 90, 160)
+		if sc.g.Wall == "hoarding-green" {
+			a = rgb(50, 130, 70)
+		}
+		if math.Mod(math.Abs(u+100), 1.0) < 0.03 {
+			a = a.mul(0.6)
+		}
+		if p.y > 1.2 && p.y < 1.8 && math.Mod(math.Abs(u+100), 12) < 8 {
+			a = rgb(200, 40, 35) // the slogan band
+			if vnoise(seed+2, u*5, p.y*8) > 0.6 {
+				a = rgb(240, 235, 225)
+			}
+		}
+		if p.y > wallH-0.15 {
+			a = rgb(230, 230, 225)
+		}
+	case "brick":
+		row := math.Floor(p.y / 0.065)
+		off := math.Mod(row, 2) * 0.12
+		a = rgb(150, 75, 55).mul(0.8 + 0.4*unit(hash3(seed, int64(math.Floor((u+off)/0.24)), int64(row))))
+		if math.Mod(p.y, 0.065) < 0.01 || math.Mod(math.Abs(u+off+100), 0.24) < 0.012 {
+			a = rgb(170, 165, 155)
+		}
+	default:
+		// A mesh fence with scrub behind; its wires averaged over the pixel's footprint.
+		a = rgb(80, 100, 70).mul(0.6 + 0.6*fbm(seed+3, u*0.8, p.y*0.8, 3))
+		fp := t / (sc.g.Zoom * 640)
+		wire := 0.24
+		if fp < 0.025 && (math.Mod(math.Abs(u+100), 0.05) < 0.006 || math.Mod(p.y, 0.05) < 0.006) {
+			wire = 1
+		} else if fp < 0.025 {
+			wire = 0
+		}
+		a = a.lerp(rgb(150, 155, 150), wire)
+	}
+	a = a.lerp(sc.w.soilCol, 0.35*sstep(0.6, 0, p.y))
+	return sc.lightAt(a, 0.05, 10, p, nh.mul(-1), d, t, func() bool { return false })
+}
+
 func (sc *scene) shadeRoad(p, d vec, t float64) vec {
 	seed := sc.road
 	a := rgb(105, 103, 100).mul(0.75 + 0.4*fbm(seed, p.x*0.6, p.z*0.6, 3))
@@ -392,15 +467,16 @@ func (sc *scene) shadeRoad(p, d vec, t float64) vec {
 	}
 	// Soil tracked onto the road.
 	if m := fbm(seed+11, p.x*0.3, p.z*0.5, 3); m > 0.55 {
-		a = a.lerp(sc.w.soilCol.mul(0.8), clamp((m-0.55)*4, 0, 0.8))
+		near := sstep(6, 2.5, lz)
+		a = a.lerp(sc.w.soilCol.mul(0.8), clamp((m-0.55)*4, 0, 0.8)*near)
 	}
 	spec := 0.0
 	if sc.l.wetRoad > 0 {
 		a = a.mul(1 - 0.45*sc.l.wetRoad)
 		spec = 0.35 * sc.l.wetRoad
 		if vnoise(seed+13, p.x*0.4, p.z*0.4) > 0.62 {
-			spec = 0.9 // puddles
-			a = a.mul(0.5)
+			spec = 0.6 // puddles
+			a = a.mul(0.6)
 		}
 	}
 	n := vec{0, 1, 0}
@@ -463,8 +539,9 @@ func (sc *scene) shadeTruck(p, n vec, face bool, i int, d vec, t, width float64)
 			a = a.mul(0.7)
 		}
 		spec, shin = 0.25, 25
-	case k == kPerson:
-		a = pick(rand.New(rand.NewPCG(seed, 3)), []vec{rgb(230, 200, 40), rgb(235, 235, 230), rgb(220, 60, 40)})
+	}
+	if k == kPerson {
+		a, spec = w.personAlbedo(p.y-dd.top()), 0.05
 	}
 	if sc.l.rain || sc.s.Wet {
 		switch k {
@@ -496,6 +573,23 @@ func irAlbedo(a vec, k uint8, cover string) vec {
 	}
 	g = g * g
 	return vec{g, g, g}
+}
+
+// personAlbedo is a worker's colour at height h over the side boards: boots and trousers,
+// a hi-vis vest with a reflective band, the face, the helmet.
+func (w *world) personAlbedo(h float64) vec {
+	switch {
+	case h < 0.8:
+		return rgb(45, 50, 70)
+	case h < 1.42:
+		if h > 1.08 && h < 1.14 {
+			return rgb(220, 220, 215)
+		}
+		return w.personVest
+	case h < 1.62:
+		return rgb(190, 150, 120)
+	}
+	return pick(rand.New(rand.NewPCG(w.seed, 3)), []vec{rgb(230, 200, 40), rgb(235, 235, 230), rgb(220, 60, 40)})
 }
 
 func (w *world) bedAO(p vec) float64 {

@@ -163,34 +163,40 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 	ls := uint64(w.seed)
 	tilt := u(-0.08, 0.08)
 	cx := u(-0.25, 0.25) * d.L
-	loadAt := func(x, z float64) float64 {
+	// loadAt is the load's top at (x, z) and its smooth shape (what a tarp over it follows).
+	loadAt := func(x, z float64) (float64, float64) {
 		if s.Load == "" {
-			return d.Floor + 0.02
+			return d.Floor + 0.02, d.Floor + 0.02
 		}
-		y := fill + 0.22*(fbm(ls, x*0.35, z*0.35, 2)-0.5) + tilt*x/d.L*2
+		base := fill + 0.22*(fbm(ls, x*0.35, z*0.35, 2)-0.5) + tilt*x/d.L*2
+		tex := 0.0
 		switch s.Load {
 		case "soil":
 			f1, _, _ := worley(ls+3, x*7, z*7)
-			y += 0.07*(fbm(ls+1, x*2, z*2, 3)-0.5) + 0.03*(1-f1)*(1-f1)
+			tex = 0.07*(fbm(ls+1, x*2, z*2, 3)-0.5) + 0.03*(1-f1)*(1-f1)
 		case "gravel":
 			f1, _, _ := worley(ls+3, x*30, z*30)
-			y += 0.04*(fbm(ls+1, x*1.5, z*1.5, 3)-0.5) + 0.012*(1-f1*f1)
+			tex = 0.04*(fbm(ls+1, x*1.5, z*1.5, 3)-0.5) + 0.012*(1-f1*f1)
 		case "concrete":
 			f1, f2, id := worley(ls+3, x*3.2, z*3.2)
-			y += 0.05*(fbm(ls+1, x, z, 2)-0.5) + 0.2*unit(id)*sstep(0, 0.12, f2-f1) - 0.04
+			tex = 0.05*(fbm(ls+1, x, z, 2)-0.5) + 0.2*unit(id)*sstep(0, 0.12, f2-f1) - 0.04
+			_ = f1
 		case "sand":
-			y += 0.03*(fbm(ls+1, x*0.8, z*0.8, 3)-0.5) + 0.004*math.Sin(x*40+z*13)
+			tex = 0.03*(fbm(ls+1, x*0.8, z*0.8, 3)-0.5) + 0.004*math.Sin(x*40+z*13)
 		}
 		if s.Label == Heaped {
 			r := math.Hypot((x-cx)/(0.45*d.L), z/(0.62*d.W))
 			m := top + s.Heap*math.Pow(math.Max(0, 1-r*r), 0.7)
 			lim := top + math.Min(d.W/2-math.Abs(z), d.L/2-math.Abs(x))*0.8
-			m = math.Min(m, lim)
-			y = math.Max(y, m+(y-fill)*0.6)
+			base = math.Max(base, math.Min(m, lim))
 		} else {
+			base = math.Min(base, top-0.06)
+		}
+		y := base + tex
+		if s.Label != Heaped {
 			y = math.Min(y, top-0.04)
 		}
-		return math.Max(y, d.Floor+0.03)
+		return math.Max(y, d.Floor+0.03), math.Max(base, d.Floor+0.03)
 	}
 
 	// Torn covers: which part of the bed the cover leaves open.
@@ -243,7 +249,8 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 	sag := u(0.03, 0.25)
 	foldA, foldK, foldPh := u(0.005, 0.04), u(2, 6), u(0, 6.3)
 	foldDir := u(0, math.Pi)
-	tarpAt := func(x, z, load float64) float64 {
+	tarpAt := func(x, z, load, smooth float64) float64 {
+		load = smooth + 0.25*(load-smooth)
 		y := top + 0.03 - sag*math.Sin(math.Pi*clamp((z+d.W/2)/d.W, 0, 1))
 		if s.Label == Heaped {
 			y = load + 0.05
@@ -295,7 +302,7 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 				}
 			default:
 				wall := math.Abs(z) > d.W/2-t || x < -d.L/2+t || x > d.L/2-t
-				l := loadAt(x, z)
+				l, lsm := loadAt(x, z)
 				w.load[c] = float32(l)
 				if wall {
 					y, k = top, kWall
@@ -336,7 +343,7 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 						y = top + 0.08
 					}
 				case strings.HasPrefix(cov, "tarp") && !open:
-					y, k = tarpAt(x, z, l), kTarp
+					y, k = tarpAt(x, z, l, lsm), kTarp
 					if wall {
 						y = math.Max(y, top+0.04)
 					}
@@ -359,10 +366,10 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 				}
 			}
 			if person {
-				if r := math.Hypot((x-px)/0.24, (z-pz)/0.16); r < 1 {
-					y, k = top+1.62, kPerson
-					if r < 0.6 {
-						y = top + 1.78
+				if r := math.Hypot((x-px)/0.24, (z-pz)/0.14); r < 1 {
+					y, k = top+1.45, kPerson // shoulders
+					if r < 0.5 {
+						y = top + 1.8 // head and helmet
 					}
 				}
 			}
