@@ -496,13 +496,15 @@ func (sc *scene) shadeTruck(p, n vec, face bool, i int, d vec, t, width float64)
 	footprint := t * 1.0 / (sc.g.Zoom * width) // metres per pixel
 	ao := 1.0
 	switch {
-	case face && (k == kWall || k == kChassis || k == kCab || k == kBox || k == kTarp || k == kNet || k == kLid || k == kRoll):
+	case face && (k == kWall || k == kChassis || k == kCab || k == kLamp || k == kBox || k == kTarp || k == kNet || k == kLid || k == kRoll):
 		a, spec = sc.sideFace(p, n, k, footprint)
 		if p.y < dd.Floor {
 			ao = 0.5
 		}
 	case k == kCab:
 		a, spec = w.cabCol.mul(0.9), 0.3
+	case k == kLamp:
+		a, spec = rgb(240, 160, 30), 0.5
 	case k == kChassis:
 		a = rgb(35, 35, 38)
 		ao = 0.6
@@ -637,12 +639,36 @@ func (sc *scene) sideFace(p, n vec, k uint8, fp float64) (vec, float64) {
 		if win {
 			return rgb(25, 30, 38), 0.8
 		}
+		if n.x > 0 && p.y < d.CabH*0.5 {
+			if math.Abs(p.z) > d.W/2-0.35 && p.y < 1.45*sc.g.scale() {
+				return rgb(235, 235, 225), 0.8 // headlamps
+			}
+			if math.Abs(p.z) < d.W/2-0.45 && math.Mod(p.y, 0.08) < 0.04 {
+				return rgb(40, 42, 45), 0.3 // the grille
+			}
+		}
 		return w.cabCol, 0.3
 	case p.y < d.Floor-0.05:
 		if p.y > d.Floor-0.3 && k != kChassis {
 			return rgb(40, 40, 42), 0.05 // the chassis rail
 		}
+		if n.z != 0 && w.guard && p.y > 0.45 && p.y < 0.75 && x > w.axles[len(w.axles)-1]-d.CabL && x < w.axles[len(w.axles)-1]-0.7 {
+			if math.Mod(math.Abs(x+20), 0.6) < 0.3 {
+				return rgb(200, 40, 35), 0.2
+			}
+			return rgb(225, 225, 220), 0.2
+		}
+		if n.z != 0 && x > d.L/2-0.2 && x < d.L/2+d.Gap+0.4 && p.y > 0.55 && p.y < 1.05 {
+			return rgb(170, 172, 175), 0.6 // the fuel tank
+		}
 		return rgb(14, 14, 16), 0
+	}
+	if n.x != 0 && x < 0 && w.tailNumber && k == kWall && p.y > d.Floor+0.15 && p.y < d.Floor+0.15+0.5*d.Side && math.Abs(p.z) < d.W*0.35 {
+		// The large registration number on the tail gate.
+		if hash3(seed, int64(math.Floor(p.z/0.16)), int64(math.Floor((p.y-d.Floor)/0.12)))%3 == 0 {
+			return rgb(25, 25, 25), 0.1
+		}
+		return rgb(220, 200, 60), 0.1
 	}
 	// Cover hanging over the side boards.
 	if (k == kTarp || k == kRoll) && p.y > d.top()-w.drape {

@@ -20,6 +20,7 @@ const (
 	kBox
 	kPerson
 	kRoll
+	kLamp
 )
 
 // world is one truck as a heightfield over the road, in the truck's coordinates (x toward its
@@ -57,6 +58,10 @@ type world struct {
 	personVest vec
 	lidCol     vec
 	boxCol     vec
+	sleeper    bool // a high roof over the cab's rear
+	lightBar   bool // amber lamps on the cab's roof
+	guard      bool // a striped side guard between the axles
+	tailNumber bool // the large registration number painted on the tail gate
 }
 
 func (w *world) idx(x, z float64) (int, bool) {
@@ -144,10 +149,12 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 	w.dirt = u(0, 0.6)
 	w.drape = u(0.1, 0.5)
 	w.netMesh = u(0.012, 0.03)
-	w.netCover = u(0.55, 0.8)
+	w.netCover = u(0.45, 0.75)
 	w.personVest = pick(rng, []vec{rgb(235, 120, 30), rgb(200, 225, 40), rgb(230, 80, 40)})
 	w.lidCol = pick(rng, []vec{rgb(160, 165, 170), w.bodyCol, rgb(120, 125, 130)})
 	w.boxCol = pick(rng, []vec{rgb(220, 220, 215), rgb(190, 195, 200), rgb(60, 90, 150), rgb(210, 205, 190)})
+	w.sleeper, w.lightBar = rng.IntN(3) == 0, rng.IntN(3) == 0
+	w.guard, w.tailNumber = rng.IntN(2) == 0, rng.IntN(3) != 0
 	w.wheelR = 0.53 * g.scale()
 	w.axles = []float64{-d.L/2 + d.L*0.18, -d.L/2 + d.L*0.38, d.L/2 + d.Gap + d.CabL*0.5}
 	if s.Truck == "dropside" || s.Truck == "box" {
@@ -286,8 +293,15 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 				if e := x - (cabX + d.CabL - 0.35); e > 0 {
 					y -= e * e * 3
 				}
+				if w.sleeper && x < cabX+d.CabL*0.45 {
+					y += 0.35 // a high sleeper roof
+				}
 				if math.Abs(z) > d.W/2-0.12 {
 					y -= 0.08
+				}
+				if w.lightBar && math.Abs(x-(cabX+d.CabL-0.45)) < 0.08 && math.Abs(z) < d.W/2-0.3 {
+					y += 0.12
+					k = kLamp
 				}
 			case x > d.L/2:
 				y, k = d.Floor-0.15, kChassis
@@ -329,8 +343,10 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 					// The lid's panels (both, or the open one) stand up along the sides.
 					if math.Abs(z) > d.W/2-0.05 && (s.LidOpen || z*flapSide > 0) && x > -d.L/2+0.1 && x < d.L/2-0.1 {
 						y, k = top+0.45*d.W, kLid
-						if s.Label == Open {
-							y = top + 0.22 // slid open: the panels lie folded along the sides
+						if s.Label != Covered {
+							// Over a load the panels lie folded along the sides, so that
+							// they hide none of it from a camera beside the lane.
+							y = top + 0.12
 						}
 					} else if !s.LidOpen && !open && !wall {
 						y, k = top+0.08+0.04*math.Cos(math.Pi*z/d.W), kLid
