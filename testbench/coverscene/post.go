@@ -37,6 +37,9 @@ func post(sc *scene, buf []vec, W, H int, rng *rand.Rand, effects bool) {
 	}
 	if effects && sc.l.rain {
 		rainStreaks(buf, W, H, rng)
+		if rng.IntN(2) == 0 {
+			drops(buf, W, H, rng)
+		}
 	}
 	if effects {
 		for _, b := range sc.g.Bars {
@@ -207,6 +210,36 @@ func dirt(buf []vec, W, H int, g Gate, ir bool) {
 					a := alpha * (1 - d*d)
 					buf[j] = buf[j].lerp(col.mul(buf[j].lum()*2+0.05), a)
 				}
+			}
+		}
+	}
+}
+
+// drops puts water drops on the lens: each shows a small blurred, flipped picture of what is
+// behind it.
+func drops(buf []vec, W, H int, rng *rand.Rand) {
+	src := append([]vec(nil), buf...)
+	n := 3 + rng.IntN(12)
+	for i := 0; i < n; i++ {
+		cx, cy := rng.Float64()*float64(W), rng.Float64()*float64(H)
+		r := (0.01 + rng.Float64()*0.035) * float64(W)
+		for y := max(0, int(cy-r)); y < min(H, int(cy+r)+1); y++ {
+			for x := max(0, int(cx-r)); x < min(W, int(cx+r)+1); x++ {
+				dx, dy := float64(x)-cx, float64(y)-cy
+				d := math.Hypot(dx, dy) / r
+				if d >= 1 {
+					continue
+				}
+				var s vec
+				for k := 0; k < 4; k++ {
+					sx := int(cx - dx*0.7 + float64(k%2)*2 - 1)
+					sy := int(cy - dy*0.7 + float64(k/2)*2 - 1)
+					sx, sy = min(W-1, max(0, sx)), min(H-1, max(0, sy))
+					s = s.add(src[sy*W+sx])
+				}
+				s = s.mul(0.25 * (1.05 - 0.25*d*d))
+				j := y*W + x
+				buf[j] = buf[j].lerp(s, sstep(1, 0.8, d))
 			}
 		}
 	}

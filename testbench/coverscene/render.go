@@ -23,6 +23,9 @@ type light struct {
 	wetRoad  float64
 	contrast float64
 	noise    float64
+	// lamp is a floodlight on a pole at dusk (position in the world, its colour times power;
+	// zero for none).
+	lamp, lampCol vec
 }
 
 func conditionLight(g Gate, cond string, rng *rand.Rand) light {
@@ -39,6 +42,10 @@ func conditionLight(g Gate, cond string, rng *rand.Rand) light {
 		l.sky = vec{0.22, 0.25, 0.38}.mul(u(0.35, 0.6))
 		l.key = u(0.07, 0.12)
 		l.noise = u(0.015, 0.03)
+		if rng.IntN(2) == 0 {
+			l.lamp = vec{g.TruckX + u(-8, 8), u(6, 10), g.TruckZ + u(-8, 8)}
+			l.lampCol = vec{1, 0.85, 0.6}.mul(u(20, 60))
+		}
 	case "night-ir":
 		l.ir = true
 		l.irPower = u(25, 45)
@@ -99,6 +106,8 @@ func (sc *scene) toLocal(p vec) vec {
 }
 
 func (sc *scene) dirLocal(d vec) vec { return vec{d.x * sc.sgn, d.y, d.z * sc.sgn} }
+
+
 
 // render draws the picture; with effects false it leaves out the occluders, blur, glare, dirt
 // and noise (tests look at what the geometry puts where). It also returns each pixel's kind.
@@ -354,7 +363,8 @@ func (sc *scene) skyCol(d vec) vec {
 	return c.hadamard(sc.l.sky).mul(1.3)
 }
 
-// lightAt lights a surface of albedo a at point p (world), normal n (world), seen along d.
+// lightAt lights a surface of albedo a at pLoc with normal n, seen along d, all in the truck's
+// coordinates.
 func (sc *scene) lightAt(a vec, spec, shin float64, pLoc, n, d vec, t float64, shadowed func() bool) vec {
 	l := sc.l
 	if l.ir {
@@ -362,7 +372,7 @@ func (sc *scene) lightAt(a vec, spec, shin float64, pLoc, n, d vec, t float64, s
 		// in the middle of the picture.
 		g := a.lum()
 		ndl := math.Max(0, -n.dot(d))
-		axis := d.dot(sc.cam.f)
+		axis := d.dot(sc.dirLocal(sc.cam.f))
 		hot := 0.55 + 0.45*math.Pow(math.Max(0, axis), 8)
 		e := l.irPower / math.Pow(t, 1.6) * hot
 		v := g*e*ndl + spec*e*math.Pow(ndl, shin*2)*0.5 + g*0.02
@@ -370,14 +380,22 @@ func (sc *scene) lightAt(a vec, spec, shin float64, pLoc, n, d vec, t float64, s
 	}
 	up := 0.6 + 0.4*n.y
 	c := a.hadamard(l.sky).mul(up)
-	if l.sun.y > 0 {
-		ndl := n.dot(l.sun)
+	if sun := sc.sunLoc; sun.y > 0 {
+		ndl := n.dot(sun)
 		if ndl > 0 && !shadowed() {
 			c = c.add(a.hadamard(l.sunCol).mul(ndl))
-			hv := l.sun.sub(d).norm()
+			hv := sun.sub(d).norm()
 			if s := n.dot(hv); s > 0 && spec > 0 {
 				c = c.add(l.sunCol.mul(spec * math.Pow(s, shin)))
 			}
+		}
+	}
+	if l.lampCol.x > 0 {
+		to := sc.toLocal(l.lamp).sub(pLoc)
+		dist2 := to.dot(to)
+		nd := n.dot(to.mul(1 / math.Sqrt(dist2)))
+		if nd > 0 {
+			c = c.add(a.hadamard(l.lampCol).mul(nd / dist2))
 		}
 	}
 	if spec > 0 {
@@ -407,7 +425,7 @@ func (sc *scene) shadeWall(p, nh, d vec, t float64) vec {
 			if sc.l.ir {
 				a = vec{0.02, 0.02, 0.02}
 			}
-			return sc.lightAt(a.mul(0.5), 0, 1, p, nh.mul(-1), d, t, func() bool { return false })
+			return sc.lightAt(a.mul(0.5), 0, 1, sc.toLocal(p), sc.dirLocal(nh.mul(-1)), sc.dirLocal(d), t, func() bool { return false })
 		}
 		return sc.skyCol(d)
 	}
@@ -450,7 +468,7 @@ func (sc *scene) shadeWall(p, nh, d vec, t float64) vec {
 		a = a.lerp(rgb(150, 155, 150), wire)
 	}
 	a = a.lerp(sc.w.soilCol, 0.35*sstep(0.6, 0, p.y))
-	return sc.lightAt(a, 0.05, 10, p, nh.mul(-1), d, t, func() bool { return false })
+	return sc.lightAt(a, 0.05, 10, sc.toLocal(p), sc.dirLocal(nh.mul(-1)), sc.dirLocal(d), t, func() bool { return false })
 }
 
 func (sc *scene) shadeRoad(p, d vec, t float64) vec {
@@ -481,7 +499,7 @@ func (sc *scene) shadeRoad(p, d vec, t float64) vec {
 	}
 	n := vec{0, 1, 0}
 	pl := sc.toLocal(p)
-	return sc.lightAt(a, spec, 60, pl, n, d, t, func() bool { return sc.w.occluded(pl, sc.sunLoc) })
+	return sc.lightAt(a, spec, 60, pl, n, sc.dirLocal(d), t, func() bool { return sc.w.occluded(pl, sc.sunLoc) })
 }
 
 // shadeTruck colours a hit on the truck: p, n in truck coordinates.
@@ -729,6 +747,14 @@ func (w *world) loadAlbedo(x, z, fp float64) vec {
 		_ = f1
 	case "sand":
 		c = c.mul(0.9 + 0.15*fbm(s+44, x*2, z*2, 3)).mul(0.93 + 0.14*vnoise(s+45, x*80, z*80))
+	case "spoil":
+		f1, f2, id := worley(s+3, x*3.5, z*3.5)
+		c = c.mul(0.75 + 0.4*fbm(s+46, x*3, z*3, 3))
+		if unit(id) < 0.3 && f2-f1 > 0.03 {
+			piece := []vec{rgb(140, 80, 60), rgb(150, 148, 140), rgb(125, 75, 58), rgb(165, 160, 150)}[mix64(id)%4]
+			c = piece.mul(0.75 + 0.3*unit(id>>9)).lerp(c, 0.25)
+		}
+		_ = f1
 	}
 	return c
 }

@@ -24,8 +24,8 @@ var Conditions = []string{"day", "dusk", "night-ir", "rain", "glare"}
 // "box" is a closed box body.
 var Covers = []string{"tarp-blue", "tarp-green", "tarp-orange", "tarp-grey", "tarp-brown", "net-green", "lid", "box", "empty"}
 
-// Loads are the load materials.
-var Loads = []string{"soil", "gravel", "concrete", "sand"}
+// Loads are the load materials; spoil is demolition spoil: soil with broken brick and concrete.
+var Loads = []string{"soil", "gravel", "concrete", "sand", "spoil"}
 
 // Trucks are the truck kinds: a tipper (open dump body), a sealed tipper (a hard lid of two
 // panels that fold up along the sides), a dropside (long bed, low side boards) and a box truck

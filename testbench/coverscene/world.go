@@ -121,6 +121,8 @@ func loadColour(load string, rng *rand.Rand) vec {
 		return j(pick(rng, []vec{rgb(175, 175, 168), rgb(155, 155, 150), rgb(190, 185, 175)}))
 	case "sand":
 		return j(pick(rng, []vec{rgb(195, 170, 125), rgb(170, 160, 140), rgb(185, 150, 100)}))
+	case "spoil":
+		return j(pick(rng, []vec{rgb(110, 90, 70), rgb(125, 105, 85), rgb(100, 85, 75)}))
 	}
 	return rgb(120, 110, 100)
 }
@@ -190,6 +192,12 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 			_ = f1
 		case "sand":
 			tex = 0.03*(fbm(ls+1, x*0.8, z*0.8, 3)-0.5) + 0.004*math.Sin(x*40+z*13)
+		case "spoil":
+			f1, f2, id := worley(ls+3, x*3.5, z*3.5)
+			tex = 0.06*(fbm(ls+1, x*2, z*2, 3)-0.5) + 0.02*(1-f1)
+			if unit(id) < 0.3 {
+				tex += 0.08 * sstep(0, 0.1, f2-f1) // a piece of brick or concrete
+			}
 		}
 		if s.Label == Heaped {
 			r := math.Hypot((x-cx)/(0.45*d.L), z/(0.62*d.W))
