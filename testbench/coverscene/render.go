@@ -107,8 +107,6 @@ func (sc *scene) toLocal(p vec) vec {
 
 func (sc *scene) dirLocal(d vec) vec { return vec{d.x * sc.sgn, d.y, d.z * sc.sgn} }
 
-
-
 // render draws the picture; with effects false it leaves out the occluders, blur, glare, dirt
 // and noise (tests look at what the geometry puts where). It also returns each pixel's kind.
 func render(g Gate, s Spec, seed int64, W, H int, effects bool) (*image.RGBA, Label, []uint8) {
@@ -752,7 +750,7 @@ func (w *world) loadAlbedo(x, z, fp float64) vec {
 		c = c.mul(0.75 + 0.4*fbm(s+46, x*3, z*3, 3))
 		if unit(id) < 0.3 && f2-f1 > 0.03 {
 			piece := []vec{rgb(140, 80, 60), rgb(150, 148, 140), rgb(125, 75, 58), rgb(165, 160, 150)}[mix64(id)%4]
-			c = piece.mul(0.75 + 0.3*unit(id>>9)).lerp(c, 0.25)
+			c = piece.mul(0.75+0.3*unit(id>>9)).lerp(c, 0.25)
 		}
 		_ = f1
 	}
