@@ -368,3 +368,55 @@ func BenchmarkRender640(b *testing.B) {
 		})
 	}
 }
+
+// TestAboveBedShowsHeaps checks the side views' above-bed band: background over an open load
+// below the boards, load or cover over a heap.
+func TestAboveBedShowsHeaps(t *testing.T) {
+	skipEmulated(t)
+	const W, H = 320, 180
+	gates := []Gate{ReferenceGate(Side)}
+	for _, g := range FitGates(10) {
+		if g.View == Side {
+			gates = append(gates, g)
+		}
+	}
+	share := func(g Gate, s Spec) float64 {
+		_, _, kinds := render(g, s, 3, W, H, false)
+		var band [][2]float64
+		for _, r := range g.Regions() {
+			if r.Name == "above-bed" {
+				band = r.Polygon
+			}
+		}
+		in, load := 0, 0
+		for y := 0; y < H; y++ {
+			for x := 0; x < W; x++ {
+				if inPoly(band, (float64(x)+0.5)/W, (float64(y)+0.5)/H) {
+					in++
+					switch kinds[y*W+x] {
+					case kLoad, kTarp, kNet, kRoll:
+						load++
+					}
+				}
+			}
+		}
+		return float64(load) / float64(max(in, 1))
+	}
+	var heaped, open float64
+	for i, g := range gates {
+		h := specFor(int64(i), Heaped)
+		h.Truck, h.Person = "tipper", false
+		o := specFor(int64(i), Open)
+		o.Truck, o.Person = "tipper", false
+		hs, os := share(g, h), share(g, o)
+		heaped += hs / float64(len(gates))
+		open += os / float64(len(gates))
+		if os > 0.05 {
+			t.Errorf("%s: an open load below the boards fills %.2f of above-bed", g.Name(), os)
+		}
+	}
+	if heaped < 0.1 || heaped < open+0.08 {
+		t.Errorf("heaps fill %.2f of above-bed on average, open loads %.2f", heaped, open)
+	}
+	t.Logf("above-bed filled by load or cover: heaped %.2f, open %.2f (%d side gates)", heaped, open, len(gates))
+}

@@ -262,8 +262,9 @@ func (g Gate) toWorld(p vec, dx, dz float64) vec {
 }
 
 // Regions are the regions a technician draws at this gate: the bed (its top, inside the side
-// boards, a little inset for the stop's slack), and for side views the band above the side
-// boards where a heap shows (`above-bed`). Both are clipped to the frame.
+// boards, a little inset for the stop's slack), and for side views the band from the far side
+// board's top edge to 0.8 m above it, where a heap shows against the background
+// (`above-bed`). Both are clipped to the frame.
 func (g Gate) Regions() []mud.Region {
 	d := nominalDims(g)
 	inL := math.Min(0.85, 1-2*g.Slack/d.L)
@@ -279,9 +280,15 @@ func (g Gate) Regions() []mud.Region {
 		out = append(out, mud.Region{Name: "bed", Polygon: round(poly)})
 	}
 	if g.View == Side {
+		// The far side board's top edge and 0.8 m above it, over the bed's length: empty
+		// background unless a heap (or a cover over one) stands above the boards.
+		far := d.W / 2
+		if cz := g.toLocalZ(); cz > 0 {
+			far = -far
+		}
 		var band [][2]float64
-		for _, c := range rectPath(d.L/2*inL, 0.4) {
-			if p, ok := g.project(g.toWorld(vec{c[0], top + 0.45 + c[1], 0}, 0, 0)); ok {
+		for _, c := range rectPath(d.L/2*inL, 0.39) {
+			if p, ok := g.project(g.toWorld(vec{c[0], top + 0.41 + c[1], far}, 0, 0)); ok {
 				band = append(band, p)
 			}
 		}
@@ -332,4 +339,13 @@ func clipUnit(poly [][2]float64) [][2]float64 {
 		poly = out
 	}
 	return poly
+}
+
+// toLocalZ is the camera's place across the truck, in the truck's coordinates at its stop.
+func (g Gate) toLocalZ() float64 {
+	z := -g.TruckZ
+	if g.Reverse {
+		z = -z
+	}
+	return z
 }

@@ -134,7 +134,7 @@ func RandomSpec(rng *rand.Rand, label string) Spec {
 		}
 	case Heaped:
 		s.Truck, s.Fill = truck(), u(0.85, 1)
-		s.Heap = u(0.35, 0.85)
+		s.Heap = u(0.4, 1.2)
 		if rng.IntN(2) == 0 {
 			s.Cover = weighted(rng, tarps, tarpW)
 		}

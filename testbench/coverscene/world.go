@@ -202,7 +202,7 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 		if s.Label == Heaped {
 			r := math.Hypot((x-cx)/(0.45*d.L), z/(0.62*d.W))
 			m := top + s.Heap*math.Pow(math.Max(0, 1-r*r), 0.7)
-			lim := top + math.Min(d.W/2-math.Abs(z), d.L/2-math.Abs(x))*0.8
+			lim := top + math.Min(d.W/2-math.Abs(z), d.L/2-math.Abs(x))*1.05
 			base = math.Max(base, math.Min(m, lim))
 		} else {
 			base = math.Min(base, top-0.06)
