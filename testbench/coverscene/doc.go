@@ -10,7 +10,7 @@
 // bed (cover "empty": nothing to cover, with or without a lid standing open). open: load shows
 // and nothing covers it. torn: a cover is there but leaves load showing (pulled over part of the
 // bed, holes torn in it, pulled off one side with its edge lifted, one lid panel up). heaped: the
-// load stands above the side boards (0.35..0.85 m at the top); heaped wins over covered, so a
+// load stands above the side boards (0.4..1.2 m at the top); heaped wins over covered, so a
 // heap under a tarp or a net is heaped, because a load above the sides is the offence whatever
 // covers it. The cover column names the material for covered, torn and covered heaped loads,
 // and is empty for open ones.
@@ -26,12 +26,14 @@
 // truck's own metres (soil clods and wet patches, gravel stones, broken concrete pieces with
 // gaps and rebar rust, sand grain; tarps with folds, seams, ropes and soil smears; the net's
 // strands with the load showing through, averaged over a pixel's footprint; lid ribs and seams),
-// lit by the sun (with the heightfield's shadows), the sky, or the camera's infrared lamp.
+// lit by the sun (with the heightfield's shadows), the sky, a floodlight at dusk, or the
+// camera's infrared lamp. Side views see the site's boundary (hoarding, brick wall, fence)
+// behind the lane.
 // Vertical faces are the side boards with stiffener ribs, the wheels and dark chassis below
 // the bed, the cab with its windows, and the cover hanging over the boards.
 //
 // Then: motion blur along the lane, the low sun's veil and ghosts, auto exposure, rain
-// streaks, gantry bars and lens dirt out of focus, a tone curve, vignetting and sensor noise;
+// streaks and drops on the lens, gantry bars and lens dirt out of focus, a tone curve, vignetting and sensor noise;
 // WriteSet encodes JPEG at the spec's quality.
 //
 // # Determinism
