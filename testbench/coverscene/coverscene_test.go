@@ -420,3 +420,25 @@ func TestAboveBedShowsHeaps(t *testing.T) {
 	}
 	t.Logf("above-bed filled by load or cover: heaped %.2f, open %.2f (%d side gates)", heaped, open, len(gates))
 }
+
+// TestSizeKeepsTheGeometry renders one picture at two sizes: what each pixel shows agrees, so
+// the regions (frame-relative) hold at every 16:9 size.
+func TestSizeKeepsTheGeometry(t *testing.T) {
+	skipEmulated(t)
+	for _, g := range []Gate{ReferenceGate(Above), RandomGate(6)} {
+		s := specFor(2, Torn)
+		_, _, small := render(g, s, 9, 160, 90, false)
+		_, _, big := render(g, s, 9, 480, 270, false)
+		same := 0
+		for y := 0; y < 90; y++ {
+			for x := 0; x < 160; x++ {
+				if small[y*160+x] == big[(3*y+1)*480+3*x+1] {
+					same++
+				}
+			}
+		}
+		if f := float64(same) / (160 * 90); f < 0.97 {
+			t.Errorf("%s: %.3f of the pixels show the same at 160x90 and 480x270", g.Name(), f)
+		}
+	}
+}

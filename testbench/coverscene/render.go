@@ -94,7 +94,9 @@ type scene struct {
 	cam    camera
 	l      light
 	dx, dz float64
-	sgn    float64
+	// ca, sa are the cosine and sine of the truck's heading from +X (π when the gate's
+	// trucks face -X, give or take how squarely this one stopped).
+	ca, sa float64
 	road   uint64
 	laneZ  float64
 	sunLoc vec
@@ -102,10 +104,12 @@ type scene struct {
 
 func (sc *scene) toLocal(p vec) vec {
 	q := vec{p.x - sc.g.TruckX - sc.dx, p.y, p.z - sc.g.TruckZ - sc.dz}
-	return vec{q.x * sc.sgn, q.y, q.z * sc.sgn}
+	return sc.dirLocal(q)
 }
 
-func (sc *scene) dirLocal(d vec) vec { return vec{d.x * sc.sgn, d.y, d.z * sc.sgn} }
+func (sc *scene) dirLocal(d vec) vec {
+	return vec{d.x*sc.ca + d.z*sc.sa, d.y, -d.x*sc.sa + d.z*sc.ca}
+}
 
 // render draws the picture; with effects false it leaves out the occluders, blur, glare, dirt
 // and noise (tests look at what the geometry puts where). It also returns each pixel's kind.
@@ -115,14 +119,17 @@ func render(g Gate, s Spec, seed int64, W, H int, effects bool) (*image.RGBA, La
 		W, H = 640, 360
 	}
 	wld := buildWorld(g, s, rng)
-	sc := &scene{g: g, s: s, w: wld, cam: g.camera(W, H), l: conditionLight(g, s.Condition, rng), sgn: 1}
+	sc := &scene{g: g, s: s, w: wld, cam: g.camera(W, H), l: conditionLight(g, s.Condition, rng)}
+	heading := 0.0
 	if g.Reverse {
-		sc.sgn = -1
+		heading = math.Pi
 	}
 	if effects {
 		sc.dx = (rng.Float64()*2 - 1) * g.Slack
 		sc.dz = (rng.Float64()*2 - 1) * 0.15
+		heading += (rng.Float64()*2 - 1) * 2.5 * math.Pi / 180
 	}
+	sc.ca, sc.sa = math.Cos(heading), math.Sin(heading)
 	sc.road = rng.Uint64()
 	sc.laneZ = g.TruckZ
 	sc.sunLoc = sc.dirLocal(sc.l.sun)
