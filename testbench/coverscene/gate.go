@@ -50,6 +50,8 @@ type Gate struct {
 	// for none in view, and Wall what it is: hoarding-blue, hoarding-green, brick or fence.
 	Backdrop float64
 	Wall     string
+	// OSD: the camera writes its date, time and channel name into the picture.
+	OSD bool
 	// Dirt is how dirty the lens is (0 clean, 1 heavily spotted) and PersonRate the share of
 	// pictures with a worker standing on the bed's edge.
 	Dirt, PersonRate float64
@@ -160,6 +162,7 @@ func RandomGate(seed int64) Gate {
 		g.Backdrop = u(5, 14)
 		g.Wall = pick(rng, []string{"hoarding-blue", "hoarding-green", "brick", "fence"})
 	}
+	g.OSD = rng.IntN(3) != 0
 	return g
 }
 

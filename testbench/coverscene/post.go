@@ -80,6 +80,9 @@ func post(sc *scene, buf []vec, W, H int, rng *rand.Rand, effects bool) {
 			buf[i] = c
 		}
 	}
+	if effects && sc.g.OSD {
+		osd(buf, W, H, rng, sc.g)
+	}
 	_ = u
 }
 

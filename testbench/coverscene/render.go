@@ -186,6 +186,9 @@ func hardNames(g Gate, s Spec) []string {
 	if g.Dirt > 0 {
 		out = append(out, "lens-dirt")
 	}
+	if g.OSD {
+		out = append(out, "osd")
+	}
 	return out
 }
 
@@ -528,6 +531,8 @@ func (sc *scene) shadeTruck(p, n vec, face bool, i int, d vec, t, width float64)
 		a, spec = w.cabCol.mul(0.9), 0.3
 	case k == kLamp:
 		a, spec = rgb(240, 160, 30), 0.5
+	case k == kTyre:
+		a, spec = rgb(28, 28, 30), 0.1
 	case k == kChassis:
 		a = rgb(35, 35, 38)
 		ao = 0.6
@@ -773,6 +778,15 @@ func (w *world) tarpAlbedo(x, z, fp float64) (vec, float64, float64) {
 	}
 	if math.Mod(math.Abs(z+10), 1.5) < 0.02 {
 		c = c.mul(0.8) // seams
+	}
+	if w.stripes != 0 {
+		v := x
+		if w.stripes == 2 {
+			v = z
+		}
+		if math.Mod(math.Abs(v+20), 2*w.stripeW) < w.stripeW {
+			c = w.stripeCol.mul(0.9 + 0.2*fbm(s+52, x*0.7, z*0.7, 2)).lerp(c, 0.15)
+		}
 	}
 	for _, rx := range w.ropes {
 		half := 0.012

@@ -21,6 +21,7 @@ const (
 	kPerson
 	kRoll
 	kLamp
+	kTyre
 )
 
 // world is one truck as a heightfield over the road, in the truck's coordinates (x toward its
@@ -58,7 +59,11 @@ type world struct {
 	personVest vec
 	lidCol     vec
 	boxCol     vec
-	sleeper    bool // a high roof over the cab's rear
+	stripes    int     // a striped tarp: 0 plain, 1 stripes along the truck, 2 across
+	stripeW    float64 // stripe width (m)
+	stripeCol  vec
+	tyres      []vec // old tyres weighing a tarp down (x, z, radius)
+	sleeper    bool  // a high roof over the cab's rear
 	lightBar   bool // amber lamps on the cab's roof
 	guard      bool // a striped side guard between the axles
 	tailNumber bool // the large registration number painted on the tail gate
@@ -155,6 +160,15 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 	w.personVest = pick(rng, []vec{rgb(235, 120, 30), rgb(200, 225, 40), rgb(230, 80, 40)})
 	w.lidCol = pick(rng, []vec{rgb(160, 165, 170), w.bodyCol, rgb(120, 125, 130)})
 	w.boxCol = pick(rng, []vec{rgb(220, 220, 215), rgb(190, 195, 200), rgb(60, 90, 150), rgb(210, 205, 190)})
+	if strings.HasPrefix(s.Cover, "tarp") && rng.IntN(4) == 0 {
+		w.stripes, w.stripeW = 1+rng.IntN(2), u(0.08, 0.3)
+		w.stripeCol = pick(rng, []vec{rgb(225, 225, 220), rgb(190, 40, 40), rgb(230, 200, 60)})
+	}
+	if strings.HasPrefix(s.Cover, "tarp") && s.Label != Torn && rng.IntN(5) == 0 {
+		for i := 0; i < 1+rng.IntN(4); i++ {
+			w.tyres = append(w.tyres, vec{u(-0.4, 0.4) * d.L, 0, u(-0.3, 0.3) * d.W})
+		}
+	}
 	w.sleeper, w.lightBar = rng.IntN(3) == 0, rng.IntN(3) == 0
 	w.guard, w.tailNumber = rng.IntN(2) == 0, rng.IntN(3) != 0
 	w.wheelR = 0.53 * g.scale()
@@ -265,7 +279,7 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 	foldA, foldK, foldPh := u(0.005, 0.04), u(2, 6), u(0, 6.3)
 	foldDir := u(0, math.Pi)
 	tarpAt := func(x, z, load, smooth float64) float64 {
-		load = smooth + 0.25*(load-smooth)
+		load = smooth + 0.12*(load-smooth)
 		y := top + 0.03 - sag*math.Sin(math.Pi*clamp((z+d.W/2)/d.W, 0, 1))
 		if s.Label == Heaped {
 			y = load + 0.05
@@ -370,6 +384,14 @@ func buildWorld(g Gate, s Spec, rng *rand.Rand) *world {
 					y, k = tarpAt(x, z, l, lsm), kTarp
 					if wall {
 						y = math.Max(y, top+0.04)
+					}
+					for _, ty := range w.tyres {
+						if r := math.Hypot(x-ty.x, z-ty.z); r < 0.45 {
+							if r > 0.22 {
+								y += 0.2 * math.Sqrt(1-math.Pow((r-0.335)/0.115, 2)*0.9)
+								k = kTyre
+							}
+						}
 					}
 					if s.Label == Torn && s.Torn != TornHalf && edge < 0.2 {
 						y += (0.2 - edge) * 0.5 // curled and lifted at the tear's edge
