@@ -785,7 +785,7 @@ func (w *world) tarpAlbedo(x, z, fp float64) (vec, float64, float64) {
 			v = z
 		}
 		if math.Mod(math.Abs(v+20), 2*w.stripeW) < w.stripeW {
-			c = w.stripeCol.mul(0.9 + 0.2*fbm(s+52, x*0.7, z*0.7, 2)).lerp(c, 0.15)
+			c = w.stripeCol.mul(0.9+0.2*fbm(s+52, x*0.7, z*0.7, 2)).lerp(c, 0.15)
 		}
 	}
 	for _, rx := range w.ropes {

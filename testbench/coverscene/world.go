@@ -64,9 +64,9 @@ type world struct {
 	stripeCol  vec
 	tyres      []vec // old tyres weighing a tarp down (x, z, radius)
 	sleeper    bool  // a high roof over the cab's rear
-	lightBar   bool // amber lamps on the cab's roof
-	guard      bool // a striped side guard between the axles
-	tailNumber bool // the large registration number painted on the tail gate
+	lightBar   bool  // amber lamps on the cab's roof
+	guard      bool  // a striped side guard between the axles
+	tailNumber bool  // the large registration number painted on the tail gate
 }
 
 func (w *world) idx(x, z float64) (int, bool) {
