@@ -176,6 +176,15 @@ func TestSetIsBalancedPerCell(t *testing.T) {
 			t.Errorf("cell %v has %d pictures, want 1", c, n)
 		}
 	}
+	det := readCSV(t, filepath.Join(dir, "details.csv"))
+	if len(det) != len(rows) || strings.Join(det[0], ",") != strings.Join(DetailsHeader, ",") {
+		t.Errorf("details.csv: %d rows, header %v", len(det), det[0])
+	}
+	for i, r := range det[1:] {
+		if r[0] != rows[i+1][0] {
+			t.Errorf("details.csv row %d is %s, labels.csv's %s", i+1, r[0], rows[i+1][0])
+		}
+	}
 	for gi, g := range gates {
 		gd := filepath.Join(dir, "gate-0"+string(rune('0'+gi)))
 		y, err := os.ReadFile(filepath.Join(gd, "camera.yaml"))

@@ -16,7 +16,7 @@ import (
 var LabelsHeader = []string{"file", "label", "condition", "view", "gate", "cover", "load"}
 
 // DetailsHeader is details.csv's header: the same files with what explains hard cases.
-var DetailsHeader = []string{"file", "truck", "torn", "jpeg_quality", "hard"}
+var DetailsHeader = []string{"file", "truck", "torn", "exposed", "fill", "heap", "blur", "jpeg_quality", "hard"}
 
 // SetOptions describes a labelled set.
 type SetOptions struct {
@@ -120,7 +120,9 @@ func WriteSet(dir string, o SetOptions) error {
 		}
 		row := []string{it.File, lab.Label, lab.Condition, lab.View, lab.Gate, lab.Cover, lab.Load}
 		labels = append(labels, row)
-		details = append(details, []string{it.File, lab.Truck, lab.Torn, strconv.Itoa(lab.Quality), strings.Join(lab.Hard, " ")})
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+		sp := it.Spec
+		details = append(details, []string{it.File, lab.Truck, lab.Torn, f(sp.Exposed), f(sp.Fill), f(sp.Heap), f(sp.Blur), strconv.Itoa(lab.Quality), strings.Join(lab.Hard, " ")})
 		if multi {
 			r := append([]string(nil), row...)
 			r[0] = strings.TrimPrefix(it.File, fmt.Sprintf("gate-%02d/", it.Gate))
