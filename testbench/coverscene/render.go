@@ -128,6 +128,10 @@ func render(g Gate, s Spec, seed int64, W, H int, effects bool) (*image.RGBA, La
 		sc.dx = (rng.Float64()*2 - 1) * g.Slack
 		sc.dz = (rng.Float64()*2 - 1) * 0.15
 		heading += (rng.Float64()*2 - 1) * 2.5 * math.Pi / 180
+		if rng.IntN(15) == 0 {
+			// Stopped well short of the mark or past it: part of the bed leaves the region.
+			sc.dx += math.Copysign(0.8+rng.Float64()*0.7, rng.Float64()-0.5)
+		}
 	}
 	sc.ca, sc.sa = math.Cos(heading), math.Sin(heading)
 	sc.road = rng.Uint64()
@@ -157,6 +161,9 @@ func render(g Gate, s Spec, seed int64, W, H int, effects bool) (*image.RGBA, La
 	wg.Wait()
 	lab := Label{Label: s.Label, Condition: sc.l.name, View: g.View, Gate: g.Name(), Cover: s.Cover, Load: s.Load, Truck: s.Truck, Torn: s.Torn, Quality: s.Quality}
 	lab.Hard = hardNames(g, s)
+	if math.Abs(sc.dx) > g.Slack+0.01 {
+		lab.Hard = append(lab.Hard, "off-mark")
+	}
 	post(sc, buf, W, H, rng, effects)
 	return toRGBA(buf, W, H), lab, kinds
 }
