@@ -455,3 +455,8 @@ func TestSizeKeepsTheGeometry(t *testing.T) {
 		}
 	}
 }
+
+// specFor is a spec of the label drawn from seed.
+func specFor(seed int64, label string) Spec {
+	return RandomSpec(rand.New(rand.NewPCG(uint64(seed), 0x5bec)), label)
+}

@@ -206,7 +206,3 @@ func truckDims(g Gate, kind string, rng *rand.Rand) dims {
 	}
 	return d
 }
-
-func specFor(seed int64, label string) Spec {
-	return RandomSpec(rand.New(rand.NewPCG(uint64(seed), 0x5bec)), label)
-}
