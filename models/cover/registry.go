@@ -14,6 +14,10 @@ const (
 	Open    = "open"
 	Torn    = "torn"
 	Heaped  = "heaped"
+	// Uncovered is a load not properly covered whose kind is not told: the binary label of
+	// CONTRACT 10 and of reviews, and the kind reported when a calibration or a learned model
+	// finds an alarm in a frame the scorer itself thought covered.
+	Uncovered = "uncovered"
 )
 
 // Classic is the scorer an empty cameras[].cover.scorer names.
@@ -47,13 +51,13 @@ func New(cfg mud.Config) (mud.Scorer, error) {
 	return mud.WithCalibration(s, cfg)
 }
 
-// IsAlarmLabel reads a frame's label (labels.csv, a review): alarm for open, torn and heaped,
-// not for covered; ok is false for anything else.
+// IsAlarmLabel reads a frame's label (labels.csv, a review): alarm for open, torn, heaped and
+// uncovered, not for covered; ok is false for anything else.
 func IsAlarmLabel(label string) (alarm bool, ok bool) {
 	switch strings.TrimSpace(label) {
 	case Covered:
 		return false, true
-	case Open, Torn, Heaped:
+	case Open, Torn, Heaped, Uncovered:
 		return true, true
 	}
 	return false, false

@@ -18,6 +18,7 @@ func TestIsAlarmLabel(t *testing.T) {
 		{"torn", true, true},
 		{"heaped", true, true},
 		{" heaped ", true, true},
+		{"uncovered", true, true},
 		{"muddy", false, false},
 		{"", false, false},
 		{"Covered", false, false},

@@ -8,6 +8,7 @@ package cover
 import (
 	"sitegate/agent/checks"
 	"sitegate/agent/wire"
+	"sitegate/models/cover"
 )
 
 // Name is the check's name, also the key of a camera's watcher in checks.Camera.Vision.
@@ -21,4 +22,18 @@ func init() {
 	checks.Register(Name, 45, func(d checks.Deps) checks.Check {
 		return checks.NewVision(Name, d.Watchers(Name), func(c *wire.Checks, r wire.VisionResult) { c.Cover = &r }, Disabled)
 	})
+}
+
+// KindOf is the kind the check reports for a judged frame, agreeing with its verdict under the
+// model in force (whose threshold need not be the scorer's 0.5): covered below the threshold;
+// at or above it the scorer's failure kind (open, torn, heaped), or uncovered when the scorer
+// itself found the load covered (a calibration or a lower threshold made it an alarm).
+func KindOf(scorerKind string, score, threshold float64) string {
+	if score < threshold {
+		return cover.Covered
+	}
+	if alarm, ok := cover.IsAlarmLabel(scorerKind); ok && alarm {
+		return scorerKind
+	}
+	return cover.Uncovered
 }

@@ -166,3 +166,23 @@ func TestCoverProvisional(t *testing.T) {
 		t.Fatalf("verdict %s, waiting %v, taken %d", v, f.Waiting, w.taken)
 	}
 }
+
+func TestKindOf(t *testing.T) {
+	for _, c := range []struct {
+		kind             string
+		score, threshold float64
+		want             string
+	}{
+		{"heaped", 0.9, 0.5, "heaped"},
+		{"torn", 0.6, 0.5, "torn"},
+		{"open", 0.5, 0.5, "open"},
+		{"heaped", 0.9, 0.95, "covered"}, // below a raised threshold: ok, so covered
+		{"covered", 0.4, 0.3, "uncovered"},
+		{"", 0.7, 0.5, "uncovered"},
+		{"covered", 0.1, 0.5, "covered"},
+	} {
+		if got := cover.KindOf(c.kind, c.score, c.threshold); got != c.want {
+			t.Errorf("KindOf(%q, %g, %g) = %q, want %q", c.kind, c.score, c.threshold, got, c.want)
+		}
+	}
+}
