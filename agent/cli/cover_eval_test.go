@@ -14,10 +14,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
 	"sitegate/agent/cli"
+	"sitegate/agent/framestore"
+	"sitegate/agent/mudlearn"
 	config "sitegate/firmware-config"
 	"sitegate/models/cover"
 	"sitegate/models/mud"
@@ -228,6 +231,7 @@ func TestEvalCover(t *testing.T) {
 	}
 
 	code, out, _ = runMud(append([]string{"eval", "cover"}, base...)...)
+	t.Logf("sitegate eval cover:\n%s", out)
 	for _, want := range []string{"cover scorer clitest", "predicted uncovered", "kind accuracy 1.000 over 48 frames", "labelled heaped   reported heaped 12", "by condition:"} {
 		if code != cli.ExitOK || !strings.Contains(out, want) {
 			t.Errorf("eval cover text lacks %q:\n%s", want, out)
@@ -281,6 +285,7 @@ func TestCalibrateCover(t *testing.T) {
 		t.Fatalf("eval with the calibration: exit %d %s %s", code, out, errs)
 	}
 	code, out, _ = runMud(append([]string{"calibrate", "cover"}, base...)...)
+	t.Logf("sitegate calibrate cover (after --write):\n%s", out)
 	if code != cli.ExitOK && code != cli.ExitUsage || !strings.Contains(out, "not covered") {
 		t.Fatalf("calibrate cover text: exit %d %s", code, out)
 	}
@@ -311,5 +316,77 @@ func TestEvalCoverUsage(t *testing.T) {
 				t.Errorf("exit %d, output %q, want usage error with %q", code, out+errs, tc.want)
 			}
 		})
+	}
+}
+
+// TestLearnCover: the cover check's reviewed frames (not the camera's mud frames) fit the
+// camera's cover model, adopted into the cover models' folder when it beats the threshold in
+// force on held-out frames, and rolled back from there.
+func TestLearnCover(t *testing.T) {
+	images := t.TempDir()
+	labels := writeCoverSet(t, images, 12)
+	cfgPath := coverConfig(t, t.TempDir(), "0.8")
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := framestore.Open(mudlearn.FramesDir(cfg.Store.Dir), framestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
+		f := strings.Split(line, ",")
+		frame, err := os.ReadFile(filepath.Join(images, f[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("p%02d", i)
+		k := framestore.Kept{PassageID: id, Camera: "bed", Check: "cover", At: time.Now(), Scorer: "clitest", Crops: []string{"bed.jpg"}}
+		if err := store.Put(k, frame, [][]byte{frame}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Label(id, "cover", f[1], "officer"); err != nil {
+			t.Fatal(err)
+		}
+		if i < 6 { // the same camera's mud frames, reviewed: not the cover check's to learn from
+			k.Check = "mud"
+			if err := store.Put(k, frame, [][]byte{frame}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Label(id, "mud", "muddy", "officer"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	base := []string{"--config", cfgPath, "--camera", "bed"}
+	code, out, errs := runMud(append([]string{"learn", "cover", "--json"}, base...)...)
+	var rep mudlearn.Report
+	if code != cli.ExitOK || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("learn cover: exit %d %q %s", code, out, errs)
+	}
+	if rep.Reviewed != 48 || rep.Muddy != 36 || rep.Clean != 12 || !rep.Improves || rep.Adopted || rep.F1After <= rep.F1Before || rep.ModelBefore != "clitest/shipped" {
+		t.Fatalf("learn cover without --write: %+v", rep)
+	}
+	code, out, errs = runMud(append([]string{"learn", "cover", "--write"}, base...)...)
+	t.Logf("sitegate learn cover --write:\n%s", out)
+	if code != cli.ExitOK || !strings.Contains(out, "36 not covered, 12 covered") || !strings.Contains(out, "adopted: clitest/bed-v1 is in force") {
+		t.Fatalf("learn cover --write: exit %d %q %s", code, out, errs)
+	}
+	if m, err := mudlearn.Open(mudlearn.ModelsDirOf(cfg.Store.Dir, "cover"), "bed").Current(); err != nil || m == nil || m.Version != 1 || m.Head.Scorer != "clitest" {
+		t.Fatalf("cover model in force %+v, %v", m, err)
+	}
+	if m, err := mudlearn.Open(mudlearn.ModelsDir(cfg.Store.Dir), "bed").Current(); err != nil || m != nil {
+		t.Fatalf("learn cover wrote a mud model: %+v, %v", m, err)
+	}
+	code, out, _ = runMud(append([]string{"learn", "cover", "--rollback", "--json"}, base...)...)
+	if code != cli.ExitOK || strings.TrimSpace(out) != `{"camera":"bed","model":"clitest/shipped"}` {
+		t.Fatalf("rollback: exit %d %q", code, out)
+	}
+	if code, _, errs := runMud("learn", "cover", "--config", mudConfig(t, t.TempDir(), "classic", "0.5"), "--camera", "wheels"); code != cli.ExitUsage || !strings.Contains(errs, "has no cover block") {
+		t.Fatalf("learn cover on a mud camera: exit %d %s", code, errs)
 	}
 }

@@ -243,7 +243,8 @@ func newMudWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Came
 // newCoverWatcher builds the cover check of a camera that has a cover block with regions; nil
 // otherwise. Its judged frames are kept for reviews under the cover check; the camera_blind
 // alarm is the mud watcher's to raise when the camera has one (its regions are the ones a
-// technician looks after), else the cover watcher's. Learned models are mud's only.
+// technician looks after), else the cover watcher's. Its learned models are the cover check's
+// own (`sitegate learn cover`).
 func newCoverWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Camera, sight bool) *mudwatch.Watcher {
 	if !cc.Cover.On() {
 		return nil
@@ -258,7 +259,8 @@ func newCoverWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Ca
 		o.OnSight = g.onSight(laneID, cc.ID)
 	}
 	if g.sight != nil {
-		o.Store = g.sight.frames
+		models := mudlearn.Open(mudlearn.ModelsDirOf(g.cfg.Store.Dir, mudwatch.CheckCover), cc.ID)
+		o.Store, o.Models = g.sight.frames, &models
 	}
 	return mudwatch.New(o)
 }

@@ -280,16 +280,16 @@ func (w *Watcher) loadModel(now time.Time) {
 	w.stampT, w.stampN = t, n
 	switch {
 	case err != nil:
-		w.log.Error("learned mud model not loaded: the model in force stays", "err", err)
+		w.log.Error("learned "+w.o.Check+" model not loaded: the model in force stays", "err", err)
 	case m == nil:
 		w.head, w.version = nil, 0
 	case m.Head.Scorer != w.scorerName() || !sameNames(m.Head.Regions, w.regionNames):
-		w.log.Error("learned mud model is for another scorer or other regions: the shipped one judges", "version", m.Version)
+		w.log.Error("learned "+w.o.Check+" model is for another scorer or other regions: the shipped one judges", "version", m.Version)
 		w.head, w.version = nil, 0
 	default:
 		h := m.Head
 		w.head, w.version = &h, m.Version
-		w.log.Info("mud model in force", "model", mudlearn.Name(w.scorerName(), w.o.CameraID, m.Version))
+		w.log.Info(w.o.Check+" model in force", "model", mudlearn.Name(w.scorerName(), w.o.CameraID, m.Version))
 	}
 }
 
