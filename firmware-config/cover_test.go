@@ -46,25 +46,26 @@ func TestCoverDefaultsMatchDefaultsYAML(t *testing.T) {
 	}
 }
 
+var coverCases = []struct{ name, block, want string }{
+	{"on", "cover: {" + bedROI + ", scorer: cfgtest, threshold: 0.6, rate: 3}", ""},
+	{"net with its model", "cover: {" + bedROI + ", scorer: cfgtest-net, model: cover.yaml}", ""},
+	{"threshold without regions", "cover: {scorer: cfgtest, threshold: 0.6}",
+		"lanes[0].cameras[0].cover.rois: must be set when cover is"},
+	{"empty block", "cover: {}", ""}, // says nothing: the defaults, off
+	{"unknown scorer", "cover: {" + bedROI + ", scorer: magic}", `lanes[0].cameras[0].cover.scorer: "magic" is not `},
+	{"model needed", "cover: {" + bedROI + ", scorer: cfgtest-net}", "lanes[0].cameras[0].cover.model: must be set for scorer cfgtest-net"},
+	{"threshold", "cover: {" + bedROI + ", scorer: cfgtest, threshold: 1.5}", "lanes[0].cameras[0].cover.threshold: 1.5 is outside 0..1"},
+	{"rate zero", "cover: {" + bedROI + ", scorer: cfgtest, rate: 0}", "lanes[0].cameras[0].cover.rate: 0 is outside"},
+	{"rate negative", "cover: {" + bedROI + ", scorer: cfgtest, rate: -1}", "lanes[0].cameras[0].cover.rate: -1 is outside"},
+	{"bad region", "cover: {rois: [{name: bed, polygon: [[0, 0], [1.5, 0], [1, 1]]}], scorer: cfgtest}",
+		"lanes[0].cameras[0].cover.rois[0].polygon[1]: [1.5, 0] is outside 0..1"},
+	{"region names", "cover: {rois: [{name: bed, polygon: [[0, 0], [1, 0], [1, 1]]}, {name: bed, polygon: [[0, 0], [1, 0], [1, 1]]}], scorer: cfgtest}",
+		`lanes[0].cameras[0].cover.rois[1].name: "bed" is used by another region`},
+	{"unknown key", "cover: {" + bedROI + ", scorer: cfgtest, treshold: 0.5}", `lanes[0].cameras[0].cover.treshold: unknown key (did you mean "threshold"?)`},
+}
+
 func TestCoverValidation(t *testing.T) {
-	cases := []struct{ name, block, want string }{
-		{"on", "cover: {" + bedROI + ", scorer: cfgtest, threshold: 0.6, rate: 3}", ""},
-		{"net with its model", "cover: {" + bedROI + ", scorer: cfgtest-net, model: cover.yaml}", ""},
-		{"threshold without regions", "cover: {scorer: cfgtest, threshold: 0.6}",
-			"lanes[0].cameras[0].cover.rois: must be set when cover is"},
-		{"empty block", "cover: {}", ""}, // says nothing: the defaults, off
-		{"unknown scorer", "cover: {" + bedROI + ", scorer: magic}", `lanes[0].cameras[0].cover.scorer: "magic" is not `},
-		{"model needed", "cover: {" + bedROI + ", scorer: cfgtest-net}", "lanes[0].cameras[0].cover.model: must be set for scorer cfgtest-net"},
-		{"threshold", "cover: {" + bedROI + ", scorer: cfgtest, threshold: 1.5}", "lanes[0].cameras[0].cover.threshold: 1.5 is outside 0..1"},
-		{"rate zero", "cover: {" + bedROI + ", scorer: cfgtest, rate: 0}", "lanes[0].cameras[0].cover.rate: 0 is outside"},
-		{"rate negative", "cover: {" + bedROI + ", scorer: cfgtest, rate: -1}", "lanes[0].cameras[0].cover.rate: -1 is outside"},
-		{"bad region", "cover: {rois: [{name: bed, polygon: [[0, 0], [1.5, 0], [1, 1]]}], scorer: cfgtest}",
-			"lanes[0].cameras[0].cover.rois[0].polygon[1]: [1.5, 0] is outside 0..1"},
-		{"region names", "cover: {rois: [{name: bed, polygon: [[0, 0], [1, 0], [1, 1]]}, {name: bed, polygon: [[0, 0], [1, 0], [1, 1]]}], scorer: cfgtest}",
-			`lanes[0].cameras[0].cover.rois[1].name: "bed" is used by another region`},
-		{"unknown key", "cover: {" + bedROI + ", scorer: cfgtest, treshold: 0.5}", `lanes[0].cameras[0].cover.treshold: unknown key (did you mean "threshold"?)`},
-	}
-	for _, tc := range cases {
+	for _, tc := range coverCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse([]byte(coverCamera+"        "+tc.block+"\n"), "/etc/sitegate")
 			if tc.want == "" {
@@ -118,4 +119,22 @@ func TestCoverBlockDecodes(t *testing.T) {
 	if again, err = Parse(b, "/etc/sitegate"); err != nil || again.Lanes[0].Cameras[0].Cover.On() {
 		t.Fatalf("round trip of a camera without cover: %v", err)
 	}
+}
+
+// FuzzParseCover: any cover block gives a config or Problems, never both and never a panic.
+func FuzzParseCover(f *testing.F) {
+	for _, tc := range coverCases {
+		f.Add(tc.block)
+	}
+	f.Fuzz(func(t *testing.T, block string) {
+		cfg, err := Parse([]byte(coverCamera+"        "+block+"\n"), "/srv")
+		if (cfg == nil) == (err == nil) {
+			t.Fatalf("exactly one of config and error: %v %v", cfg, err)
+		}
+		if err == nil {
+			if c := cfg.Lanes[0].Cameras[0].Cover; c.set() && (!c.On() || c.Threshold < 0 || c.Threshold > 1 || c.Rate <= 0) {
+				t.Fatalf("accepted cover %+v", c)
+			}
+		}
+	})
 }
