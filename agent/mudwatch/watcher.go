@@ -27,7 +27,7 @@ import (
 	"sitegate/models/vision/quality"
 )
 
-// Watcher is one camera's mud check. Run it in a goroutine; SetActive and Take are safe from
+// Watcher is one camera's mud or cover check. Run it in a goroutine; SetActive and Take are safe from
 // any goroutine and never wait for an analysis.
 type Watcher struct {
 	o           Options
