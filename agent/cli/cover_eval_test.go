@@ -248,7 +248,12 @@ func TestCalibrateCover(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := coverConfig(t, dir, "0.8")
 	base := []string{"--config", cfgPath, "--camera", "bed", "--images", images, "--labels", labels}
-	code, out, errs := runMud(append([]string{"calibrate", "cover", "--json", "--write"}, base...)...)
+	code, out, errs := runMud(append([]string{"calibrate", "cover"}, base...)...)
+	if code != cli.ExitOK || !strings.Contains(out, "cover:\n  scorer: clitest\n  threshold: ") || !strings.Contains(out, "calibration: cover-calibration-bed.json") ||
+		strings.Contains(out, "polygon") {
+		t.Fatalf("calibrate cover printed (exit %d) %s %s", code, out, errs)
+	}
+	code, out, errs = runMud(append([]string{"calibrate", "cover", "--json", "--write"}, base...)...)
 	var rep struct {
 		Version string
 		Frames  int

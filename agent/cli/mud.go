@@ -504,11 +504,19 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprintf(stdout, "# calibration %s\n", cal.Version)
 			var block any
 			if job.check == "cover" {
+				// The block without its regions, which stay as the config draws them.
 				c := job.cam.Cover
-				c.Threshold, c.Calibration = cal.Threshold, calFile
+				type keys struct {
+					Scorer      string  `yaml:"scorer"`
+					Threshold   float64 `yaml:"threshold"`
+					Model       string  `yaml:"model"`
+					Rate        float64 `yaml:"rate"`
+					Calibration string  `yaml:"calibration"`
+				}
+				fmt.Fprintln(stdout, "# rois: as the config draws them")
 				block = struct {
-					Cover config.Cover `yaml:"cover"`
-				}{c}
+					Cover keys `yaml:"cover"`
+				}{keys{c.Scorer, cal.Threshold, c.Model, c.Rate, calFile}}
 			} else {
 				m := job.cam.Mud
 				m.Threshold, m.Calibration = cal.Threshold, calFile
