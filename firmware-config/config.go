@@ -186,6 +186,7 @@ type Camera struct {
 	PasswordFile string `yaml:"password_file"`
 	ROIs         []ROI  `yaml:"rois"`
 	Mud          Mud    `yaml:"mud"`
+	Cover        Cover  `yaml:"cover"`        // cover.go
 	Capture      string `yaml:"capture"`      // config_capture.go
 	SnapshotURL  string `yaml:"snapshot_url"` // config_capture.go
 	Clip         Clip   `yaml:"clip"`         // config_capture.go

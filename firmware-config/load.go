@@ -248,6 +248,8 @@ func (c *Config) resolvePaths() {
 			}
 			abs(&cam.Mud.Model)
 			abs(&cam.Mud.Calibration)
+			abs(&cam.Cover.Model)
+			abs(&cam.Cover.Calibration)
 			abs(&cam.PasswordFile)
 		}
 		for j := range c.Lanes[i].Plate.Cameras {

@@ -222,6 +222,7 @@ func validateLane(l Lane, p string, ps *problems) {
 			ps.add(cp+".mud.rate", "%g is outside 0.2..30 frames per second", c.Mud.Rate)
 		}
 		validateMudLearning(c.Mud, cp+".mud", ps)
+		validateCover(c.Cover, cp+".cover", ps)
 	}
 }
 

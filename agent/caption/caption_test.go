@@ -33,7 +33,8 @@ func TestWordsCovered(t *testing.T) {
 			t.Errorf("%s: %q has characters outside font/chars.txt", key, w)
 		}
 	}
-	for _, s := range []string{Verdict(Chinese, true, 0.62, 0.5), PlateLine(Chinese, "苏A99999", 31200), AlarmLine(Chinese, []string{"overload", "registry"})} {
+	for _, s := range []string{Verdict(Chinese, true, 0.62, 0.5), CheckVerdict(Chinese, "cover", "heaped", true, 0.9, 0.5),
+		CheckVerdict(Chinese, "cover", "torn", true, 0.9, 0.5), CheckVerdict(Chinese, "cover", "covered", false, 0.1, 0.5), PlateLine(Chinese, "苏A99999", 31200), AlarmLine(Chinese, []string{"overload", "registry"})} {
 		if !Covers(s) {
 			t.Errorf("%q is not covered", s)
 		}
@@ -69,5 +70,28 @@ func BenchmarkDrawCaption(b *testing.B) {
 	img := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 	for b.Loop() {
 		_, _ = Draw(img, Text{S: PlateLine(Chinese, "苏A99999", 31200), At: image.Pt(10, 80), Px: 32, Color: color.White})
+	}
+}
+
+// TestCheckVerdict: the cover line names the kind found; the mud line is as it was.
+func TestCheckVerdict(t *testing.T) {
+	for _, c := range []struct {
+		lang, check, kind string
+		alarm             bool
+		want              string
+	}{
+		{English, "mud", "", true, "MUD ALARM  score 0.62  threshold 0.50"},
+		{Chinese, "mud", "", false, "正常  评分 0.62  阈值 0.50"},
+		{English, "cover", "heaped", true, "COVER ALARM heaped  score 0.62  threshold 0.50"},
+		{Chinese, "cover", "torn", true, "未苫盖 破损  评分 0.62  阈值 0.50"},
+		{Chinese, "cover", "uncovered", true, "未苫盖  评分 0.62  阈值 0.50"},
+		{English, "cover", "covered", false, "COVER OK covered  score 0.62  threshold 0.50"},
+	} {
+		if got := CheckVerdict(c.lang, c.check, c.kind, c.alarm, 0.62, 0.5); got != c.want {
+			t.Errorf("CheckVerdict(%s, %s, %s, %v) = %q, want %q", c.lang, c.check, c.kind, c.alarm, got, c.want)
+		}
+	}
+	if Verdict(English, true, 0.62, 0.5) != CheckVerdict(English, "mud", "", true, 0.62, 0.5) {
+		t.Error("Verdict is not the mud line")
 	}
 }

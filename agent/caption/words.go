@@ -19,12 +19,16 @@ var words = map[string]map[string]string{
 		"plate": "车牌", "no_plate": "无车牌", "weight": "重量", "kg": "kg",
 		"overload": "超载", "registry": "未登记", "permit": "超出许可", "no_weight": "无称重", "mud": "带泥",
 		"cover": "未苫盖", "wash": "未冲洗", "manifest": "无联单", "alarms": "报警", "time": "时间",
+		"cover.alarm": "未苫盖", "cover.ok": "正常", "cover.covered": "已苫盖", "cover.open": "未覆盖",
+		"cover.torn": "破损", "cover.heaped": "高尖", "cover.uncovered": "未苫盖",
 	},
 	English: {
 		"mud.alarm": "MUD ALARM", "mud.ok": "MUD OK", "score": "score", "threshold": "threshold",
 		"plate": "plate", "no_plate": "no plate", "weight": "", "kg": "kg",
 		"overload": "overload", "registry": "unregistered", "permit": "permit", "no_weight": "no weight", "mud": "mud",
 		"cover": "uncovered", "wash": "not washed", "manifest": "no manifest", "alarms": "alarms", "time": "",
+		"cover.alarm": "COVER ALARM", "cover.ok": "COVER OK", "cover.covered": "covered", "cover.open": "open",
+		"cover.torn": "torn", "cover.heaped": "heaped", "cover.uncovered": "uncovered",
 	},
 }
 
@@ -42,9 +46,19 @@ func Word(lang, key string) string {
 
 // Verdict is the mud line: the verdict, the score and the threshold.
 func Verdict(lang string, alarm bool, score, threshold float64) string {
-	v := Word(lang, "mud.ok")
+	return CheckVerdict(lang, "mud", "", alarm, score, threshold)
+}
+
+// CheckVerdict is a camera check's line: its verdict ("{check}.ok" or "{check}.alarm"), the
+// kind found when the check tells kinds apart (the cover check's "{check}.{kind}": torn,
+// heaped, ...), the score and the threshold.
+func CheckVerdict(lang, check, kind string, alarm bool, score, threshold float64) string {
+	v := Word(lang, check+".ok")
 	if alarm {
-		v = Word(lang, "mud.alarm")
+		v = Word(lang, check+".alarm")
+	}
+	if k := Word(lang, check+"."+kind); kind != "" && k != v {
+		v += " " + k
 	}
 	return fmt.Sprintf("%s  %s %.2f  %s %.2f", v, Word(lang, "score"), score, Word(lang, "threshold"), threshold)
 }

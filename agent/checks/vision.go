@@ -47,6 +47,9 @@ type VisionOutcome struct {
 	// Raw and Annotated are the judged frame as JPEGs, without and with the regions, scores,
 	// plate, weight and time drawn on it.
 	Raw, Annotated []byte
+	// Kind is what a scorer of several kinds found in the judged frame (mud.Result.Kind): the
+	// cover check's covered, open, torn, heaped or uncovered; "" for mud.
+	Kind string
 }
 
 // Vision is a camera check over one or more cameras' watchers: alarm if any judged camera is
@@ -144,7 +147,7 @@ func (v *Vision) Combine(outs []VisionOutcome) (wire.VisionResult, []Evidence) {
 	}
 	o := outs[best]
 	score := o.Score
-	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Model: o.Model, Regions: o.Regions}
+	r := wire.VisionResult{Verdict: models.OK, Score: &score, Threshold: o.Threshold, Camera: o.Camera, Scorer: o.Scorer, Model: o.Model, Regions: o.Regions, Kind: o.Kind}
 	if o.Score >= o.Threshold {
 		r.Verdict = models.Alarm
 	}

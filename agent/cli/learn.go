@@ -13,17 +13,18 @@ import (
 )
 
 func init() {
-	register(command{name: "learn", usage: "  learn mud --config FILE --camera ID [--write] [--json] [--rollback]\n" +
-		"                             fit the camera's mud model to its reviewed frames; adopt it (--write) only if held-out F1 improves\n", run: runLearn})
+	register(command{name: "learn", usage: "  learn mud|cover --config FILE --camera ID [--write] [--json] [--rollback]\n" +
+		"                             fit the camera's mud or cover model to its reviewed frames; adopt it (--write) only if held-out F1 improves\n", run: runLearn})
 }
 
 func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	const use = "usage: sitegate learn mud --config FILE --camera ID [--write] [--json] [--rollback]\n"
-	if len(args) == 0 || args[0] != "mud" {
+	const use = "usage: sitegate learn mud|cover --config FILE --camera ID [--write] [--json] [--rollback]\n"
+	if len(args) == 0 || (args[0] != "mud" && args[0] != "cover") {
 		fmt.Fprint(stderr, use)
 		return ExitUsage
 	}
-	fs := newFlags("learn mud", stderr)
+	check := args[0]
+	fs := newFlags("learn "+check, stderr)
 	path := fs.String("config", "", "the config file")
 	camID := fs.String("camera", "", "the camera id")
 	write := fs.Bool("write", false, "adopt the fitted model if it improves held-out F1")
@@ -53,16 +54,21 @@ func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: no camera %q\n", *path, *camID)
 		return ExitUsage
 	}
-	if len(cam.ROIs) == 0 {
-		fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+	block := blockOf(check, *cam)
+	if len(block.ROIs) == 0 {
+		if check == "cover" {
+			fmt.Fprintf(stderr, "%s: camera %s has no cover block with rois\n", *path, *camID)
+		} else {
+			fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+		}
 		return ExitUsage
 	}
-	scorer := cam.Mud.Scorer
+	scorer := block.Scorer
 	if scorer == "" {
-		scorer = mud.Classic
+		scorer = mud.Classic // cover's default scorer has the same name
 	}
 	if *rollback {
-		n, err := mudlearn.Open(mudlearn.ModelsDir(cfg.Store.Dir), cam.ID).Rollback()
+		n, err := mudlearn.Open(mudlearn.ModelsDirOf(cfg.Store.Dir, check), cam.ID).Rollback()
 		if err != nil {
 			fmt.Fprintf(stderr, "camera %s: %v\n", cam.ID, err)
 			return ExitRuntime
@@ -77,14 +83,14 @@ func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	var regions []mud.Region
-	for _, r := range cam.ROIs {
+	for _, r := range block.ROIs {
 		reg := mud.Region{Name: r.Name}
 		for _, p := range r.Polygon {
 			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
 		}
 		regions = append(regions, reg)
 	}
-	lc := mudlearn.Camera{ID: cam.ID, Scorer: mud.Config{Scorer: cam.Mud.Scorer, Model: cam.Mud.Model}, Threshold: cam.Mud.Threshold, Regions: regions}
+	lc := mudlearn.Camera{Check: check, ID: cam.ID, Scorer: mud.Config{Scorer: block.Scorer, Model: block.Model}, Threshold: block.Threshold, Regions: regions}
 	rep, err := mudlearn.Learn(cfg.Store.Dir, lc, *write, mudlearn.Options{})
 	if err != nil {
 		if errors.Is(err, mud.ErrNoVision) {
@@ -99,7 +105,11 @@ func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return ExitOK
 	}
-	fmt.Fprintf(stdout, "camera %s, scorer %s: %d reviewed frames (%d muddy, %d clean)", rep.Camera, rep.Scorer, rep.Reviewed, rep.Muddy, rep.Clean)
+	pos, neg := "muddy", "clean"
+	if check == "cover" {
+		pos, neg = "not covered", "covered"
+	}
+	fmt.Fprintf(stdout, "camera %s, %s scorer %s: %d reviewed frames (%d %s, %d %s)", rep.Camera, check, rep.Scorer, rep.Reviewed, rep.Muddy, pos, rep.Clean, neg)
 	if rep.Unreadable > 0 {
 		fmt.Fprintf(stdout, ", %d unreadable", rep.Unreadable)
 	}

@@ -16,24 +16,48 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	checkcover "sitegate/agent/checks/cover"
 	config "sitegate/firmware-config"
+	"sitegate/models/cover"
 	"sitegate/models/mud"
 )
 
 func init() {
-	register(command{name: "eval", usage: "  eval mud --config FILE --camera ID --images DIR --labels FILE.csv [--json]\n" +
-		"                             score labelled frames with the camera's mud scorer: precision, recall, F1\n", run: runEval})
-	register(command{name: "calibrate", usage: "  calibrate mud --config FILE --camera ID --images DIR --labels FILE.csv [--write] [--json]\n" +
-		"                             fit a calibration of the camera's mud scorer to labelled frames (cross-validated;\n" +
-		"                             refused, exit 2, when degenerate or no better); print (or write) its mud: block\n", run: runCalibrate})
+	register(command{name: "eval", usage: "  eval mud|cover --config FILE --camera ID --images DIR --labels FILE.csv [--json]\n" +
+		"                             score labelled frames with the camera's mud or cover scorer: precision, recall, F1\n" +
+		"                             (cover: and how often the kind found, open, torn or heaped, is the label's)\n", run: runEval})
+	register(command{name: "calibrate", usage: "  calibrate mud|cover --config FILE --camera ID --images DIR --labels FILE.csv [--write] [--json]\n" +
+		"                             fit a calibration of the camera's scorer to labelled frames (cross-validated;\n" +
+		"                             refused, exit 2, when degenerate or no better); print (or write) its mud: or cover: block\n", run: runCalibrate})
 }
 
-// labelRow is one labelled frame: its file, whether it is muddy, and any extra columns.
+// labelRow is one labelled frame: its file, whether it is of the positive class (muddy; for
+// cover, not properly covered), its label, and any extra columns.
 type labelRow struct {
 	File  string
 	Muddy bool
+	Label string
 	Extra map[string]string
 }
+
+// labelSet is one check's labels: which words are labels, and which of them are positive.
+type labelSet struct {
+	words string // for messages: "clean or muddy"
+	read  func(label string) (positive, ok bool)
+}
+
+var (
+	mudLabels = labelSet{"clean or muddy", func(l string) (bool, bool) {
+		switch l {
+		case "clean":
+			return false, true
+		case "muddy":
+			return true, true
+		}
+		return false, false
+	}}
+	coverLabels = labelSet{"covered, open, torn, heaped or uncovered", cover.IsAlarmLabel}
+)
 
 // maxLabelRows bounds a labels file.
 const maxLabelRows = 1_000_000
@@ -41,7 +65,10 @@ const maxLabelRows = 1_000_000
 // parseLabels reads `file,label[,extra...]` rows; label is clean or muddy. A first row whose
 // label column is not clean or muddy is a header naming the columns; without one, extra
 // columns are named col3, col4, ...
-func parseLabels(r io.Reader) ([]labelRow, []string, error) {
+func parseLabels(r io.Reader) ([]labelRow, []string, error) { return parseLabelsOf(r, mudLabels) }
+
+// parseLabelsOf is parseLabels for a check's labels.
+func parseLabelsOf(r io.Reader, set labelSet) ([]labelRow, []string, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -63,23 +90,19 @@ func parseLabels(r io.Reader) ([]labelRow, []string, error) {
 			return nil, nil, fmt.Errorf("labels line %d: want file,label[,...], got %d column(s)", line, len(rec))
 		}
 		label := strings.ToLower(strings.TrimSpace(rec[1]))
-		if line == 1 && label != "clean" && label != "muddy" {
+		muddy, ok := set.read(label)
+		if line == 1 && !ok {
 			names = append([]string(nil), rec...)
 			continue
 		}
-		var muddy bool
-		switch label {
-		case "clean":
-		case "muddy":
-			muddy = true
-		default:
-			return nil, nil, fmt.Errorf("labels line %d: label %q is not clean or muddy", line, rec[1])
+		if !ok {
+			return nil, nil, fmt.Errorf("labels line %d: label %q is not %s", line, rec[1], set.words)
 		}
 		file := strings.TrimSpace(rec[0])
 		if file == "" || filepath.IsAbs(file) || strings.Contains(file, "..") {
 			return nil, nil, fmt.Errorf("labels line %d: file %q must be a relative path inside the images folder", line, rec[0])
 		}
-		row := labelRow{File: file, Muddy: muddy}
+		row := labelRow{File: file, Muddy: muddy, Label: label}
 		for k := 2; k < len(rec); k++ {
 			name := fmt.Sprintf("col%d", k+1)
 			if k < len(names) && strings.TrimSpace(names[k]) != "" {
@@ -120,10 +143,13 @@ func parseLabels(r io.Reader) ([]labelRow, []string, error) {
 	return rows, extra, nil
 }
 
-// mudJob is what eval and calibrate share: the camera, its labelled frames and their scores.
+// mudJob is what eval and calibrate share: the check, the camera and its block of that check,
+// its labelled frames and their scores.
 type mudJob struct {
 	path    string
+	check   string
 	cam     config.Camera
+	block   checkBlock
 	rows    []labelRow
 	extra   []string
 	samples []mud.Sample
@@ -132,23 +158,41 @@ type mudJob struct {
 	cal     *mud.Calibration // the camera's current calibration, if it has one
 }
 
+// checkBlock is what eval and calibrate read of a camera's mud or cover block.
+type checkBlock struct {
+	Scorer, Model, Calibration string
+	Threshold                  float64
+	ROIs                       []config.ROI
+}
+
+// blockOf is the camera's block of check.
+func blockOf(check string, c config.Camera) checkBlock {
+	if check == "cover" {
+		v := c.Cover
+		return checkBlock{Scorer: v.Scorer, Model: v.Model, Calibration: v.Calibration, Threshold: v.Threshold, ROIs: v.ROIs}
+	}
+	m := c.Mud
+	return checkBlock{Scorer: m.Scorer, Model: m.Model, Calibration: m.Calibration, Threshold: m.Threshold, ROIs: c.ROIs}
+}
+
 func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string) (*mudJob, map[string]bool, int) {
-	usage := fmt.Sprintf("usage: sitegate %s mud --config FILE --camera ID --images DIR --labels FILE.csv", name)
+	usage := fmt.Sprintf("usage: sitegate %s mud|cover --config FILE --camera ID --images DIR --labels FILE.csv", name)
 	for _, b := range boolFlags {
 		usage += " [--" + b + "]"
 	}
-	if len(args) == 0 || args[0] != "mud" {
+	if len(args) == 0 || (args[0] != "mud" && args[0] != "cover") {
 		fmt.Fprintln(stderr, usage)
 		return nil, nil, ExitUsage
 	}
-	fs := newFlags(name+" mud", stderr)
+	check := args[0]
+	fs := newFlags(name+" "+check, stderr)
 	path := fs.String("config", "", "the config file")
 	camID := fs.String("camera", "", "the camera id")
 	images := fs.String("images", "", "the folder of the labelled frames")
 	labels := fs.String("labels", "", "the labels CSV (file,label[,extra columns])")
 	flags := map[string]*bool{}
 	for _, b := range boolFlags {
-		flags[b] = fs.Bool(b, false, map[string]string{"json": "print one JSON object", "write": "write the calibration next to the config and update the camera's mud block"}[b])
+		flags[b] = fs.Bool(b, false, map[string]string{"json": "print one JSON object", "write": "write the calibration next to the config and update the camera's " + check + " block"}[b])
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, nil, ExitUsage
@@ -166,7 +210,7 @@ func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string)
 		reportConfigError(stderr, *path, err)
 		return nil, nil, ExitUsage
 	}
-	job := &mudJob{path: *path}
+	job := &mudJob{path: *path, check: check}
 	found := false
 	for _, l := range cfg.Lanes {
 		for _, c := range l.Cameras {
@@ -179,8 +223,13 @@ func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string)
 		fmt.Fprintf(stderr, "%s: no camera %q\n", *path, *camID)
 		return nil, nil, ExitUsage
 	}
-	if len(job.cam.ROIs) == 0 {
-		fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+	job.block = blockOf(check, job.cam)
+	if len(job.block.ROIs) == 0 {
+		if check == "cover" {
+			fmt.Fprintf(stderr, "%s: camera %s has no cover block with rois\n", *path, *camID)
+		} else {
+			fmt.Fprintf(stderr, "%s: camera %s has no rois to check for mud\n", *path, *camID)
+		}
 		return nil, nil, ExitUsage
 	}
 	lf, err := os.Open(*labels)
@@ -188,13 +237,17 @@ func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string)
 		fmt.Fprintln(stderr, err)
 		return nil, nil, ExitUsage
 	}
-	job.rows, job.extra, err = parseLabels(lf)
+	labelsOf := mudLabels
+	if check == "cover" {
+		labelsOf = coverLabels
+	}
+	job.rows, job.extra, err = parseLabelsOf(lf, labelsOf)
 	lf.Close()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", *labels, err)
 		return nil, nil, ExitUsage
 	}
-	if c := job.cam.Mud.Calibration; c != "" {
+	if c := job.block.Calibration; c != "" {
 		cal, err := mud.LoadCalibration(c)
 		if err != nil {
 			fmt.Fprintf(stderr, "camera %s: %v\n", *camID, err)
@@ -202,7 +255,7 @@ func mudFlags(name string, args []string, stderr io.Writer, boolFlags ...string)
 		}
 		job.cal = &cal
 	}
-	results, failed, err := scoreFrames(job.cam, *images, job.rows)
+	results, failed, err := scoreFrames(check, job.block, *images, job.rows)
 	if err != nil {
 		fmt.Fprintf(stderr, "camera %s: %v\n", *camID, err)
 		return nil, nil, ExitRuntime
@@ -247,6 +300,42 @@ type evalReport struct {
 	evalGroup
 	Unreadable []string                        `json:"unreadable,omitempty"`
 	By         map[string]map[string]evalGroup `json:"by,omitempty"`
+	// Kinds is, for cover, how often the kind the check reports (covered, open, torn, heaped,
+	// uncovered) is the frame's label.
+	Kinds *kindReport `json:"kinds,omitempty"`
+}
+
+// kindReport compares the kind reported with the label, over the readable frames labelled
+// with a kind (a frame labelled uncovered tells no kind and is left out).
+type kindReport struct {
+	N        int     `json:"n"`
+	Accuracy float64 `json:"accuracy"`
+	// Confusion counts frames by label, then by the kind reported.
+	Confusion map[string]map[string]int `json:"confusion"`
+}
+
+// kinds is the kind report of a cover job.
+func (j *mudJob) kinds() *kindReport {
+	k := &kindReport{Confusion: map[string]map[string]int{}}
+	right := 0
+	for i, r := range j.rows {
+		if r.Label == cover.Uncovered || len(j.results[i].Regions) == 0 {
+			continue
+		}
+		got := checkcover.KindOf(j.results[i].Kind, j.samples[i].Score, j.block.Threshold)
+		if k.Confusion[r.Label] == nil {
+			k.Confusion[r.Label] = map[string]int{}
+		}
+		k.Confusion[r.Label][got]++
+		k.N++
+		if got == r.Label {
+			right++
+		}
+	}
+	if k.N > 0 {
+		k.Accuracy = float64(right) / float64(k.N)
+	}
+	return k
 }
 
 func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -255,8 +344,11 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	asJSON := flags["json"]
-	t := job.cam.Mud.Threshold
-	rep := evalReport{Camera: job.cam.ID, Scorer: job.cam.Mud.Scorer, Threshold: t, evalGroup: group(mud.Evaluate(job.samples, t)), Unreadable: job.failed}
+	t := job.block.Threshold
+	rep := evalReport{Camera: job.cam.ID, Scorer: job.block.Scorer, Threshold: t, evalGroup: group(mud.Evaluate(job.samples, t)), Unreadable: job.failed}
+	if job.check == "cover" {
+		rep.Kinds = job.kinds()
+	}
 	for _, col := range job.extra {
 		cells := map[string]*mud.Confusion{}
 		for i, r := range job.rows {
@@ -282,13 +374,18 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 		return ExitOK
 	}
-	fmt.Fprintf(stdout, "camera %s, scorer %s, threshold %.3f, %d frames", rep.Camera, rep.Scorer, t, rep.N)
+	fmt.Fprintf(stdout, "camera %s, %s scorer %s, threshold %.3f, %d frames", rep.Camera, job.check, rep.Scorer, t, rep.N)
 	if len(rep.Unreadable) > 0 {
 		fmt.Fprintf(stdout, " (%d unreadable, scored 0)", len(rep.Unreadable))
 	}
 	fmt.Fprintf(stdout, "\nprecision %.3f  recall %.3f  F1 %.3f  accuracy %.3f\n", rep.Precision, rep.Recall, rep.F1, rep.Accuracy)
 	c := rep.Confusion
-	fmt.Fprintf(stdout, "confusion        predicted muddy  predicted clean\n  actual muddy   %15d  %15d\n  actual clean   %15d  %15d\n", c.TP, c.FN, c.FP, c.TN)
+	if job.check == "cover" {
+		fmt.Fprintf(stdout, "confusion            predicted uncovered  predicted covered\n  actual uncovered   %19d  %17d\n  actual covered     %19d  %17d\n", c.TP, c.FN, c.FP, c.TN)
+		printKinds(stdout, rep.Kinds)
+	} else {
+		fmt.Fprintf(stdout, "confusion        predicted muddy  predicted clean\n  actual muddy   %15d  %15d\n  actual clean   %15d  %15d\n", c.TP, c.FN, c.FP, c.TN)
+	}
 	for _, col := range job.extra {
 		cells, ok := rep.By[col]
 		if !ok {
@@ -309,7 +406,29 @@ func runEval(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
-// calibrateReport is what `calibrate mud --json` prints.
+// printKinds writes the kind report: its accuracy and, per label, the kinds reported.
+func printKinds(w io.Writer, k *kindReport) {
+	if k == nil || k.N == 0 {
+		fmt.Fprintln(w, "kind: no frame labelled with a kind")
+		return
+	}
+	fmt.Fprintf(w, "kind accuracy %.3f over %d frames labelled with a kind\n", k.Accuracy, k.N)
+	for _, label := range []string{cover.Covered, cover.Open, cover.Torn, cover.Heaped} {
+		got := k.Confusion[label]
+		if len(got) == 0 {
+			continue
+		}
+		var parts []string
+		for _, kind := range []string{cover.Covered, cover.Open, cover.Torn, cover.Heaped, cover.Uncovered} {
+			if n := got[kind]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", kind, n))
+			}
+		}
+		fmt.Fprintf(w, "  labelled %-8s reported %s\n", label, strings.Join(parts, ", "))
+	}
+}
+
+// calibrateReport is what `calibrate mud --json` (or cover) prints.
 type calibrateReport struct {
 	Camera  string `json:"camera"`
 	Scorer  string `json:"scorer"`
@@ -333,7 +452,7 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		frames = append(frames, mud.LabelledScores{Regions: job.results[i].Regions, Features: job.results[i].Features, Muddy: r.Muddy})
 	}
-	opts := mud.FitOptions{Threshold: job.cam.Mud.Threshold}
+	opts := mud.FitOptions{Threshold: job.block.Threshold}
 	if job.cal != nil { // "before" is the camera as it is now: its calibration
 		cur := *job.cal
 		opts.Threshold = cur.Threshold
@@ -345,8 +464,8 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 			return s
 		}
 	}
-	cal, rep, err := mud.FitScores(job.cam.Mud.Scorer, frames, opts)
-	out := calibrateReport{Camera: job.cam.ID, Scorer: job.cam.Mud.Scorer, FitReport: rep, Unreadable: job.failed}
+	cal, rep, err := mud.FitScores(job.block.Scorer, frames, opts)
+	out := calibrateReport{Camera: job.cam.ID, Scorer: job.block.Scorer, FitReport: rep, Unreadable: job.failed}
 	if err != nil && !errors.Is(err, mud.ErrRefused) {
 		fmt.Fprintf(stderr, "camera %s: %v\n", job.cam.ID, err)
 		return ExitRuntime
@@ -354,14 +473,14 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 	if err == nil {
 		out.Version, out.Threshold = cal.Version, cal.Threshold
 	}
-	calFile := "mud-calibration-" + job.cam.ID + ".json"
+	calFile := job.check + "-calibration-" + job.cam.ID + ".json"
 	if err == nil && write {
 		dir := filepath.Dir(job.path)
 		if werr := cal.Save(filepath.Join(dir, calFile)); werr != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", job.path, werr)
 			return ExitRuntime
 		}
-		if werr := writeMud(job.path, job.cam.ID, cal.Threshold, calFile); werr != nil {
+		if werr := writeBlock(job.path, job.check, job.cam.ID, cal.Threshold, calFile); werr != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", job.path, werr)
 			return ExitRuntime
 		}
@@ -371,19 +490,40 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) in
 		b, _ := json.Marshal(out)
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		fmt.Fprintf(stdout, "# camera %s: %d labelled frames (%d muddy), %d-fold cross-validation, on the held-out folds:\n", job.cam.ID, rep.Frames, rep.Muddy, rep.Folds)
+		positive := "muddy"
+		if job.check == "cover" {
+			positive = "not covered"
+		}
+		fmt.Fprintf(stdout, "# camera %s: %d labelled frames (%d %s), %d-fold cross-validation, on the held-out folds:\n", job.cam.ID, rep.Frames, rep.Muddy, positive, rep.Folds)
 		b, a := rep.Before, rep.After
 		fmt.Fprintf(stdout, "#   before (threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", b.Threshold, b.Precision, b.Recall, b.F1)
 		if rep.Folds > 0 {
 			fmt.Fprintf(stdout, "#   after  (%s stage, threshold %.3f): precision %.3f, recall %.3f, F1 %.3f\n", rep.Stage, a.Threshold, a.Precision, a.Recall, a.F1)
 		}
 		if err == nil {
-			m := job.cam.Mud
-			m.Threshold, m.Calibration = cal.Threshold, calFile
 			fmt.Fprintf(stdout, "# calibration %s\n", cal.Version)
-			block := struct {
-				Mud config.Mud `yaml:"mud"`
-			}{m}
+			var block any
+			if job.check == "cover" {
+				// The block without its regions, which stay as the config draws them.
+				c := job.cam.Cover
+				type keys struct {
+					Scorer      string  `yaml:"scorer"`
+					Threshold   float64 `yaml:"threshold"`
+					Model       string  `yaml:"model"`
+					Rate        float64 `yaml:"rate"`
+					Calibration string  `yaml:"calibration"`
+				}
+				fmt.Fprintln(stdout, "# rois: as the config draws them")
+				block = struct {
+					Cover keys `yaml:"cover"`
+				}{keys{c.Scorer, cal.Threshold, c.Model, c.Rate, calFile}}
+			} else {
+				m := job.cam.Mud
+				m.Threshold, m.Calibration = cal.Threshold, calFile
+				block = struct {
+					Mud config.Mud `yaml:"mud"`
+				}{m}
+			}
 			var buf bytes.Buffer
 			enc := yaml.NewEncoder(&buf)
 			enc.SetIndent(2)
@@ -407,10 +547,10 @@ func math3(t float64) float64 {
 	return v
 }
 
-// writeMud sets lanes[].cameras[id == camID].mud.threshold (and, when calFile is not "",
-// mud.calibration) in the config file in place, keeping its comments and layout, and replaces
-// the file only if the result still validates.
-func writeMud(path, camID string, t float64, calFile string) error {
+// writeBlock sets lanes[].cameras[id == camID].{check}.threshold (and, when calFile is not "",
+// {check}.calibration; check is mud or cover) in the config file in place, keeping its
+// comments and layout, and replaces the file only if the result still validates.
+func writeBlock(path, check, camID string, t float64, calFile string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -423,9 +563,9 @@ func writeMud(path, camID string, t float64, calFile string) error {
 	if cam == nil {
 		return fmt.Errorf("no camera %q", camID)
 	}
-	mudNode := mapValue(cam, "mud")
+	mudNode := mapValue(cam, check)
 	if mudNode == nil {
-		cam.Content = append(cam.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "mud"}, &yaml.Node{Kind: yaml.MappingNode})
+		cam.Content = append(cam.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: check}, &yaml.Node{Kind: yaml.MappingNode})
 		mudNode = cam.Content[len(cam.Content)-1]
 	}
 	setKey(mudNode, "threshold", "!!float", strconv.FormatFloat(t, 'f', 3, 64))

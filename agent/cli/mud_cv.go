@@ -8,20 +8,25 @@ import (
 
 	"gocv.io/x/gocv"
 
-	config "sitegate/firmware-config"
+	"sitegate/models/cover"
 	"sitegate/models/mud"
 )
 
-// scoreFrames scores each labelled frame with the camera's scorer (without its calibration,
-// which the caller applies); a frame that cannot be read scores 0, has no regions and is listed.
-func scoreFrames(cam config.Camera, dir string, rows []labelRow) ([]mud.Result, []string, error) {
-	s, err := mud.New(mud.Config{Scorer: cam.Mud.Scorer, Model: cam.Mud.Model})
+// scoreFrames scores each labelled frame with the camera's scorer of check (without its
+// calibration, which the caller applies); a frame that cannot be read scores 0, has no regions
+// and is listed.
+func scoreFrames(check string, b checkBlock, dir string, rows []labelRow) ([]mud.Result, []string, error) {
+	newScorer := mud.New
+	if check == "cover" {
+		newScorer = cover.New
+	}
+	s, err := newScorer(mud.Config{Scorer: b.Scorer, Model: b.Model})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer s.Close()
 	var regions []mud.Region
-	for _, r := range cam.ROIs {
+	for _, r := range b.ROIs {
 		reg := mud.Region{Name: r.Name}
 		for _, p := range r.Polygon {
 			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})

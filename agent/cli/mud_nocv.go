@@ -2,11 +2,8 @@
 
 package cli
 
-import (
-	config "sitegate/firmware-config"
-	"sitegate/models/mud"
-)
+import "sitegate/models/mud"
 
-func scoreFrames(config.Camera, string, []labelRow) ([]mud.Result, []string, error) {
+func scoreFrames(string, checkBlock, string, []labelRow) ([]mud.Result, []string, error) {
 	return nil, nil, mud.ErrNoVision
 }

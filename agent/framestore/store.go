@@ -141,8 +141,8 @@ func (s *Store) Len() int {
 // Put keeps a passage's judged frame and its regions' crops (JPEG, in the order of k.Regions,
 // named by k.Crops). The folder appears whole or not at all.
 func (s *Store) Put(k Kept, frame []byte, crops [][]byte) error {
-	if !safeName(k.Camera) || !safeName(k.PassageID) {
-		return fmt.Errorf("framestore: camera %q, passage %q: not names a folder may take", k.Camera, k.PassageID)
+	if !safeName(k.Camera) || !safeName(k.PassageID) || (k.Check != "" && !safeName(k.Check)) {
+		return fmt.Errorf("framestore: camera %q, passage %q, check %q: not names a folder may take", k.Camera, k.PassageID, k.Check)
 	}
 	if len(crops) != len(k.Crops) {
 		return fmt.Errorf("framestore: %d crops for %d names", len(crops), len(k.Crops))
@@ -169,8 +169,8 @@ func (s *Store) Put(k Kept, frame []byte, crops [][]byte) error {
 			return ErrNoRoom
 		}
 	}
-	final := filepath.Join(s.dir, k.Camera, k.PassageID)
-	tmp := filepath.Join(s.dir, k.Camera, "."+k.PassageID+".tmp")
+	final := filepath.Join(s.dir, k.Camera, folder(k))
+	tmp := filepath.Join(s.dir, k.Camera, "."+folder(k)+".tmp")
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return fmt.Errorf("framestore: %w", err)
@@ -194,6 +194,16 @@ func (s *Store) Put(k Kept, frame []byte, crops [][]byte) error {
 	s.entries = append(s.entries, &Entry{Kept: k, Dir: final, bytes: size})
 	s.bytes += size
 	return nil
+}
+
+// folder is the name of a kept frame's folder under its camera's: the passage id for the mud
+// check, and {passage}.{check} for another check of the same camera (cover), so that each
+// check keeps its own frame of a passage.
+func folder(k Kept) string {
+	if k.Check == "" || k.Check == "mud" {
+		return k.PassageID
+	}
+	return k.PassageID + "." + k.Check
 }
 
 // trim drops what is past the age bound, and the oldest until need more bytes fit in MaxBytes.

@@ -112,3 +112,50 @@ func TestPutLeavesTheReserve(t *testing.T) {
 		t.Fatal("a passage id with a path was taken")
 	}
 }
+
+// A camera that runs two checks keeps each check's frame of a passage, and a review labels the
+// frame of its own check.
+func TestTwoChecksOfOneCamera(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{MaxBytes: 1 << 20, MaxAge: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	m := kept("p1", at)
+	c := kept("p1", at)
+	c.Check, c.Regions, c.Crops = "cover", []wire.RegionScore{{Name: "bed", Score: 0.9}}, []string{"bed.jpg"}
+	if err := s.Put(m, []byte("mud-frame"), [][]byte{[]byte("w")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(c, []byte("cover-frame"), [][]byte{[]byte("b")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Label("p1", "cover", "heaped", "officer"); err != nil {
+		t.Fatal(err)
+	}
+	bad := c
+	bad.Check = "../x"
+	if err := s.Put(bad, []byte("x"), [][]byte{[]byte("b")}); err == nil {
+		t.Fatal("a check name that is no folder name was kept")
+	}
+	es, err := List(dir, "wheels")
+	if err != nil || len(es) != 2 {
+		t.Fatalf("%d kept, %v", len(es), err)
+	}
+	for _, e := range es {
+		frame, _ := os.ReadFile(filepath.Join(e.Dir, FrameFile))
+		switch e.Kept.Check {
+		case "mud":
+			if string(frame) != "mud-frame" || e.Label != nil || filepath.Base(e.Dir) != "p1" {
+				t.Errorf("mud entry %+v, frame %q", e, frame)
+			}
+		case "cover":
+			if string(frame) != "cover-frame" || e.Label == nil || e.Label.Label != "heaped" || e.Kept.Crops[0] != "bed.jpg" {
+				t.Errorf("cover entry %+v, frame %q", e, frame)
+			}
+		default:
+			t.Errorf("entry of check %q", e.Kept.Check)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sitegate/agent/checks"
+	checkcover "sitegate/agent/checks/cover"
 	checkmud "sitegate/agent/checks/mud"
 	"sitegate/agent/lane"
 	"sitegate/agent/mqttconn"
@@ -73,6 +74,10 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 			u.mud[cc.ID] = w
 		}
 		u.mudOf = append(u.mudOf, w)
+		if cw := newCoverWatcher(g, lc.ID, cc, cam, w == nil); cw != nil {
+			cv.Vision[checkcover.Name] = cw
+			u.watchers = append(u.watchers, cw)
+		}
 		checkCams = append(checkCams, cv)
 	}
 	var bay checks.WashBay
@@ -234,6 +239,36 @@ func newMudWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Came
 		o.Store, o.Models = g.sight.frames, &models
 	}
 	return mudwatch.New(o)
+}
+
+// newCoverWatcher builds the cover check of a camera that has a cover block with regions; nil
+// otherwise. Its judged frames are kept for reviews under the cover check; the camera_blind
+// alarm is the mud watcher's to raise when the camera has one (its regions are the ones a
+// technician looks after), else the cover watcher's. Its learned models are the cover check's
+// own (`sitegate learn cover`).
+func newCoverWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Camera, sight bool) *mudwatch.Watcher {
+	if !cc.Cover.On() {
+		return nil
+	}
+	o := mudwatch.Options{
+		Check: mudwatch.CheckCover, CameraID: cc.ID, Camera: cam, Regions: coverRegionsOf(cc),
+		Scorer:    mud.Config{Scorer: cc.Cover.Scorer, Model: cc.Cover.Model, Calibration: cc.Cover.Calibration},
+		Threshold: cc.Cover.Threshold, Rate: cc.Cover.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
+		Location: g.cfg.Location(),
+	}
+	if sight {
+		o.OnSight = g.onSight(laneID, cc.ID)
+	}
+	if g.sight != nil {
+		models := mudlearn.Open(mudlearn.ModelsDirOf(g.cfg.Store.Dir, mudwatch.CheckCover), cc.ID)
+		o.Store, o.Models = g.sight.frames, &models
+	}
+	return mudwatch.New(o)
+}
+
+// coverRegionsOf is a camera's cover regions.
+func coverRegionsOf(cc config.Camera) []mud.Region {
+	return regionsOf(config.Camera{ROIs: cc.Cover.ROIs})
 }
 
 func (u *laneUnit) Start() {

@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"sitegate/agent/framestore"
+	"sitegate/models/cover"
 	"sitegate/models/mud"
 )
 
-// Camera is what learning needs of a camera's config.
+// Camera is what learning needs of a camera's config: the check learned (Check "mud", the
+// default for "", or "cover") and that check's block.
 type Camera struct {
+	Check     string
 	ID        string
 	Scorer    mud.Config
 	Threshold float64
@@ -25,6 +28,22 @@ func (c Camera) scorerName() string {
 	return c.Scorer.Scorer
 }
 
+func (c Camera) check() string {
+	if c.Check == "" {
+		return "mud"
+	}
+	return c.Check
+}
+
+// positive reads a review's label: muddy for mud; open, torn, heaped or uncovered for cover.
+func (c Camera) positive(label string) bool {
+	if c.check() == "cover" {
+		alarm, _ := cover.IsAlarmLabel(label)
+		return alarm
+	}
+	return label == "muddy"
+}
+
 func (c Camera) regionNames() []string {
 	out := make([]string, len(c.Regions))
 	for i, r := range c.Regions {
@@ -33,9 +52,13 @@ func (c Camera) regionNames() []string {
 	return out
 }
 
-// FramesDir and ModelsDir are where a store keeps the judged frames and the learned models.
+// FramesDir and ModelsDir are where a store keeps the judged frames and the learned mud models;
+// ModelsDirOf is where it keeps a check's (models/mud, models/cover).
 func FramesDir(storeDir string) string { return filepath.Join(storeDir, "frames") }
-func ModelsDir(storeDir string) string { return filepath.Join(storeDir, "models", "mud") }
+func ModelsDir(storeDir string) string { return ModelsDirOf(storeDir, "mud") }
+func ModelsDirOf(storeDir, check string) string {
+	return filepath.Join(storeDir, "models", check)
+}
 
 // Report is the outcome of learning one camera.
 type Report struct {
@@ -58,7 +81,7 @@ type Report struct {
 // held-out folds, with the model in force; with adopt, an improving fit becomes the next
 // version in force.
 func Learn(storeDir string, cam Camera, adopt bool, o Options) (Report, error) {
-	vs := Open(ModelsDir(storeDir), cam.ID)
+	vs := Open(ModelsDirOf(storeDir, cam.check()), cam.ID)
 	cur, err := vs.Current()
 	if err != nil {
 		return Report{}, err

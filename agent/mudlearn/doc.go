@@ -8,5 +8,9 @@
 // The agent's mud check reads the current version (agent/mudwatch); `sitegate learn mud` and
 // the agent's own learning (mud.learn: auto) write it. Files, so both may run at once.
 //
+// The cover check learns the same way from its own reviewed frames (Camera.Check "cover",
+// labels covered against open, torn, heaped and uncovered), into {store.dir}/models/cover;
+// only `sitegate learn cover` writes it.
+//
 // It imports agent/framestore and the models; never agent/gateway.
 package mudlearn

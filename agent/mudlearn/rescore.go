@@ -10,7 +10,7 @@ import (
 	"sitegate/agent/framestore"
 )
 
-// Rescore scores the reviewed mud frames of entries with the camera's scorer as it is now
+// Rescore scores the reviewed frames of entries of the camera's check with the camera's scorer as it is now
 // (the shipped scorer under any learned head), and returns them with how many could not be read.
 func Rescore(entries []framestore.Entry, cam Camera) ([]Frame, int, error) {
 	s, err := newScorer(cam)
@@ -21,7 +21,7 @@ func Rescore(entries []framestore.Entry, cam Camera) ([]Frame, int, error) {
 	var out []Frame
 	bad := 0
 	for _, e := range entries {
-		if e.Label == nil || e.Kept.Check != "mud" || e.Label.Check != "mud" {
+		if e.Label == nil || e.Kept.Check != cam.check() || e.Label.Check != cam.check() {
 			continue
 		}
 		m := gocv.IMRead(filepath.Join(e.Dir, framestore.FrameFile), gocv.IMReadColor)
@@ -36,7 +36,7 @@ func Rescore(entries []framestore.Entry, cam Camera) ([]Frame, int, error) {
 			bad++
 			continue
 		}
-		f := Frame{PassageID: e.Kept.PassageID, Muddy: e.Label.Label == "muddy"}
+		f := Frame{PassageID: e.Kept.PassageID, Muddy: cam.positive(e.Label.Label)}
 		for _, r := range res.Regions {
 			f.Scores = append(f.Scores, r.Score)
 		}

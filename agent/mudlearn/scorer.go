@@ -2,6 +2,15 @@
 
 package mudlearn
 
-import "sitegate/models/mud"
+import (
+	"sitegate/models/cover"
+	"sitegate/models/mud"
+)
 
-func newScorer(cam Camera) (mud.Scorer, error) { return mud.New(cam.Scorer) }
+// newScorer builds the camera's scorer from its check's registry.
+func newScorer(cam Camera) (mud.Scorer, error) {
+	if cam.check() == "cover" {
+		return cover.New(cam.Scorer)
+	}
+	return mud.New(cam.Scorer)
+}

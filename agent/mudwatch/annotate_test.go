@@ -38,7 +38,7 @@ func TestAnnotateChinese(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := annotate(&frame, regions(), res, res.Score, 0.5, c, at, lang)
+		b, err := annotate(&frame, regions(), res, verdictLine{check: CheckMud, score: res.Score, threshold: 0.5}, c, at, lang)
 		frame.Close()
 		if err != nil {
 			t.Fatal(err)

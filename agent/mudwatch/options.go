@@ -1,18 +1,32 @@
 package mudwatch
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
+	checkcover "sitegate/agent/checks/cover"
 	"sitegate/agent/framestore"
 	"sitegate/agent/mudlearn"
 	"sitegate/drivers/camera"
+	"sitegate/models/cover"
 	"sitegate/models/mud"
 	"sitegate/models/vision/quality"
 )
 
+// Checks a Watcher serves (Options.Check): the scorer registry, the log's check and the
+// evidence's names follow it.
+const (
+	CheckMud   = "mud"
+	CheckCover = "cover"
+)
+
 // Options configure a Watcher.
 type Options struct {
+	// Check is the check the watcher serves: CheckMud (the default, for "") or CheckCover. It
+	// picks the scorer registry (models/mud or models/cover), the words on the annotated image
+	// and the check its kept frames are filed under.
+	Check     string
 	CameraID  string
 	Camera    *camera.Camera
 	Regions   []mud.Region
@@ -58,8 +72,39 @@ func (o Options) withDefaults() Options {
 	if o.ReferenceEvery <= 0 {
 		o.ReferenceEvery = 15 * time.Second
 	}
-	o.Logger = o.Logger.With("camera", o.CameraID, "check", "mud")
+	if o.Check == "" {
+		o.Check = CheckMud
+	}
+	o.Logger = o.Logger.With("camera", o.CameraID, "check", o.Check)
 	return o
+}
+
+// newScorer builds the check's scorer from its registry.
+func (o Options) newScorer() (mud.Scorer, error) {
+	switch o.Check {
+	case CheckMud:
+		return mud.New(o.Scorer)
+	case CheckCover:
+		return cover.New(o.Scorer)
+	}
+	return nil, fmt.Errorf("no check %q", o.Check)
+}
+
+// defaultScorer is the name of the check's scorer when the config names none.
+func (o Options) defaultScorer() string {
+	if o.Check == CheckCover {
+		return cover.Classic
+	}
+	return mud.Classic
+}
+
+// kind is the kind the check reports for a judged frame: the scorer's for mud (""), and for
+// cover one that agrees with the verdict under the model in force (checkcover.KindOf).
+func (o Options) kind(res mud.Result, score, threshold float64) string {
+	if o.Check != CheckCover {
+		return res.Kind
+	}
+	return checkcover.KindOf(res.Kind, score, threshold)
 }
 
 func (o Options) interval() time.Duration { return time.Duration(float64(time.Second) / o.Rate) }

@@ -27,7 +27,7 @@ import (
 	"sitegate/models/vision/quality"
 )
 
-// Watcher is one camera's mud check. Run it in a goroutine; SetActive and Take are safe from
+// Watcher is one camera's mud or cover check. Run it in a goroutine; SetActive and Take are safe from
 // any goroutine and never wait for an analysis.
 type Watcher struct {
 	o           Options
@@ -72,10 +72,10 @@ func New(o Options) *Watcher {
 		w.regionNames = append(w.regionNames, r.Name)
 	}
 	w.loadModel(time.Now())
-	s, err := mud.New(o.Scorer)
+	s, err := o.newScorer()
 	if err != nil {
-		w.unavailable = fmt.Sprintf("camera %s: mud scorer %s: %v", o.CameraID, o.Scorer.Scorer, err)
-		w.log.Error("mud check unavailable", "err", err)
+		w.unavailable = fmt.Sprintf("camera %s: %s scorer %s: %v", o.CameraID, o.Check, o.Scorer.Scorer, err)
+		w.log.Error(o.Check+" check unavailable", "err", err)
 	} else {
 		w.scorer = s
 	}
@@ -191,7 +191,7 @@ func (w *Watcher) analyse() {
 	if err != nil {
 		frame.Close()
 		w.lastErr = err.Error()
-		w.log.Warn("mud analysis failed", "err", err)
+		w.log.Warn(w.o.Check+" analysis failed", "err", err)
 		return
 	}
 	w.frames++
@@ -240,7 +240,7 @@ func (w *Watcher) Model() string {
 
 func (w *Watcher) scorerName() string {
 	if w.o.Scorer.Scorer == "" {
-		return mud.Classic
+		return w.o.defaultScorer()
 	}
 	return w.o.Scorer.Scorer
 }
@@ -280,16 +280,16 @@ func (w *Watcher) loadModel(now time.Time) {
 	w.stampT, w.stampN = t, n
 	switch {
 	case err != nil:
-		w.log.Error("learned mud model not loaded: the model in force stays", "err", err)
+		w.log.Error("learned "+w.o.Check+" model not loaded: the model in force stays", "err", err)
 	case m == nil:
 		w.head, w.version = nil, 0
 	case m.Head.Scorer != w.scorerName() || !sameNames(m.Head.Regions, w.regionNames):
-		w.log.Error("learned mud model is for another scorer or other regions: the shipped one judges", "version", m.Version)
+		w.log.Error("learned "+w.o.Check+" model is for another scorer or other regions: the shipped one judges", "version", m.Version)
 		w.head, w.version = nil, 0
 	default:
 		h := m.Head
 		w.head, w.version = &h, m.Version
-		w.log.Info("mud model in force", "model", mudlearn.Name(w.scorerName(), w.o.CameraID, m.Version))
+		w.log.Info(w.o.Check+" model in force", "model", mudlearn.Name(w.scorerName(), w.o.CameraID, m.Version))
 	}
 }
 
@@ -407,11 +407,12 @@ func (w *Watcher) Take(c checks.Caption) checks.VisionOutcome {
 	}
 	defer frame.Close()
 	out.Judged, out.Score, out.At, out.Model = true, score, at, model
+	out.Kind = w.o.kind(res, score, threshold)
 	for _, r := range res.Regions {
 		out.Regions = append(out.Regions, wire.RegionScore{Name: r.Name, Score: r.Score})
 	}
 	if w.o.Store != nil && c.PassageID != "" {
-		k := framestore.Kept{PassageID: c.PassageID, Camera: w.o.CameraID, Check: "mud", At: at, Scorer: out.Scorer, Model: model,
+		k := framestore.Kept{PassageID: c.PassageID, Camera: w.o.CameraID, Check: w.o.Check, At: at, Scorer: out.Scorer, Model: model,
 			Score: score, Threshold: threshold, Regions: out.Regions}
 		job := keepJob{kept: k, frame: frame.Clone()}
 		w.mu.Lock()
@@ -431,14 +432,15 @@ func (w *Watcher) Take(c checks.Caption) checks.VisionOutcome {
 	}
 	var err error
 	if out.Raw, err = encode(frame); err != nil {
-		w.log.Warn("mud evidence", "err", err)
+		w.log.Warn(w.o.Check+" evidence", "err", err)
 	}
 	shown := at
 	if w.o.Location != nil {
 		shown = at.In(w.o.Location)
 	}
-	if out.Annotated, err = annotate(&frame, w.o.Regions, res, score, threshold, c, shown, w.o.Language); err != nil {
-		w.log.Warn("mud evidence", "err", err)
+	v := verdictLine{check: w.o.Check, kind: out.Kind, score: score, threshold: threshold}
+	if out.Annotated, err = annotate(&frame, w.o.Regions, res, v, c, shown, w.o.Language); err != nil {
+		w.log.Warn(w.o.Check+" evidence", "err", err)
 	}
 	return out
 }
@@ -492,11 +494,19 @@ var (
 	shadow = color.RGBA{A: 255}
 )
 
+// verdictLine is what the annotated image says of the check's verdict: the check's words, the
+// kind found, and the score against the threshold of the model in force.
+type verdictLine struct {
+	check, kind      string
+	score, threshold float64
+}
+
 // annotate outlines and scores each region and writes the verdict (score against threshold:
-// the model in force may not be the shipped rule), plate, weight, the other alarms and the
-// time, in lang (the words and the plate in Chinese glyphs, agent/caption), and returns the
-// image as a JPEG.
-func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, score, threshold float64, c checks.Caption, at time.Time, lang string) ([]byte, error) {
+// the model in force may not be the shipped rule; the kind found, for cover), plate, weight,
+// the other alarms and the time, in lang (the words and the plate in Chinese glyphs,
+// agent/caption), and returns the image as a JPEG.
+func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, v verdictLine, c checks.Caption, at time.Time, lang string) ([]byte, error) {
+	score, threshold := v.score, v.threshold
 	if m.Type() != gocv.MatTypeCV8UC3 {
 		conv := gocv.NewMat()
 		if m.Type() == gocv.MatTypeCV8UC1 {
@@ -538,7 +548,7 @@ func annotate(m *gocv.Mat, regions []mud.Region, res mud.Result, score, threshol
 	}
 	line := px * 6 / 5
 	labels = append(labels,
-		label{caption.Verdict(lang, alarm, score, threshold), image.Pt(10, line), col},
+		label{caption.CheckVerdict(lang, v.check, v.kind, alarm, score, threshold), image.Pt(10, line), col},
 		label{caption.PlateLine(lang, c.Plate, c.WeightKg), image.Pt(10, 2*line), white})
 	y := 3 * line
 	if a := caption.AlarmLine(lang, c.Alarms); a != "" {

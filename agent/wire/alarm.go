@@ -62,7 +62,7 @@ type Review struct {
 }
 
 // reviewLabels are the labels a review may give, by check.
-var reviewLabels = map[string][]string{"mud": {"clean", "muddy"}, "cover": {"covered", "uncovered"}}
+var reviewLabels = map[string][]string{"mud": {"clean", "muddy"}, "cover": {"covered", "uncovered", "open", "torn", "heaped"}}
 
 // maxReview bounds a review payload.
 const maxReview = 4096

@@ -148,6 +148,9 @@ type Checks struct {
 	Manifest *manifest.Result `json:"manifest,omitempty"`
 	// Wash is the truck's stay in the wash bay; absent on a lane that watches none.
 	Wash *wash.Result `json:"wash,omitempty"`
+	// Cover is whether the load is covered (agent/checks/cover), with the kind found; unknown
+	// with the reason on a lane whose cameras have no cover block.
+	Cover *VisionResult `json:"cover,omitempty"`
 }
 
 // VisionResult is a camera check's judgement (mud today): the verdict of the camera that
@@ -164,6 +167,9 @@ type VisionResult struct {
 	Model   string        `json:"model,omitempty"`
 	Regions []RegionScore `json:"regions,omitempty"`
 	Reason  string        `json:"reason,omitempty"`
+	// Kind is what a check of several kinds found in the judged frame: the cover check's
+	// covered, open, torn or heaped; absent for mud.
+	Kind string `json:"kind,omitempty"`
 }
 
 // RegionScore is one region's score.

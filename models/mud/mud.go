@@ -109,6 +109,9 @@ type Result struct {
 	Features [][]float64
 	Regions  []RegionScore
 	Quality  float64
+	// Kind names what a scorer of several kinds found (the cover check: open, torn, heaped,
+	// or covered when nothing is wrong); "" for mud.
+	Kind string
 }
 
 // Verdict compares a score with a threshold: alarm at or above it.

@@ -35,3 +35,7 @@ func New(cfg Config) (Scorer, error) {
 	}
 	return withCalibration(s, cfg)
 }
+
+// WithCalibration puts cfg's calibration over s, if cfg names one, as New does: for the other
+// checks whose scorers are mud.Scorers (the cover check). On an error s is closed.
+func WithCalibration(s Scorer, cfg Config) (Scorer, error) { return withCalibration(s, cfg) }

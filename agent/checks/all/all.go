@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "sitegate/agent/checks/cover" // cover
 	_ "sitegate/agent/checks/manifest"
 	_ "sitegate/agent/checks/mud"          // mud
 	_ "sitegate/agent/checks/overload"     // overload

@@ -9,7 +9,7 @@ import (
 
 // The contract's checks are registered, in the order their alarms are listed.
 func TestEveryContractCheckIsRegistered(t *testing.T) {
-	want := []string{"overload", "registry", "permit", "mud", "manifest", "wash"}
+	want := []string{"overload", "registry", "permit", "mud", "cover", "manifest", "wash"}
 	if got := checks.Names(); !slices.Equal(got, want) {
 		t.Fatalf("checks %v, want %v", got, want)
 	}
