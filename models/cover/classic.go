@@ -39,19 +39,9 @@ func (c *ClassicScorer) Score(frame gocv.Mat, regions []mud.Region) (mud.Result,
 	if err != nil {
 		return mud.Result{}, err
 	}
-	var res mud.Result
-	scores := make([]float64, len(regions))
-	above := make([]bool, len(regions))
-	for i, r := range regions {
-		scores[i] = c.model.Cover.Score(feats[i])
-		above[i] = IsAbove(r.Name)
-		res.Regions = append(res.Regions, mud.RegionScore{Name: r.Name, Score: scores[i]})
-		res.Score = math.Max(res.Score, scores[i])
-		res.Quality += sharp[i] / float64(len(regions))
-	}
-	res.Kind = Covered
-	if res.Score >= 0.5 {
-		res.Kind = c.model.Kind(kindFeatures(feats, above, scores))
+	res := c.model.Result(regions, feats)
+	for _, q := range sharp {
+		res.Quality += q / float64(len(regions))
 	}
 	return res, nil
 }

@@ -129,8 +129,9 @@ var tileStats = []int{sFine, sMid, sCoarse, sPeakFine, sPeakMid, sEdge, sSat, sB
 // Feature layout.
 const (
 	// region-wide: every pixel statistic, then coherence, orientation entropy, the fine/mid
-	// and mid/coarse energy ratios, hue concentration, percentiles, the region flag.
-	nGlobal = nPixStat + 10
+	// and mid/coarse energy ratios, hue concentration, percentiles, the region flag, the mesh
+	// periodicity across and down.
+	nGlobal = nPixStat + 12
 	// per tile statistic: mean, min, max, spread, 25th and 75th percentiles over tiles; plus
 	// tile coherence mean, min, max.
 	nTile = 6*11 + 3
@@ -320,6 +321,7 @@ func features(p patch, gains Gains, above bool) (f []float64, sharp float64) {
 	}
 	f[o+6], f[o+7], f[o+8] = p2/255, p50/255, spread/255
 	f[o+9] = b2f(above)
+	f[o+10], f[o+11] = mesh(g, b1, p, 1), mesh(g, b1, p, p.w)
 	o = nGlobal
 
 	// Tiles: each statistic's distribution over the tiles that lie mostly inside the region.
@@ -397,6 +399,45 @@ func features(p patch, gains Gains, above bool) (f []float64, sharp float64) {
 		sharp *= 0.3
 	}
 	return f, sharp
+}
+
+// mesh is how periodic the finest detail (g - b1) is along one direction (step 1: across,
+// step w: down): the highest normalised autocorrelation at lags of 3 to 10 pixels. A net's
+// regular mesh has a strong one; clods and gravel do not.
+func mesh(g, b1 []float64, p patch, step int) float64 {
+	n := p.w * p.h
+	var v0 float64
+	k0 := 0
+	for i := 0; i < n; i++ {
+		if p.in[i] {
+			d := g[i] - b1[i]
+			v0 += d * d
+			k0++
+		}
+	}
+	if k0 == 0 || v0 < 1e-9 {
+		return 0
+	}
+	v0 /= float64(k0)
+	best := 0.0
+	for lag := 3; lag <= 10; lag++ {
+		off := lag * step
+		var s float64
+		k := 0
+		for i := 0; i+off < n; i++ {
+			if step == 1 && i%p.w+lag >= p.w {
+				continue
+			}
+			if p.in[i] && p.in[i+off] {
+				s += (g[i] - b1[i]) * (g[i+off] - b1[i+off])
+				k++
+			}
+		}
+		if k > 0 {
+			best = math.Max(best, s/float64(k)/v0)
+		}
+	}
+	return best
 }
 
 // coherence of a structure tensor: 1 for gradients all one way (a fold, a rope), 0 for

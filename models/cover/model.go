@@ -1,6 +1,10 @@
 package cover
 
-import "sitegate/models/mud"
+import (
+	"math"
+
+	"sitegate/models/mud"
+)
 
 // Model is the classic cover scorer's fitted weights: boosted trees for the probability that a
 // region's load is not properly covered, and one-vs-rest trees for the kind of failure, over
@@ -64,3 +68,23 @@ func IsAbove(name string) bool { return name == AboveBed }
 
 // AboveBed is the name of the region just above the side boards, in side views.
 const AboveBed = "above-bed"
+
+// Result is the judgement of a frame whose regions have features feats (Features): each
+// region's score, the highest as the frame's, and the kind of failure (Covered below 0.5). It
+// leaves Quality to the caller.
+func (m Model) Result(regions []mud.Region, feats [][]float64) mud.Result {
+	var res mud.Result
+	scores := make([]float64, len(regions))
+	above := make([]bool, len(regions))
+	for i, r := range regions {
+		scores[i] = m.Cover.Score(feats[i])
+		above[i] = IsAbove(r.Name)
+		res.Regions = append(res.Regions, mud.RegionScore{Name: r.Name, Score: scores[i]})
+		res.Score = math.Max(res.Score, scores[i])
+	}
+	res.Kind = Covered
+	if res.Score >= 0.5 {
+		res.Kind = m.Kind(kindFeatures(feats, above, scores))
+	}
+	return res
+}
