@@ -15,12 +15,16 @@ import (
 
 func init() {
 	register(command{name: "scene", usage: "  scene frames --out DIR [--seed N] [--per-cell K] [--gate G]   labelled mud test frames (labels.csv; at gate G: rois.yaml)\n" +
-		"  scene clip --out FILE.avi [--seed N] [--trucks K] a clip of trucks passing the gate\n", run: runScene})
+		"  scene clip --out FILE.avi [--seed N] [--trucks K] a clip of trucks passing the gate\n" +
+		"  scene cover --out DIR [--seed N] [--per-cell K] [--gates N [--eval]]   labelled cover check frames (labels.csv, camera.yaml)\n", run: runScene})
 }
 
 func runScene(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "cover" {
+		return runSceneCover(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || (args[0] != "frames" && args[0] != "clip") {
-		fmt.Fprintln(stderr, "usage: sitegate scene frames|clip --out PATH [--seed N]")
+		fmt.Fprintln(stderr, "usage: sitegate scene frames|clip|cover --out PATH [--seed N]")
 		return ExitUsage
 	}
 	fs := newFlags("scene "+args[0], stderr)
