@@ -12,6 +12,7 @@ import (
 	"encoding/gob"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math"
 	"os"
@@ -48,7 +49,17 @@ func main() {
 	evalGates := flag.Int("eval-gates", 0, "then measure the model leave-gates-out on this many evaluation gates (seed 2001)")
 	evalCache := flag.String("eval-cache", "", "keep the evaluation frames' features in this file, and read them from it when it exists")
 	evalOnly := flag.Bool("eval-only", false, "only render the evaluation frames into -eval-cache")
+	simGates := flag.Int("coversim-gates", 0, "also measure the model on this many testbench/coversim gates (never fitted on)")
+	simPer := flag.Int("coversim-per-gate", 96, "coversim frames a gate: the first 32 calibrate, the rest are scored")
+	simCache := flag.String("coversim-cache", "", "keep the coversim frames' features in this file, and read them from it when it exists")
+	simOnly := flag.Bool("coversim-only", false, "only render the coversim frames into -coversim-cache")
 	flag.Parse()
+	if *simOnly {
+		if _, err := simFrames(*simCache, *simGates, *simPer); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *evalOnly {
 		if _, err := evalFrames(*evalCache, *evalGates); err != nil {
 			log.Fatal(err)
@@ -120,6 +131,71 @@ func main() {
 		}
 		printResults(os.Stdout, rs)
 	}
+	if *simGates > 0 {
+		sim, err := simFrames(*simCache, *simGates, *simPer)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rs, err := leaveGatesOut(best, sim.Gates)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("\ntestbench/coversim (seed", coversimSeed, "):")
+		printResults(os.Stdout, rs)
+		printBlind(os.Stdout, sim.Blind)
+	}
+}
+
+// coversimSeed is the coversim set's seed.
+const coversimSeed = 41
+
+// simSet is a coversim set as cached.
+type simSet struct {
+	Gates []evalGate
+	Blind []blindFrame
+}
+
+// simFrames renders n coversim gates (and 24 blind frames), or reads them from cache.
+func simFrames(cache string, n, per int) (simSet, error) {
+	var s simSet
+	if cache != "" {
+		if f, err := os.Open(cache); err == nil {
+			defer f.Close()
+			err := gob.NewDecoder(f).Decode(&s)
+			return s, err
+		}
+	}
+	var err error
+	s.Gates, s.Blind, err = coversimSet(coversimSeed, n, per, 32, 24)
+	if err != nil || cache == "" {
+		return s, err
+	}
+	f, err := os.Create(cache)
+	if err != nil {
+		return s, err
+	}
+	defer f.Close()
+	return s, gob.NewEncoder(f).Encode(s)
+}
+
+// printBlind writes how the quality judge did on blind-camera frames.
+func printBlind(w io.Writer, bs []blindFrame) {
+	var refusedBlind, nBlind, refusedSeeing, nSeeing int
+	for _, b := range bs {
+		if b.Blind {
+			nBlind++
+			if b.Refused != "" {
+				refusedBlind++
+			}
+		} else {
+			nSeeing++
+			if b.Refused != "" {
+				refusedSeeing++
+			}
+		}
+		fmt.Fprintf(w, " %s->%q", b.Reason, b.Refused)
+	}
+	fmt.Fprintf(w, "\nblind frames refused by the quality judge %d/%d; seeing controls refused %d/%d\n", refusedBlind, nBlind, refusedSeeing, nSeeing)
 }
 
 // evalFrames renders the evaluation set at n gates, or reads it from cache when that holds
@@ -212,9 +288,9 @@ import "sitegate/models/mud"
 // settings (%d rounds, %d a kind model) chosen on the validation gates and its score shifted so
 // that 0.5 is the best threshold there; never fitted to the evaluation gates. Regenerate with
 //
-//	go run ./models/cover/train -write models/cover/weights.go
+//	go run ./models/cover/train %s
 var DefaultModel = Model{
-`, gates, perLabel, o.Rounds, o.KindRounds)
+`, gates, perLabel, o.Rounds, o.KindRounds, strings.Join(os.Args[1:], " "))
 	stumps(&b, "Cover", m.Cover)
 	fmt.Fprintf(&b, "\tKinds: []mud.Boosted{\n")
 	for i, k := range m.Kinds {

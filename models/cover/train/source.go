@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/jpeg"
 
 	"gocv.io/x/gocv"
@@ -54,18 +55,27 @@ func validationGates(n int) []coverscene.Gate {
 // BGR), with its truth and the regions a technician drew at its gate.
 func render(it item) (gocv.Mat, truth, []mud.Region, error) {
 	img, lab := coverscene.Render(it.gate, it.spec, it.seed, width, height)
-	q := lab.Quality
+	m, err := jpegMat(img, lab.Quality)
+	if err != nil {
+		return m, truth{}, nil, err
+	}
+	return m, truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}, it.gate.Regions(), nil
+}
+
+// jpegMat is img as a camera delivers it: JPEG at quality q (85 when q is not one), decoded to
+// BGR.
+func jpegMat(img image.Image, q int) (gocv.Mat, error) {
 	if q <= 0 || q > 100 {
 		q = 85
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
-		return gocv.NewMat(), truth{}, nil, err
+		return gocv.NewMat(), err
 	}
 	m, err := gocv.IMDecode(buf.Bytes(), gocv.IMReadColor)
 	if err != nil || m.Empty() {
 		m.Close()
-		return gocv.NewMat(), truth{}, nil, fmt.Errorf("decode: %v", err)
+		return gocv.NewMat(), fmt.Errorf("decode: %v", err)
 	}
-	return m, truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}, it.gate.Regions(), nil
+	return m, nil
 }
