@@ -119,7 +119,7 @@ func coversimFrame(seed int64, gates []coversim.Gate, gi, i int, frames [][]eval
 	if err != nil {
 		return err
 	}
-	frames[gi][i] = evalFrame{framed: framed{Truth: tr, Regions: regions, Feats: f}, Blind: !v.OK()}
+	frames[gi][i] = evalFrame{Truth: tr, Regions: regions, Feats: f, Blind: !v.OK()}
 	return nil
 }
 

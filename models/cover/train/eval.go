@@ -22,7 +22,9 @@ import (
 // condition to calibrate on and TestPerCell others to score (3 and 10: the acceptance's 60 and
 // 200).
 type evalOptions struct {
-	Gates                   []coverscene.Gate
+	Gates []coverscene.Gate
+	// First is the index of Gates[0] among the evaluation gates (the frames' seeds follow it).
+	First                   int
 	CalPerCell, TestPerCell int
 	Seed                    int64
 }
@@ -69,8 +71,10 @@ func boxes(regions []mud.Region) []quality.Box {
 // evalFrame is a rendered evaluation frame: its truth, regions and features, and whether the
 // quality judge (default limits, no empty-lane reference) refused it.
 type evalFrame struct {
-	framed
-	Blind bool
+	Truth   truth
+	Regions []mud.Region
+	Feats   [][]float64
+	Blind   bool
 }
 
 // evalGate is one evaluation gate's calibration and test frames.
@@ -82,7 +86,8 @@ type evalGate struct {
 // renderEval renders the evaluation frames and computes what any model is scored from.
 func renderEval(o evalOptions) ([]evalGate, error) {
 	var out []evalGate
-	for gi, g := range o.Gates {
+	for k, g := range o.Gates {
+		gi := o.First + k
 		eg := evalGate{Name: g.Name()}
 		for k, set := range []*[]evalFrame{&eg.Cal, &eg.Test} {
 			per := o.CalPerCell
@@ -100,7 +105,7 @@ func renderEval(o evalOptions) ([]evalGate, error) {
 				if err != nil {
 					return err
 				}
-				fs[i] = evalFrame{framed: framed{Truth: tr, Regions: regions, Feats: f}, Blind: !v.OK()}
+				fs[i] = evalFrame{Truth: tr, Regions: regions, Feats: f, Blind: !v.OK()}
 				return nil
 			})
 			if err != nil {

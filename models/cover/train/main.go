@@ -12,6 +12,7 @@ import (
 	"encoding/gob"
 	"flag"
 	"fmt"
+	"go/format"
 	"io"
 	"log"
 	"math"
@@ -49,6 +50,7 @@ func main() {
 	evalGates := flag.Int("eval-gates", 0, "then measure the model leave-gates-out on this many evaluation gates (seed 2001)")
 	evalCache := flag.String("eval-cache", "", "keep the evaluation frames' features in this file, and read them from it when it exists")
 	evalOnly := flag.Bool("eval-only", false, "only render the evaluation frames into -eval-cache")
+	evalFirst := flag.Int("eval-first", 0, "with -eval-only: the first evaluation gate to render (0-based)")
 	simGates := flag.Int("coversim-gates", 0, "also measure the model on this many testbench/coversim gates (never fitted on)")
 	simPer := flag.Int("coversim-per-gate", 96, "coversim frames a gate: the first 32 calibrate, the rest are scored")
 	simCache := flag.String("coversim-cache", "", "keep the coversim frames' features in this file, and read them from it when it exists")
@@ -61,7 +63,9 @@ func main() {
 		return
 	}
 	if *evalOnly {
-		if _, err := evalFrames(*evalCache, *evalGates); err != nil {
+		o := evalSet(*evalFirst + *evalGates)
+		o.Gates, o.First = o.Gates[*evalFirst:], *evalFirst
+		if _, err := evalFramesOf(*evalCache, o); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -115,8 +119,11 @@ func main() {
 	}
 	fmt.Printf("chosen: %+v\n", bestOpt)
 	if *write != "" {
-		src := goSource(best, bestOpt, *fitGates, *perLabel)
-		if err := os.WriteFile(*write, []byte(src), 0o644); err != nil {
+		src, err := format.Source([]byte(goSource(best, bestOpt, *fitGates, *perLabel)))
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(*write, src, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -202,6 +209,33 @@ func printBlind(w io.Writer, bs []blindFrame) {
 // it (and writes it there when it does not).
 func evalFrames(cache string, n int) ([]evalGate, error) {
 	if cache != "" {
+		var gs []evalGate
+		for _, c := range strings.Split(cache, ",") {
+			f, err := os.Open(c)
+			if err != nil {
+				gs = nil
+				break
+			}
+			var part []evalGate
+			err = gob.NewDecoder(f).Decode(&part)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			gs = append(gs, part...)
+		}
+		if len(gs) >= n {
+			return gs[:n], nil
+		}
+	}
+	return evalFramesOf(cache, evalSet(n))
+}
+
+// evalFramesOf renders the evaluation set o, or reads it from cache when that holds it (and
+// writes it there when it does not).
+func evalFramesOf(cache string, o evalOptions) ([]evalGate, error) {
+	n := len(o.Gates)
+	if cache != "" && !strings.Contains(cache, ",") {
 		if f, err := os.Open(cache); err == nil {
 			defer f.Close()
 			var gs []evalGate
@@ -213,8 +247,8 @@ func evalFrames(cache string, n int) ([]evalGate, error) {
 			}
 		}
 	}
-	gs, err := renderEval(evalSet(n))
-	if err != nil || cache == "" {
+	gs, err := renderEval(o)
+	if err != nil || cache == "" || strings.Contains(cache, ",") {
 		return gs, err
 	}
 	f, err := os.Create(cache)
