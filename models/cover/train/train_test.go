@@ -22,13 +22,16 @@ var (
 	acceptance = flag.Bool("acceptance", false, "fail below the acceptance F1 (0.90 at every gate, uncalibrated and calibrated) rather than the figures reached")
 )
 
-// reached are the figures the shipped model reaches on the first three evaluation gates, less
-// 0.02: below them a change made the scorer worse (docs/cover.md, "Figures").
+// reached are the figures the shipped model reaches on the first evaluation gate (above-2001:
+// 60 calibration frames, 200 test frames), less 0.02: below them a change made the scorer worse
+// (docs/cover-scorer.md, "Figures"). They are below the acceptance's 0.90, which -acceptance
+// asserts instead.
 var reached = struct {
 	minUncal, pooledUncal, pooledCal, kind float64
 	blind                                  float64 // the most the quality judge may refuse
 }{
-	minUncal: 0, pooledUncal: 0, pooledCal: 0, kind: 0, blind: 1,
+	// reached 0.834 uncalibrated, 0.862 calibrated, kind 0.603 (76/126), refused 0/200
+	minUncal: 0.81, pooledUncal: 0.81, pooledCal: 0.84, kind: 0.58, blind: 0.02,
 }
 
 // acceptance (issue 14): cover F1 at gates never used in fitting.
