@@ -1,0 +1,81 @@
+//go:build !nocv
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+
+	"gocv.io/x/gocv"
+
+	"sitegate/models/mud"
+	"sitegate/testbench/coverscene"
+)
+
+// Frame size the sets are rendered at.
+const width, height = 640, 360
+
+// item is one labelled frame to render: its gate, spec and seed.
+type item struct {
+	gate coverscene.Gate
+	spec coverscene.Spec
+	seed int64
+}
+
+// truth is what a rendered frame is known to show.
+type truth struct {
+	Label, Condition, View, Gate string
+}
+
+// items lists perCell frames of each label in each condition at each gate, drawn from seed as
+// coverscene's sets draw them.
+func items(gates []coverscene.Gate, perCell int, seed int64) []item {
+	o := coverscene.SetOptions{Seed: seed, PerCell: perCell, Gates: gates, Width: width, Height: height}
+	var out []item
+	for _, it := range o.Items() {
+		out = append(out, item{gate: gates[it.Gate], spec: it.Spec, seed: it.Seed})
+	}
+	return out
+}
+
+// validationGates are the gates settings are chosen on: drawn from seeds 1001 on, between the
+// fitting gates' (1..n) and the evaluation gates' (2001 on), so neither fitting nor evaluation
+// sees them.
+func validationGates(n int) []coverscene.Gate {
+	out := make([]coverscene.Gate, n)
+	for i := range out {
+		out[i] = coverscene.RandomGate(int64(1001 + i))
+	}
+	return out
+}
+
+// render draws an item as a camera would deliver it (JPEG at the spec's quality, decoded to
+// BGR), with its truth and the regions a technician drew at its gate.
+func render(it item) (gocv.Mat, truth, []mud.Region, error) {
+	img, lab := coverscene.Render(it.gate, it.spec, it.seed, width, height)
+	m, err := jpegMat(img, lab.Quality)
+	if err != nil {
+		return m, truth{}, nil, err
+	}
+	return m, truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}, it.gate.Regions(), nil
+}
+
+// jpegMat is img as a camera delivers it: JPEG at quality q (85 when q is not one), decoded to
+// BGR.
+func jpegMat(img image.Image, q int) (gocv.Mat, error) {
+	if q <= 0 || q > 100 {
+		q = 85
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		return gocv.NewMat(), err
+	}
+	m, err := gocv.IMDecode(buf.Bytes(), gocv.IMReadColor)
+	if err != nil || m.Empty() {
+		m.Close()
+		return gocv.NewMat(), fmt.Errorf("decode: %v", err)
+	}
+	return m, nil
+}
