@@ -96,7 +96,7 @@ func coversimFrame(seed int64, gates []coversim.Gate, gi, i int, frames [][]eval
 	} else {
 		g := gates[gi]
 		rng := rand.New(rand.NewSource(seed*1_000_003 + int64(gi)*10_007 + int64(i)))
-		s := coversim.FrameSpec(seed, gi, i, rng)
+		s := coversim.FrameSpec(gi, i, rng)
 		s.Width, s.Height = width, height
 		img, lab := coversim.Render(g, s, rng)
 		var err error
