@@ -42,8 +42,8 @@ const acceptF1 = 0.90
 // other frames of it. `-args -gates 8 -table` gives the documented table.
 func TestLeaveGatesOut(t *testing.T) {
 	skipEmulated(t)
-	if testing.Short() {
-		t.Skip("renders and scores 260 frames a gate")
+	if testing.Short() || raceOn {
+		t.Skip("renders and scores 260 frames a gate: run without -short and -race (docs/cover-scorer.md)")
 	}
 	gs, err := renderEval(evalSet(*nGates))
 	if err != nil {
