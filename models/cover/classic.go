@@ -140,5 +140,5 @@ func cutPatch(bgr gocv.Mat, r mud.Region) (patch, error) {
 	for i, p := range r.Polygon {
 		pts[i] = [2]float64{(p[0]*float64(fw-1) - float64(box.Min.X) + 0.5) * sx, (p[1]*float64(fh-1) - float64(box.Min.Y) + 0.5) * sy}
 	}
-	return patch{w: w, h: h, bgr: m.ToBytes(), in: mask(w, h, pts)}, nil
+	return patch{w: w, h: h, bgr: m.ToBytes(), in: mud.InsidePolygon(w, h, pts)}, nil
 }

@@ -3,6 +3,8 @@ package cover
 import (
 	"math"
 	"sort"
+
+	"sitegate/models/mud"
 )
 
 // patch is a region's pixels at working size: BGR bytes row by row, and which of them lie
@@ -11,32 +13,6 @@ type patch struct {
 	w, h int
 	bgr  []uint8
 	in   []bool
-}
-
-// mask rasterises polygon pts (in patch pixels) into a w×h mask: a pixel is inside when a ray
-// from its centre to the right crosses the polygon's edges an odd number of times.
-func mask(w, h int, pts [][2]float64) []bool {
-	in := make([]bool, w*h)
-	xs := make([]float64, 0, len(pts))
-	for y := 0; y < h; y++ {
-		fy := float64(y) + 0.5
-		xs = xs[:0]
-		for i, j := 0, len(pts)-1; i < len(pts); j, i = i, i+1 {
-			pi, pj := pts[i], pts[j]
-			if (pi[1] > fy) != (pj[1] > fy) {
-				xs = append(xs, (pj[0]-pi[0])*(fy-pi[1])/(pj[1]-pi[1])+pi[0])
-			}
-		}
-		sort.Float64s(xs)
-		for k := 0; k+1 < len(xs); k += 2 {
-			x0 := max(0, int(math.Ceil(xs[k]-0.5)))
-			x1 := min(w-1, int(math.Ceil(xs[k+1]-0.5))-1)
-			for x := x0; x <= x1; x++ {
-				in[y*w+x] = true
-			}
-		}
-	}
-	return in
 }
 
 // Gains are white-balance gains (B, G, R) that make a frame's median colour grey.
@@ -70,28 +46,6 @@ func grayWorld(bgr []uint8) Gains {
 		g[c] = math.Max(0.6, math.Min(1.7, (m+10)/(med[c]+10)))
 	}
 	return g
-}
-
-// boxMean is the mean of v over a (2r+1)² window around each pixel, clamped at the edges.
-func boxMean(v []float64, w, h, r int) []float64 {
-	ii := make([]float64, (w+1)*(h+1))
-	for y := 0; y < h; y++ {
-		row := 0.0
-		for x := 0; x < w; x++ {
-			row += v[y*w+x]
-			ii[(y+1)*(w+1)+x+1] = ii[y*(w+1)+x+1] + row
-		}
-	}
-	out := make([]float64, w*h)
-	for y := 0; y < h; y++ {
-		y0, y1 := max(0, y-r), min(h, y+r+1)
-		for x := 0; x < w; x++ {
-			x0, x1 := max(0, x-r), min(w, x+r+1)
-			s := ii[y1*(w+1)+x1] - ii[y0*(w+1)+x1] - ii[y1*(w+1)+x0] + ii[y0*(w+1)+x0]
-			out[y*w+x] = s / float64((y1-y0)*(x1-x0))
-		}
-	}
-	return out
 }
 
 // Per-pixel statistics averaged over tiles and over the region.
@@ -184,8 +138,8 @@ func features(p patch, gains Gains, above bool) (f []float64, sharp float64) {
 	for i := range g {
 		g[i] = (g[i] - p2) / spread
 	}
-	b1, b2, b3 := boxMean(g, p.w, p.h, 1), boxMean(g, p.w, p.h, 2), boxMean(g, p.w, p.h, 3)
-	b6, b8 := boxMean(g, p.w, p.h, 6), boxMean(g, p.w, p.h, 8)
+	b1, b2, b3 := mud.BoxMean(g, p.w, p.h, 1), mud.BoxMean(g, p.w, p.h, 2), mud.BoxMean(g, p.w, p.h, 3)
+	b6, b8 := mud.BoxMean(g, p.w, p.h, 6), mud.BoxMean(g, p.w, p.h, 8)
 	dogF := make([]float64, n)
 	dogM := make([]float64, n)
 	for i := range dogF {

@@ -1,6 +1,10 @@
 package cover
 
-import "testing"
+import (
+	"testing"
+
+	"sitegate/models/mud"
+)
 
 func TestMask(t *testing.T) {
 	for _, c := range []struct {
@@ -14,7 +18,7 @@ func TestMask(t *testing.T) {
 		{"outside", [][2]float64{{20, 20}, {30, 20}, {30, 30}}, 0},
 	} {
 		n := 0
-		for _, in := range mask(10, 10, c.pts) {
+		for _, in := range mud.InsidePolygon(10, 10, c.pts) {
 			if in {
 				n++
 			}

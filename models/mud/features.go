@@ -55,6 +55,12 @@ func patchPolygon(r Region, fw, fh int, box image.Rectangle, w, h int) [][2]floa
 	return out
 }
 
+// InsidePolygon is insidePolygon for other checks' features (models/cover).
+func InsidePolygon(w, h int, pts [][2]float64) []bool { return insidePolygon(w, h, pts) }
+
+// BoxMean is boxMean for other checks' features (models/cover).
+func BoxMean(g []float64, w, h, r int) []float64 { return boxMean(g, w, h, r) }
+
 // boxMean is the mean of g over a (2r+1)² window around each pixel, clamped at the edges.
 func boxMean(g []float64, w, h, r int) []float64 {
 	ii := make([]float64, (w+1)*(h+1))
