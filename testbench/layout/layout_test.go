@@ -28,8 +28,8 @@ type rule struct {
 var rules = []rule{
 	{"drivers", []string{"models", "agent", "firmware-config", "testbench"}, nil, nil, "drivers turn bytes into readings and know nothing above them"},
 	{"models", []string{"agent"}, nil, nil, "models judge readings and know nothing of orchestration"},
-	// The training programs draw their frames with the scene generator; the models they fit don't.
-	{"models", []string{"testbench"}, []string{"models/mud/train"}, nil, "models know nothing of the emulated world"},
+	// The training programs draw their frames with the scene generators; the models they fit don't.
+	{"models", []string{"testbench"}, []string{"models/mud/train", "models/cover/train"}, nil, "models know nothing of the emulated world"},
 	{"agent/wire", []string{"agent"}, nil, []string{"agent/wire"}, "the wire contract is a leaf every agent package imports"},
 	{"agent/checks", []string{"agent"}, nil, []string{"agent/checks", "agent/wire"}, "checks are judged from facts; they know no lane or gateway"},
 	{"agent", []string{"agent/gateway"}, []string{"agent/gateway", "agent/cli"}, nil, "only the CLI wires a whole gateway"},
@@ -140,6 +140,8 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"models/mud", "drivers/camera", false},
 		{"models/mud", "testbench/scene", true},
 		{"models/mud/train/classic", "testbench/scene", false},
+		{"models/cover", "testbench/coverscene", true},
+		{"models/cover/train", "testbench/coversim", false},
 		{"agent/wire", "agent/lane", true},
 		{"agent/wire", "models/overload", false},
 		{"agent/checks/mud", "agent/lane", true},
