@@ -38,6 +38,7 @@ type laneUnit struct {
 	cams     []*camera.Camera
 	watchers []*mudwatch.Watcher
 	mud      map[string]*mudwatch.Watcher // by camera id
+	cover    map[string]*mudwatch.Watcher // by camera id
 	mudOf    []*mudwatch.Watcher          // by camera (cams[i]); nil where a camera has no mud check
 	pulls    []plate.PullClient           // the plate cameras whose event stream the lane holds
 	bay      *washbay.Bay                 // the lane's wash bay, where one is watched
@@ -51,7 +52,7 @@ type laneUnit struct {
 // Unit builds lane lc, its cameras and its checks; nothing runs before Start.
 func (b builder) Unit(lc config.Lane) *laneUnit {
 	g := b.g
-	u := &laneUnit{cfg: lc, log: g.log.Error, mud: map[string]*mudwatch.Watcher{}}
+	u := &laneUnit{cfg: lc, log: g.log.Error, mud: map[string]*mudwatch.Watcher{}, cover: map[string]*mudwatch.Watcher{}}
 	var cams []lane.Camera
 	var checkCams []checks.Camera
 	for _, cc := range lc.Cameras {
@@ -77,6 +78,7 @@ func (b builder) Unit(lc config.Lane) *laneUnit {
 		if cw := newCoverWatcher(g, lc.ID, cc, cam, w == nil); cw != nil {
 			cv.Vision[checkcover.Name] = cw
 			u.watchers = append(u.watchers, cw)
+			u.cover[cc.ID] = cw
 		}
 		checkCams = append(checkCams, cv)
 	}

@@ -401,7 +401,11 @@ func (g *Gateway) sources() status.Sources {
 			for _, u := range g.parts.Units() {
 				for _, c := range u.cams {
 					st := c.Status()
-					if w := u.mud[st.ID]; w != nil {
+					if w := u.cover[st.ID]; w != nil {
+						st.Blind, st.BlindReason = w.Sight()
+						st.CoverModel = w.Model()
+					}
+					if w := u.mud[st.ID]; w != nil { // the mud regions' sight is the camera's when it has both
 						st.Blind, st.BlindReason = w.Sight()
 						st.MudModel = w.Model()
 					}

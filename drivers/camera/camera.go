@@ -158,11 +158,12 @@ type Status struct {
 	// before the first demand and for a continuous camera).
 	FirstFrame time.Duration `json:"-"`
 	// Blind says the camera's latest judged frame could not carry a verdict, and why ("too
-	// dark", ...); MudModel names the mud model in force. The driver leaves them empty: the
-	// agent's vision checks fill them in.
+	// dark", ...); MudModel and CoverModel name the mud and cover models in force. The driver
+	// leaves them empty: the agent's vision checks fill them in.
 	Blind       bool   `json:"blind,omitempty"`
 	BlindReason string `json:"blind_reason,omitempty"`
 	MudModel    string `json:"mud_model,omitempty"`
+	CoverModel  string `json:"cover_model,omitempty"`
 }
 
 // MarshalJSON adds last_frame_age_ms (when there is a frame) to the plain fields.

@@ -55,7 +55,13 @@ func main() {
 	simPer := flag.Int("coversim-per-gate", 96, "coversim frames a gate: the first 32 calibrate, the rest are scored")
 	simCache := flag.String("coversim-cache", "", "keep the coversim frames' features in this file, and read them from it when it exists")
 	simOnly := flag.Bool("coversim-only", false, "only render the coversim frames into -coversim-cache")
+	flag.StringVar(&frameDir, "frames", "", "keep the rendered coverscene frames (JPEG and truth) in this directory, and read them from it when there")
 	flag.Parse()
+	if frameDir != "" {
+		if err := os.MkdirAll(frameDir, 0o755); err != nil {
+			log.Fatal(err)
+		}
+	}
 	if *simOnly {
 		if _, err := simFrames(*simCache, *simGates, *simPer); err != nil {
 			log.Fatal(err)

@@ -4,9 +4,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/jpeg"
+	"os"
+	"path/filepath"
 
 	"gocv.io/x/gocv"
 
@@ -51,28 +55,71 @@ func validationGates(n int) []coverscene.Gate {
 	return out
 }
 
+// frameDir, when set (-frames), keeps every rendered frame as the camera's JPEG with its truth,
+// and render reads a frame from it instead of drawing it again: features can then change without
+// paying for the ray tracing twice.
+var frameDir string
+
 // render draws an item as a camera would deliver it (JPEG at the spec's quality, decoded to
 // BGR), with its truth and the regions a technician drew at its gate.
 func render(it item) (gocv.Mat, truth, []mud.Region, error) {
-	img, lab := coverscene.Render(it.gate, it.spec, it.seed, width, height)
-	m, err := jpegMat(img, lab.Quality)
-	if err != nil {
-		return m, truth{}, nil, err
+	var path string
+	if frameDir != "" {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%+v|%+v|%d|%dx%d", it.gate, it.spec, it.seed, width, height)
+		path = filepath.Join(frameDir, fmt.Sprintf("%s-%016x", it.gate.Name(), h.Sum64()))
+		if jb, err := os.ReadFile(path + ".jpg"); err == nil {
+			var tr truth
+			if tb, err := os.ReadFile(path + ".json"); err == nil && json.Unmarshal(tb, &tr) == nil {
+				m, err := gocv.IMDecode(jb, gocv.IMReadColor)
+				if err == nil && !m.Empty() {
+					return m, tr, it.gate.Regions(), nil
+				}
+				m.Close()
+			}
+		}
 	}
-	return m, truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}, it.gate.Regions(), nil
+	img, lab := coverscene.Render(it.gate, it.spec, it.seed, width, height)
+	jb, err := jpegBytes(img, lab.Quality)
+	if err != nil {
+		return gocv.NewMat(), truth{}, nil, err
+	}
+	tr := truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}
+	if path != "" {
+		tb, _ := json.Marshal(tr)
+		if err := os.WriteFile(path+".json", tb, 0o644); err != nil {
+			return gocv.NewMat(), tr, nil, err
+		}
+		if err := os.WriteFile(path+".jpg", jb, 0o644); err != nil {
+			return gocv.NewMat(), tr, nil, err
+		}
+	}
+	m, err := gocv.IMDecode(jb, gocv.IMReadColor)
+	if err != nil || m.Empty() {
+		m.Close()
+		return gocv.NewMat(), tr, nil, fmt.Errorf("decode: %v", err)
+	}
+	return m, tr, it.gate.Regions(), nil
+}
+
+// jpegBytes is img as a camera sends it: JPEG at quality q (85 when q is not one).
+func jpegBytes(img image.Image, q int) ([]byte, error) {
+	if q <= 0 || q > 100 {
+		q = 85
+	}
+	var buf bytes.Buffer
+	err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q})
+	return buf.Bytes(), err
 }
 
 // jpegMat is img as a camera delivers it: JPEG at quality q (85 when q is not one), decoded to
 // BGR.
 func jpegMat(img image.Image, q int) (gocv.Mat, error) {
-	if q <= 0 || q > 100 {
-		q = 85
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+	b, err := jpegBytes(img, q)
+	if err != nil {
 		return gocv.NewMat(), err
 	}
-	m, err := gocv.IMDecode(buf.Bytes(), gocv.IMReadColor)
+	m, err := gocv.IMDecode(b, gocv.IMReadColor)
 	if err != nil || m.Empty() {
 		m.Close()
 		return gocv.NewMat(), fmt.Errorf("decode: %v", err)
