@@ -8,17 +8,15 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
 	"math"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"sitegate/testbench/indicatoremu"
+	"sitegate/testbench/mjpegcam"
 	"sitegate/testbench/pty"
 )
 
@@ -180,81 +178,10 @@ func (ind *emuIndicator) samples() []sample {
 	return append([]sample(nil), ind.trace...)
 }
 
-// emuCamera is an emulated video camera: an HTTP MJPEG stream of a generated gate picture,
-// which a camera_blind step stops (the stream ends and new requests fail).
-type emuCamera struct {
-	id   string
-	srv  *http.Server
-	addr string
-	jpg  []byte
-
-	mu    sync.Mutex
-	blind bool
-	conns map[chan struct{}]bool
-}
-
-func startCamera(id string) (*emuCamera, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	c := &emuCamera{id: id, addr: l.Addr().String(), jpg: gatePicture(640, 360), conns: map[chan struct{}]bool{}}
-	c.srv = &http.Server{Handler: http.HandlerFunc(c.stream), ReadHeaderTimeout: 5 * time.Second}
-	go c.srv.Serve(l)
-	return c, nil
-}
-
-func (c *emuCamera) url() string { return "http://" + c.addr + "/stream.mjpg" }
-
-func (c *emuCamera) setBlind(on bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.blind = on
-	if on {
-		for ch := range c.conns {
-			close(ch)
-		}
-		c.conns = map[chan struct{}]bool{}
-	}
-}
-
-func (c *emuCamera) stream(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	if c.blind {
-		c.mu.Unlock()
-		http.Error(w, "no video", http.StatusServiceUnavailable)
-		return
-	}
-	stop := make(chan struct{})
-	c.conns[stop] = true
-	c.mu.Unlock()
-	const boundary = "benchframe"
-	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
-	rc := http.NewResponseController(w)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		fmt.Fprintf(w, "--%s\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n", boundary, len(c.jpg))
-		w.Write(c.jpg)
-		io.WriteString(w, "\r\n")
-		if rc.Flush() != nil {
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-stop:
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (c *emuCamera) close() {
-	c.setBlind(true)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = c.srv.Shutdown(ctx)
+// startCamera starts an emulated video camera: an HTTP MJPEG stream of a generated gate
+// picture, which a camera_blind step takes down (the stream ends and new requests fail).
+func startCamera() (*mjpegcam.Camera, error) {
+	return mjpegcam.Start(gatePicture(640, 360), 0)
 }
 
 // noiseJPEG is a JPEG of random pixels of about size bytes (noise does not compress).

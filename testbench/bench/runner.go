@@ -23,6 +23,7 @@ import (
 	config "sitegate/firmware-config"
 	"sitegate/testbench/broker"
 	"sitegate/testbench/indicatoremu"
+	"sitegate/testbench/mjpegcam"
 	"sitegate/testbench/platecam"
 )
 
@@ -69,7 +70,7 @@ type run struct {
 	agent      *agentProc
 	log        *agentLog
 	indicators map[string]*emuIndicator
-	cameras    map[string]*emuCamera
+	cameras    map[string]*mjpegcam.Camera
 	plateURL   map[string]string // lane → push URL
 	tmpfs      string
 	clockStep  time.Duration
@@ -85,7 +86,7 @@ func Run(ctx context.Context, s *Scenario, o Options) *Result {
 		o.Progress = io.Discard
 	}
 	r := &run{s: s, o: o, res: newResult(s), log: &agentLog{}, indicators: map[string]*emuIndicator{},
-		cameras: map[string]*emuCamera{}, plateURL: map[string]string{}, asyncErr: make(chan error, 16),
+		cameras: map[string]*mjpegcam.Camera{}, plateURL: map[string]string{}, asyncErr: make(chan error, 16),
 		deckParams: map[string]config.Scale{}}
 	if why := r.unmet(); why != "" {
 		r.res.Skipped = why
@@ -270,7 +271,7 @@ func (r *run) startDevices(ctx context.Context, wg *sync.WaitGroup) error {
 		if !d.Emulate {
 			continue
 		}
-		c, err := startCamera(d.ID)
+		c, err := startCamera()
 		if err != nil {
 			return fmt.Errorf("camera %s: %w", d.ID, err)
 		}
@@ -284,7 +285,7 @@ func (r *run) stopDevices() {
 		ind.line.close()
 	}
 	for _, c := range r.cameras {
-		c.close()
+		c.Close()
 	}
 	if r.tmpfs != "" {
 		if r.agent != nil {
@@ -349,7 +350,7 @@ func (r *run) writeConfig(brokerURL string) (string, error) {
 			}
 			u := c.URL
 			if ec := r.cameras[c.ID]; ec != nil {
-				u = ec.url()
+				u = ec.URL()
 			}
 			cams = append(cams, map[string]any{"id": c.ID, "url": u})
 		}
@@ -557,13 +558,13 @@ func (r *run) step(ctx context.Context, st Step) (string, error) {
 		if c == nil {
 			return what + " (a real camera: not played)", nil
 		}
-		c.setBlind(true)
+		c.SetDown(true)
 		if b.For <= 0 {
 			return what + " until the end", nil
 		}
 		what += " for " + b.For.D().String()
 		err := sleep(ctx, b.For.D())
-		c.setBlind(false)
+		c.SetDown(false)
 		return what, err
 	case st.ClockStep != nil:
 		r.clockStep += st.ClockStep.By.D()
