@@ -35,17 +35,6 @@ func visionSite(t *testing.T, brokerURL, clip string, mudExtra ...string) *site 
 	if err := os.WriteFile(filepath.Join(dir, "registry.json"), []byte(e2eRegistry), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var rois strings.Builder
-	for _, r := range scene.Regions {
-		rois.WriteString("          - name: " + r.Name + "\n            polygon: [")
-		for i, p := range r.Polygon {
-			if i > 0 {
-				rois.WriteString(", ")
-			}
-			rois.WriteString("[" + ftoa(p[0]) + ", " + ftoa(p[1]) + "]")
-		}
-		rois.WriteString("]\n")
-	}
 	plateAddr := freeAddr(t)
 	cfg := fmt.Sprintf(`site: e2e-site
 gateway: gw-07
@@ -76,7 +65,7 @@ lanes:
           scorer: classic
           threshold: 0.5
           rate: 10
-%s`, brokerURL, port, plateAddr, filepath.Base(clip), rois.String(), strings.Join(mudExtra, ""))
+%s`, brokerURL, port, plateAddr, filepath.Base(clip), roisYAML(sceneRegions(), "          "), strings.Join(mudExtra, ""))
 	path := filepath.Join(dir, "sitegate.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
