@@ -22,10 +22,14 @@ type Cover struct {
 	// Calibration is a calibration file (models/mud Calibration, from `sitegate calibrate
 	// cover --write`) over the scorer; "" for none.
 	Calibration string `yaml:"calibration"`
+	// Learn (off | auto) and LearnEvery: as the mud check's (MudLearning), over the camera's
+	// reviewed cover frames.
+	Learn      string `yaml:"learn"`
+	LearnEvery int    `yaml:"learn_every"`
 }
 
 // coverDefaults are defaults.yaml's cover block (a test holds them equal).
-var coverDefaults = Cover{Scorer: "classic", Threshold: 0.5, Rate: 2}
+var coverDefaults = Cover{Scorer: "classic", Threshold: 0.5, Rate: 2, Learn: LearnOff, LearnEvery: 20}
 
 // On reports whether the camera runs the cover check: it has regions to judge.
 func (c Cover) On() bool { return len(c.ROIs) > 0 }
@@ -34,7 +38,7 @@ func (c Cover) On() bool { return len(c.ROIs) > 0 }
 func (c Cover) set() bool {
 	d := coverDefaults
 	return c.On() || c.Scorer != d.Scorer || c.Threshold != d.Threshold || c.Model != d.Model ||
-		c.Rate != d.Rate || c.Calibration != d.Calibration
+		c.Rate != d.Rate || c.Calibration != d.Calibration || c.Learn != d.Learn || c.LearnEvery != d.LearnEvery
 }
 
 func validateCover(c Cover, p string, ps *problems) {
@@ -60,4 +64,5 @@ func validateCover(c Cover, p string, ps *problems) {
 	if c.Rate <= 0 || c.Rate > 30 {
 		ps.add(p+".rate", "%g is outside 0..30 frames per second (above 0)", c.Rate)
 	}
+	validateLearn(c.Learn, c.LearnEvery, p, ps)
 }

@@ -29,14 +29,19 @@ type Alarms struct {
 }
 
 func validateMudLearning(m Mud, p string, ps *problems) {
-	if m.Learn != LearnOff && m.Learn != LearnAuto {
-		ps.add(p+".learn", "%q is not off or auto", m.Learn)
-	}
-	if m.LearnEvery < 5 || m.LearnEvery > 10000 {
-		ps.add(p+".learn_every", "%d is outside 5..10000 reviews", m.LearnEvery)
-	}
+	validateLearn(m.Learn, m.LearnEvery, p, ps)
 	if m.EmptyLane != EmptyLaneOff && m.EmptyLane != EmptyLaneLearn {
 		ps.add(p+".empty_lane", "%q is not off or learn", m.EmptyLane)
+	}
+}
+
+// validateLearn checks a vision check's learn and learn_every under block path p.
+func validateLearn(learn string, every int, p string, ps *problems) {
+	if learn != LearnOff && learn != LearnAuto {
+		ps.add(p+".learn", "%q is not off or auto", learn)
+	}
+	if every < 5 || every > 10000 {
+		ps.add(p+".learn_every", "%d is outside 5..10000 reviews", every)
 	}
 }
 

@@ -82,15 +82,7 @@ func runLearn(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitOK
 	}
-	var regions []mud.Region
-	for _, r := range block.ROIs {
-		reg := mud.Region{Name: r.Name}
-		for _, p := range r.Polygon {
-			reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
-		}
-		regions = append(regions, reg)
-	}
-	lc := mudlearn.Camera{Check: check, ID: cam.ID, Scorer: mud.Config{Scorer: block.Scorer, Model: block.Model}, Threshold: block.Threshold, Regions: regions}
+	lc, _, _ := mudlearn.CameraOf(check, *cam)
 	rep, err := mudlearn.Learn(cfg.Store.Dir, lc, *write, mudlearn.Options{})
 	if err != nil {
 		if errors.Is(err, mud.ErrNoVision) {

@@ -229,7 +229,7 @@ func newMudWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Came
 		return nil
 	}
 	o := mudwatch.Options{
-		CameraID: cc.ID, Camera: cam, Regions: regionsOf(cc),
+		CameraID: cc.ID, Camera: cam, Regions: regionsOf("mud", cc),
 		Scorer:    mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model, Calibration: cc.Mud.Calibration},
 		Threshold: cc.Mud.Threshold, Rate: cc.Mud.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
 		Location:  g.cfg.Location(),
@@ -253,7 +253,7 @@ func newCoverWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Ca
 		return nil
 	}
 	o := mudwatch.Options{
-		Check: mudwatch.CheckCover, CameraID: cc.ID, Camera: cam, Regions: coverRegionsOf(cc),
+		Check: mudwatch.CheckCover, CameraID: cc.ID, Camera: cam, Regions: regionsOf("cover", cc),
 		Scorer:    mud.Config{Scorer: cc.Cover.Scorer, Model: cc.Cover.Model, Calibration: cc.Cover.Calibration},
 		Threshold: cc.Cover.Threshold, Rate: cc.Cover.Rate, Logger: g.log, Language: g.cfg.Evidence.Language,
 		Location: g.cfg.Location(),
@@ -266,11 +266,6 @@ func newCoverWatcher(g *Gateway, laneID string, cc config.Camera, cam *camera.Ca
 		o.Store, o.Models = g.sight.frames, &models
 	}
 	return mudwatch.New(o)
-}
-
-// coverRegionsOf is a camera's cover regions.
-func coverRegionsOf(cc config.Camera) []mud.Region {
-	return regionsOf(config.Camera{ROIs: cc.Cover.ROIs})
 }
 
 func (u *laneUnit) Start() {

@@ -26,8 +26,8 @@ type sight struct {
 	fits, adopted                         atomic.Uint64 // automatic learning runs, and those adopted
 
 	mu       sync.Mutex
-	since    map[string]int  // reviews taken per camera since it last learned
-	learning map[string]bool // cameras learning now
+	since    map[string]int  // reviews taken per check and camera ("mud/wheels") since it last learned
+	learning map[string]bool // checks and cameras learning now
 }
 
 // openSight opens the frame store and the alarm set beside the outbox.
@@ -96,25 +96,32 @@ func (g *Gateway) onReview(_ string, payload []byte) {
 		return
 	}
 	s.labelled.Add(1)
-	if r.Check == "mud" {
-		g.learnAfterReview(cam)
+	if r.Check == "mud" || r.Check == "cover" {
+		g.learnAfterReview(r.Check, cam)
 	}
 }
 
-// learnAfterReview counts a review towards its camera's next fit, and fits the camera (in the
-// background, under the same guard as `sitegate learn mud`) once mud.learn is auto and
-// learn_every reviews came in since it last learned.
-func (g *Gateway) learnAfterReview(cam string) {
-	cc, laneOK := g.cameraConfig(cam)
-	if !laneOK || cc.Mud.Learn != config.LearnAuto {
+// learnAfterReview counts a review of check ("mud" or "cover") towards its camera's next fit,
+// and fits the camera's model for that check (in the background, under the same guard as
+// `sitegate learn`) once the check's learn is auto and learn_every reviews came in since it last
+// learned.
+func (g *Gateway) learnAfterReview(check, cam string) {
+	key := check + "/" + cam
+	settings := func() (mudlearn.Camera, bool, int) {
+		cc, ok := g.cameraConfig(cam)
+		lc, learn, every := mudlearn.CameraOf(check, cc)
+		return lc, ok && learn == config.LearnAuto, every
+	}
+	_, auto, every := settings()
+	if !auto {
 		return
 	}
 	s := g.sight
 	s.mu.Lock()
-	s.since[cam]++
-	due := s.since[cam] >= cc.Mud.LearnEvery && !s.learning[cam]
+	s.since[key]++
+	due := s.since[key] >= every && !s.learning[key]
 	if due {
-		s.learning[cam] = true
+		s.learning[key] = true
 	}
 	s.mu.Unlock()
 	if !due {
@@ -124,24 +131,24 @@ func (g *Gateway) learnAfterReview(cam string) {
 		for {
 			// Reviews that come in during a fit count towards the next one.
 			s.mu.Lock()
-			cc, ok := g.cameraConfig(cam)
-			if !ok || cc.Mud.Learn != config.LearnAuto || s.since[cam] < cc.Mud.LearnEvery {
-				s.learning[cam] = false
+			lc, auto, every := settings()
+			if !auto || s.since[key] < every {
+				s.learning[key] = false
 				s.mu.Unlock()
 				return
 			}
-			s.since[cam] = 0
+			s.since[key] = 0
 			s.mu.Unlock()
-			rep, err := mudlearn.Learn(g.cfg.Store.Dir, learnCamera(cc), true, mudlearn.Options{})
+			rep, err := mudlearn.Learn(g.cfg.Store.Dir, lc, true, mudlearn.Options{})
 			if err != nil {
-				g.log.Error("mud learning failed", "camera", cam, "err", err)
+				g.log.Error("learning failed", "check", check, "camera", cam, "err", err)
 				continue
 			}
 			s.fits.Add(1)
 			if rep.Adopted {
 				s.adopted.Add(1)
 			}
-			g.log.Info("mud learning", "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
+			g.log.Info("learning", "check", check, "camera", cam, "reviewed", rep.Reviewed, "f1_before", rep.F1Before, "f1_after", rep.F1After,
 				"adopted", rep.Adopted, "model", rep.ModelAfter, "why", rep.Why)
 		}
 	}()
@@ -163,24 +170,10 @@ func (g *Gateway) cameraConfig(id string) (config.Camera, bool) {
 	return config.Camera{}, false
 }
 
-// learnCamera is what learning needs of a camera's config.
-func learnCamera(cc config.Camera) mudlearn.Camera {
-	return mudlearn.Camera{ID: cc.ID, Scorer: mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model}, Threshold: cc.Mud.Threshold, Regions: regionsOf(cc)}
-}
-
-// regionsOf is a camera's regions of interest.
-func regionsOf(cc config.Camera) []mud.Region {
-	var regions []mud.Region
-	for _, r := range cc.ROIs {
-		reg := mud.Region{Name: r.Name}
-		for _, p := range r.Polygon {
-			if len(p) == 2 { // validated with the config
-				reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
-			}
-		}
-		regions = append(regions, reg)
-	}
-	return regions
+// regionsOf is camera cc's regions of interest for check ("mud" or "cover").
+func regionsOf(check string, cc config.Camera) []mud.Region {
+	c, _, _ := mudlearn.CameraOf(check, cc)
+	return c.Regions
 }
 
 // reviewStatus is the review counts for the status.

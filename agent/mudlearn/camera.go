@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sitegate/agent/framestore"
+	config "sitegate/firmware-config"
 	"sitegate/models/cover"
 	"sitegate/models/mud"
 )
@@ -19,6 +20,28 @@ type Camera struct {
 	Scorer    mud.Config
 	Threshold float64
 	Regions   []mud.Region
+}
+
+// CameraOf is what learning needs of camera cc's check ("mud" or "cover"), and the check's
+// learning settings (learn: off | auto, learn_every).
+func CameraOf(check string, cc config.Camera) (cam Camera, learn string, every int) {
+	rois, sc := cc.ROIs, mud.Config{Scorer: cc.Mud.Scorer, Model: cc.Mud.Model}
+	threshold, learn, every := cc.Mud.Threshold, cc.Mud.Learn, cc.Mud.LearnEvery
+	if check == "cover" {
+		rois, sc = cc.Cover.ROIs, mud.Config{Scorer: cc.Cover.Scorer, Model: cc.Cover.Model}
+		threshold, learn, every = cc.Cover.Threshold, cc.Cover.Learn, cc.Cover.LearnEvery
+	}
+	var regions []mud.Region
+	for _, r := range rois {
+		reg := mud.Region{Name: r.Name}
+		for _, p := range r.Polygon {
+			if len(p) == 2 { // validated with the config
+				reg.Polygon = append(reg.Polygon, [2]float64{p[0], p[1]})
+			}
+		}
+		regions = append(regions, reg)
+	}
+	return Camera{Check: check, ID: cc.ID, Scorer: sc, Threshold: threshold, Regions: regions}, learn, every
 }
 
 func (c Camera) scorerName() string {
