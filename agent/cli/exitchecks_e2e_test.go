@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
@@ -37,7 +38,8 @@ import (
 // an indicator on a pty, an emulated Modbus wash controller and two MJPEG cameras showing
 // generated frames. A clean, covered, washed truck with a valid manifest passes with every check
 // ok; the same truck uncovered, then unwashed (it bypasses the bay), then a registered truck with
-// no manifest, each has exactly that check in alarm.
+// no manifest, each has exactly that check in alarm; a blind bed camera makes the cover check
+// unknown with its reason.
 func TestExitChecksEachInTurn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -77,13 +79,13 @@ func TestExitChecksEachInTurn(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	now := time.Now().In(loc)
 	var ms []string
-	for i := 1; i <= 3; i++ { // one trip each
+	for i := 1; i <= 4; i++ { // one trip each
 		ms = append(ms, fmt.Sprintf(`{"id":"ZJ-000%d","plate":"浙F12345","valid_from":%q,"valid_to":%q,"origin":"工地 A","destination":"消纳场 B","permit_no":"HZ-88"}`,
 			i, now.Add(-time.Hour).Format(time.RFC3339), now.Add(2*time.Hour).Format(time.RFC3339)))
 	}
 	for name, body := range map[string]string{
 		"registry.json":  reg,
-		"manifests.json": `{"version": 3, "manifests": [` + strings.Join(ms, ",") + `]}`,
+		"manifests.json": `{"version": 4, "manifests": [` + strings.Join(ms, ",") + `]}`,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -218,6 +220,19 @@ lanes:
 	each("unwashed (bypassed the bay)", unwashed, "wash")
 	if k := unwashed.Checks.Wash.Kind; k != "bypass" {
 		t.Errorf("unwashed truck's wash kind %q", k)
+	}
+
+	// The bed camera goes blind (a black picture: IR off at night): the cover check cannot see,
+	// so it is unknown with the reason, never ok and never an alarm.
+	var black bytes.Buffer
+	if err := jpeg.Encode(&black, image.NewRGBA(image.Rect(0, 0, 640, 360)), nil); err != nil {
+		t.Fatal(err)
+	}
+	blind := exit("浙F12345", black.Bytes(), true)
+	if c := blind.Checks.Cover; c == nil || c.Verdict != models.Unknown || !strings.HasPrefix(c.Reason, "camera cannot see") || slices.Contains(blind.Alarms, "cover") {
+		t.Errorf("blind bed camera: cover %+v, alarms %v", c, blind.Alarms)
+	} else {
+		t.Logf("blind bed camera: cover %s (%s), alarms %v", c.Verdict, c.Reason, blind.Alarms)
 	}
 
 	none := exit("浙F54321", covered, true)
