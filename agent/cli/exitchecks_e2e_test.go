@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"sitegate/agent/lane"
 	"sitegate/drivers/modbus"
 	"sitegate/models"
@@ -268,18 +266,8 @@ func roisYAML(regions []mud.Region, indent string) string {
 // sceneJPEG is a daylight wheel-camera frame of the mud scene generator at severity sev.
 func sceneJPEG(sev scene.Severity) ([]byte, error) {
 	spec := scene.Random(rand.New(rand.NewPCG(1, 7)), scene.Day, sev)
-	spec.Blur, spec.JPEGQuality, spec.OffsetX = 0, 0, 0
-	m, err := scene.Render(spec, 640, 360)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 85})
-	if err != nil {
-		return nil, err
-	}
-	defer buf.Close()
-	return append([]byte(nil), buf.GetBytes()...), nil
+	spec.Blur, spec.JPEGQuality, spec.OffsetX = 0, 85, 0
+	return scene.JPEG(spec, 640, 360)
 }
 
 // coverJPEG is a daytime frame of the cover scene generator at gate g: a tipper of sand with

@@ -5,8 +5,6 @@ package demo
 import (
 	"math/rand/v2"
 
-	"gocv.io/x/gocv"
-
 	"sitegate/testbench/mjpegcam"
 	"sitegate/testbench/scene"
 )
@@ -43,16 +41,6 @@ func gatePicture(t Truck, n int) ([]byte, error) {
 		sev = scene.Clean
 	}
 	spec := scene.Random(rand.New(rand.NewPCG(uint64(n+1), 7)), scene.Day, sev)
-	spec.Blur, spec.JPEGQuality, spec.OffsetX = 0, 0, 0
-	m, err := scene.Render(spec, 640, 360)
-	if err != nil {
-		return nil, err
-	}
-	defer m.Close()
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 85})
-	if err != nil {
-		return nil, err
-	}
-	defer buf.Close()
-	return append([]byte(nil), buf.GetBytes()...), nil
+	spec.Blur, spec.JPEGQuality, spec.OffsetX = 0, 85, 0
+	return scene.JPEG(spec, 640, 360)
 }

@@ -72,9 +72,19 @@ func RegionsYAML(g Gate) string {
 }
 
 func writeJPEG(path string, s Spec, w, h int) error {
+	b, err := JPEG(s, w, h)
+	if err != nil {
+		return fmt.Errorf("scene %s: %w", path, err)
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// JPEG draws spec at w×h and encodes it as a camera sends it: JPEG at the spec's quality (95
+// when it has none).
+func JPEG(s Spec, w, h int) ([]byte, error) {
 	m, err := Render(s, w, h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer m.Close()
 	q := s.JPEGQuality
@@ -83,8 +93,8 @@ func writeJPEG(path string, s Spec, w, h int) error {
 	}
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, q})
 	if err != nil {
-		return fmt.Errorf("scene %s: %w", path, err)
+		return nil, err
 	}
 	defer buf.Close()
-	return os.WriteFile(path, buf.GetBytes(), 0o644)
+	return append([]byte(nil), buf.GetBytes()...), nil
 }
