@@ -45,6 +45,9 @@ type gateResult struct {
 	KindConf         map[[2]string]int
 	// Blind: test frames the quality judge refused, by condition (normal frames, all of them).
 	Blind, Frames map[string]int
+	// Passed and Covered count the covered test frames by cover (tarp-blue, lid, empty, ...):
+	// those passed uncalibrated, and all.
+	Passed, Covered map[string]int
 }
 
 func addConf(a *mud.Confusion, b mud.Confusion) {
@@ -132,7 +135,7 @@ func leaveGatesOut(m cover.Model, gates []evalGate) ([]gateResult, error) {
 		}
 		cal, rep, ferr := mud.FitScores(cover.Classic, ls, mud.FitOptions{Threshold: 0.5})
 		gr := gateResult{Gate: g.Name, ByCond: map[string]*cell{}, Stage: rep.Stage, KindConf: map[[2]string]int{},
-			Blind: map[string]int{}, Frames: map[string]int{}}
+			Blind: map[string]int{}, Frames: map[string]int{}, Passed: map[string]int{}, Covered: map[string]int{}}
 		if ferr != nil {
 			gr.Refused = rep.Refused
 		}
@@ -164,6 +167,12 @@ func leaveGatesOut(m cover.Model, gates []evalGate) ([]gateResult, error) {
 					gr.KindRight++
 				}
 				gr.KindConf[[2]string{f.Truth.Label, res.Kind}]++
+			}
+			if !alarm && f.Truth.Cover != "" {
+				gr.Covered[f.Truth.Cover]++
+				if !uncal {
+					gr.Passed[f.Truth.Cover]++
+				}
 			}
 			gr.Frames[f.Truth.Condition]++
 			if f.Blind {
@@ -264,6 +273,20 @@ func printResults(w io.Writer, rs []gateResult) {
 			n += r.Frames[k]
 		}
 		fmt.Fprintf(w, "| %s | %.3f | %.3f | %+v | %d/%d |\n", k, c.Uncal.F1(), c.Cal.F1(), c.Uncal, blind, n)
+	}
+	passed, covered := map[string]int{}, map[string]int{}
+	for _, r := range rs {
+		for k, n := range r.Covered {
+			covered[k] += n
+			passed[k] += r.Passed[k]
+		}
+	}
+	if len(covered) > 0 {
+		fmt.Fprint(w, "\ncovered frames passed uncalibrated, by cover:")
+		for _, k := range slices.Sorted(maps.Keys(covered)) {
+			fmt.Fprintf(w, " %s %d/%d", k, passed[k], covered[k])
+		}
+		fmt.Fprintln(w)
 	}
 	conf := map[[2]string]int{}
 	for _, r := range rs {

@@ -45,6 +45,7 @@ func main() {
 	valPer := flag.Int("val-per-cell", 2, "frames of each label in each condition at each validation gate")
 	roundsList := flag.String("rounds", "150,300,500", "boosting rounds to choose from on the validation gates")
 	kindRounds := flag.Int("kind-rounds", 150, "boosting rounds of each kind model")
+	balances := flag.String("balance", "0", "class balances to choose from on the validation gates (fitOptions.Balance: 0 uniform, 1 balanced)")
 	write := flag.String("write", "", "write the chosen model to this Go file (models/cover/weights.go)")
 	cache := flag.String("cache", "", "keep the fitting and validation features in this file, and read them from it when it exists")
 	evalGates := flag.Int("eval-gates", 0, "then measure the model leave-gates-out on this many evaluation gates (seed 2001)")
@@ -55,6 +56,9 @@ func main() {
 	simPer := flag.Int("coversim-per-gate", 96, "coversim frames a gate: the first 32 calibrate, the rest are scored")
 	simCache := flag.String("coversim-cache", "", "keep the coversim frames' features in this file, and read them from it when it exists")
 	simOnly := flag.Bool("coversim-only", false, "only render the coversim frames into -coversim-cache")
+	moreGates := flag.Int("more-gates", 0, "also fit on this many fitting gates after the first -fit-gates (more gates, fewer frames each)")
+	morePer := flag.Int("more-per-cell", 1, "frames of each label in each condition at each of the -more-gates")
+	moreCache := flag.String("more-cache", "", "keep the -more-gates features in this file, and read them from it when it exists")
 	flag.StringVar(&frameDir, "frames", "", "keep the rendered coverscene frames (JPEG and truth) in this directory, and read them from it when there")
 	flag.Parse()
 	if frameDir != "" {
@@ -105,27 +109,44 @@ func main() {
 			f.Close()
 		}
 	}
-	fmt.Printf("fitting on %d frames at %d gates, validating on %d frames\n", len(sets.Fit), *fitGates, len(sets.Val))
+	if *moreGates > 0 {
+		more, err := moreFrames(*moreCache, coverscene.FitGates(*fitGates + *moreGates)[*fitGates:], *morePer)
+		if err != nil {
+			log.Fatal(err)
+		}
+		sets.Fit = append(sets.Fit, more...)
+	}
+	gates := map[string]bool{}
+	for _, f := range sets.Fit {
+		gates[f.Truth.Gate] = true
+	}
+	fmt.Printf("fitting on %d frames at %d gates, validating on %d frames\n", len(sets.Fit), len(gates), len(sets.Val))
 	var best cover.Model
 	var bestOpt fitOptions
 	bestF1 := -1.0
-	for _, s := range strings.Split(*roundsList, ",") {
-		r, err := strconv.Atoi(strings.TrimSpace(s))
+	for _, bs := range strings.Split(*balances, ",") {
+		bal, err := strconv.ParseFloat(strings.TrimSpace(bs), 64)
 		if err != nil {
-			log.Fatalf("-rounds: %v", err)
+			log.Fatalf("-balance: %v", err)
 		}
-		o := fitOptions{Rounds: r, KindRounds: *kindRounds}
-		m := fit(sets.Fit, o)
-		m = shifted(m, sets.Val)
-		c, kr, kn := validate(m, sets.Val)
-		fmt.Printf("rounds %d: validation F1 at 0.5 %.3f %+v; kind right %d/%d\n", r, c.F1(), c, kr, kn)
-		if f := c.F1() + 0.25*ratio(kr, kn); f > bestF1 {
-			best, bestOpt, bestF1 = m, o, f
+		for _, s := range strings.Split(*roundsList, ",") {
+			r, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				log.Fatalf("-rounds: %v", err)
+			}
+			o := fitOptions{Rounds: r, KindRounds: *kindRounds, Balance: bal}
+			m := fit(sets.Fit, o)
+			m = shifted(m, sets.Val)
+			c, kr, kn := validate(m, sets.Val)
+			fmt.Printf("rounds %d, balance %g: validation F1 at 0.5 %.3f %+v; kind right %d/%d\n", r, bal, c.F1(), c, kr, kn)
+			if f := c.F1() + 0.25*ratio(kr, kn); f > bestF1 {
+				best, bestOpt, bestF1 = m, o, f
+			}
 		}
 	}
 	fmt.Printf("chosen: %+v\n", bestOpt)
 	if *write != "" {
-		src, err := format.Source([]byte(goSource(best, bestOpt, *fitGates, *perLabel)))
+		src, err := format.Source([]byte(goSource(best, bestOpt, len(gates), len(sets.Fit))))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -157,6 +178,29 @@ func main() {
 		printResults(os.Stdout, rs)
 		printBlind(os.Stdout, sim.Blind)
 	}
+}
+
+// moreFrames renders perCell frames of each label in each condition at each of gates (with
+// their own frame seed), or reads them from cache.
+func moreFrames(cache string, gates []coverscene.Gate, perCell int) ([]framed, error) {
+	var out []framed
+	if cache != "" {
+		if f, err := os.Open(cache); err == nil {
+			defer f.Close()
+			err := gob.NewDecoder(f).Decode(&out)
+			return out, err
+		}
+	}
+	out, err := collect(items(gates, perCell, fitFrameSeed+1))
+	if err != nil || cache == "" {
+		return out, err
+	}
+	f, err := os.Create(cache)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return out, gob.NewEncoder(f).Encode(out)
 }
 
 // coversimSeed is the coversim set's seed.
@@ -315,7 +359,7 @@ func stumps(b *strings.Builder, name string, m mud.Boosted) {
 	fmt.Fprintf(b, "\t}},\n")
 }
 
-func goSource(m cover.Model, o fitOptions, gates, perLabel int) string {
+func goSource(m cover.Model, o fitOptions, gates, frames int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `// Code generated by models/cover/train; DO NOT EDIT.
 
@@ -323,14 +367,14 @@ package cover
 
 import "sitegate/models/mud"
 
-// DefaultModel is the classic cover scorer's model, fitted to generated frames at %d gates
-// (testbench/coverscene FitGates, %d frames of each label in each condition a gate) by models/cover/train, its
+// DefaultModel is the classic cover scorer's model, fitted to %d generated frames at %d gates
+// (testbench/coverscene FitGates) by models/cover/train, its
 // settings (%d rounds, %d a kind model) chosen on the validation gates and its score shifted so
 // that 0.5 is the best threshold there; never fitted to the evaluation gates. Regenerate with
 //
 //	go run ./models/cover/train %s
 var DefaultModel = Model{
-`, gates, perLabel, o.Rounds, o.KindRounds, strings.Join(os.Args[1:], " "))
+`, frames, gates, o.Rounds, o.KindRounds, strings.Join(os.Args[1:], " "))
 	stumps(&b, "Cover", m.Cover)
 	fmt.Fprintf(&b, "\tKinds: []mud.Boosted{\n")
 	for i, k := range m.Kinds {

@@ -31,6 +31,7 @@ type item struct {
 // truth is what a rendered frame is known to show.
 type truth struct {
 	Label, Condition, View, Gate string
+	Cover                        string // the frame's cover ("" when open; "empty" for an empty bed)
 }
 
 // items lists perCell frames of each label in each condition at each gate, drawn from seed as
@@ -73,6 +74,7 @@ func render(it item) (gocv.Mat, truth, []mud.Region, error) {
 			if tb, err := os.ReadFile(path + ".json"); err == nil && json.Unmarshal(tb, &tr) == nil {
 				m, err := gocv.IMDecode(jb, gocv.IMReadColor)
 				if err == nil && !m.Empty() {
+					tr.Cover = it.spec.Cover // frames kept before truth had it
 					return m, tr, it.gate.Regions(), nil
 				}
 				m.Close()
@@ -84,7 +86,7 @@ func render(it item) (gocv.Mat, truth, []mud.Region, error) {
 	if err != nil {
 		return gocv.NewMat(), truth{}, nil, err
 	}
-	tr := truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name()}
+	tr := truth{Label: lab.Label, Condition: lab.Condition, View: lab.View, Gate: it.gate.Name(), Cover: it.spec.Cover}
 	if path != "" {
 		tb, _ := json.Marshal(tr)
 		if err := os.WriteFile(path+".json", tb, 0o644); err != nil {
