@@ -97,6 +97,11 @@ const (
 	NumFeatures = nGlobal + nTile + nShares + nStrip
 )
 
+// minSpread is the least grey-level spread (98th less 2nd percentile) a patch is stretched by:
+// stretching a flat tarp's few levels to the full range would make its noise and seams look as
+// coarse as gravel.
+var minSpread = 48.0
+
 // features describes a patch by white-balanced colour, multi-scale texture, gradient
 // orientation, clod density, per-tile shares of cover-like and load-like texture, and a
 // top-to-bottom profile (what stands above the side boards shows in the bottom strips of the
@@ -134,7 +139,7 @@ func features(p patch, gains Gains, above bool) (f []float64, sharp float64) {
 		return 255
 	}
 	p2, p50, p98 := pct(2), pct(50), pct(98)
-	spread := p98 - p2 + 12
+	spread := max(p98-p2, minSpread) + 12
 	for i := range g {
 		g[i] = (g[i] - p2) / spread
 	}

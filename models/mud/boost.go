@@ -46,22 +46,14 @@ func (m Boosted) Score(x []float64) float64 {
 // FitBoosted fits rounds stumps to feature vectors xs labelled ys by real AdaBoost, trying the
 // split points at the given quantiles of each feature. It is deterministic.
 func FitBoosted(xs [][]float64, ys []bool, rounds int) Boosted {
-	return fitBoosted(xs, ys, nil, rounds, 1)
+	return fitBoosted(xs, ys, rounds, 1)
 }
 
 // FitBoostedTrees is FitBoosted with a depth-2 tree per round (a root split, then the best split
 // on each side of it), stored as two gated stumps, so that features can act together: texture
 // that means mud in one light and nothing in another.
 func FitBoostedTrees(xs [][]float64, ys []bool, rounds int) Boosted {
-	return fitBoosted(xs, ys, nil, rounds, 2)
-}
-
-// FitBoostedTreesWeighted is FitBoostedTrees starting from the samples' weights w (any positive
-// scale; they are normalised): a class given more weight counts for more in every round, as if
-// its samples were repeated. Weights that balance the classes keep the rarer one from being
-// given up for the commoner.
-func FitBoostedTreesWeighted(xs [][]float64, ys []bool, w []float64, rounds int) Boosted {
-	return fitBoosted(xs, ys, w, rounds, 2)
+	return fitBoosted(xs, ys, rounds, 2)
 }
 
 // booster holds a training set binned at each feature's candidate splits: bin b holds the values
@@ -110,7 +102,7 @@ func (b *booster) best(w []float64, use []bool) (Stump, float64) {
 	return best, bestZ
 }
 
-func fitBoosted(xs [][]float64, ys []bool, w0 []float64, rounds, depth int) Boosted {
+func fitBoosted(xs [][]float64, ys []bool, rounds, depth int) Boosted {
 	n := len(xs)
 	if n == 0 {
 		return Boosted{}
@@ -138,16 +130,8 @@ func fitBoosted(xs [][]float64, ys []bool, w0 []float64, rounds, depth int) Boos
 		b.bins = append(b.bins, bj)
 	}
 	w := make([]float64, n)
-	total := 0.0
 	for i := range w {
-		w[i] = 1
-		if len(w0) == n && w0[i] > 0 {
-			w[i] = w0[i]
-		}
-		total += w[i]
-	}
-	for i := range w {
-		w[i] /= total
+		w[i] = 1 / float64(n)
 	}
 	var m Boosted
 	left := make([]bool, n)

@@ -3,7 +3,6 @@ package mud
 import (
 	"image"
 	"math"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -148,53 +147,4 @@ func TestFitters(t *testing.T) {
 	if s := (Boosted{Stumps: []Stump{{Feature: 5}}}).Score([]float64{1}); s != 0 {
 		t.Errorf("a stump on a missing feature scored %v", s)
 	}
-}
-
-// TestFitBoostedTreesWeighted: on overlapping classes, one a quarter of the other, uniform
-// weights give up much of the rare class; weights that balance the classes recover it, and
-// weights of 1 are the unweighted fit.
-func TestFitBoostedTreesWeighted(t *testing.T) {
-	var xs [][]float64
-	var ys []bool
-	for i := 0; i < 1000; i++ {
-		pos := i%5 != 0 // 80% positive
-		v := float64((i*7919)%1000) / 1000
-		if pos {
-			v = 0.3 + 0.7*v // positives in 0.3..1
-		} else {
-			v = 0.7 * v // negatives in 0..0.7
-		}
-		xs = append(xs, []float64{v})
-		ys = append(ys, pos)
-	}
-	recall := func(m Boosted, class bool) float64 {
-		n, right := 0, 0
-		for i, x := range xs {
-			if ys[i] == class {
-				n++
-				if (m.Score(x) >= 0.5) == class {
-					right++
-				}
-			}
-		}
-		return float64(right) / float64(n)
-	}
-	ones := make([]float64, len(xs))
-	bal := make([]float64, len(xs))
-	for i := range xs {
-		ones[i], bal[i] = 1, 1
-		if !ys[i] {
-			bal[i] = 4
-		}
-	}
-	plain := FitBoostedTrees(xs, ys, 20)
-	if got := FitBoostedTreesWeighted(xs, ys, ones, 20); !reflect.DeepEqual(got, plain) {
-		t.Errorf("weights of 1 changed the fit")
-	}
-	weighted := FitBoostedTreesWeighted(xs, ys, bal, 20)
-	rPlain, rBal := recall(plain, false), recall(weighted, false)
-	if rBal <= rPlain+0.1 {
-		t.Errorf("recall of the rare class: %.3f uniform, %.3f balanced; balancing should raise it", rPlain, rBal)
-	}
-	t.Logf("recall of the rare class: %.3f uniform, %.3f balanced", rPlain, rBal)
 }

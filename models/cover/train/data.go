@@ -80,11 +80,6 @@ func collect(its []item) ([]framed, error) {
 // fitOptions are the settings chosen on the validation gates.
 type fitOptions struct {
 	Rounds, KindRounds int
-	// Balance weighs the regions that are not alarms (covered beds, the band above an unheaped
-	// bed) up towards the alarms' total: 0 leaves every region the same weight (a quarter of
-	// the frames are covered, so the fit may give them up), 1 gives both classes the same
-	// total weight.
-	Balance float64
 }
 
 // fit fits the cover model to the frames' regions and the kind models to their alarm frames.
@@ -97,20 +92,7 @@ func fit(fs []framed, o fitOptions) cover.Model {
 			ys = append(ys, regionAlarm(f.Truth.Label, r.Name))
 		}
 	}
-	npos := 0
-	for _, y := range ys {
-		if y {
-			npos++
-		}
-	}
-	w := make([]float64, len(ys))
-	for i, y := range ys {
-		w[i] = 1
-		if !y && npos < len(ys) {
-			w[i] = 1 + o.Balance*(float64(npos)/float64(len(ys)-npos)-1)
-		}
-	}
-	m := cover.Model{Cover: mud.FitBoostedTreesWeighted(xs, ys, w, o.Rounds)}
+	m := cover.Model{Cover: mud.FitBoostedTrees(xs, ys, o.Rounds)}
 	kx, kl := kindSet(m, fs)
 	for _, k := range cover.KindOrder {
 		ky := make([]bool, len(kl))

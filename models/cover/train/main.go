@@ -45,7 +45,6 @@ func main() {
 	valPer := flag.Int("val-per-cell", 2, "frames of each label in each condition at each validation gate")
 	roundsList := flag.String("rounds", "150,300,500", "boosting rounds to choose from on the validation gates")
 	kindRounds := flag.Int("kind-rounds", 150, "boosting rounds of each kind model")
-	balances := flag.String("balance", "0", "class balances to choose from on the validation gates (fitOptions.Balance: 0 uniform, 1 balanced)")
 	write := flag.String("write", "", "write the chosen model to this Go file (models/cover/weights.go)")
 	cache := flag.String("cache", "", "keep the fitting and validation features in this file, and read them from it when it exists")
 	evalGates := flag.Int("eval-gates", 0, "then measure the model leave-gates-out on this many evaluation gates (seed 2001)")
@@ -124,24 +123,18 @@ func main() {
 	var best cover.Model
 	var bestOpt fitOptions
 	bestF1 := -1.0
-	for _, bs := range strings.Split(*balances, ",") {
-		bal, err := strconv.ParseFloat(strings.TrimSpace(bs), 64)
+	for _, s := range strings.Split(*roundsList, ",") {
+		r, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			log.Fatalf("-balance: %v", err)
+			log.Fatalf("-rounds: %v", err)
 		}
-		for _, s := range strings.Split(*roundsList, ",") {
-			r, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil {
-				log.Fatalf("-rounds: %v", err)
-			}
-			o := fitOptions{Rounds: r, KindRounds: *kindRounds, Balance: bal}
-			m := fit(sets.Fit, o)
-			m = shifted(m, sets.Val)
-			c, kr, kn := validate(m, sets.Val)
-			fmt.Printf("rounds %d, balance %g: validation F1 at 0.5 %.3f %+v; kind right %d/%d\n", r, bal, c.F1(), c, kr, kn)
-			if f := c.F1() + 0.25*ratio(kr, kn); f > bestF1 {
-				best, bestOpt, bestF1 = m, o, f
-			}
+		o := fitOptions{Rounds: r, KindRounds: *kindRounds}
+		m := fit(sets.Fit, o)
+		m = shifted(m, sets.Val)
+		c, kr, kn := validate(m, sets.Val)
+		fmt.Printf("rounds %d: validation F1 at 0.5 %.3f %+v; kind right %d/%d\n", r, c.F1(), c, kr, kn)
+		if f := c.F1() + 0.25*ratio(kr, kn); f > bestF1 {
+			best, bestOpt, bestF1 = m, o, f
 		}
 	}
 	fmt.Printf("chosen: %+v\n", bestOpt)
