@@ -60,20 +60,8 @@ func TestLearnCoverAutoMosquitto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var crops [][]byte
-		var names []string
-		for _, r := range gate.Regions() {
-			sub := m.Region(r.Bounds(m.Cols(), m.Rows()))
-			crops = append(crops, jpegOf(t, sub))
-			sub.Close()
-			names = append(names, r.Name+".jpg")
-		}
 		id := fmt.Sprintf("0193a1b2-7c3d-7e4f-8a9b-%012d", i)
-		k := framestore.Kept{PassageID: id, Camera: "wheels", Check: "cover", At: t0.Add(time.Duration(i) * time.Minute), Scorer: "classic",
-			Model: "classic/shipped", Crops: names}
-		if err := store.Put(k, jpegOf(t, m), crops); err != nil {
-			t.Fatal(err)
-		}
+		putKept(t, store, framestore.Kept{PassageID: id, Camera: "wheels", Check: "cover", At: t0.Add(time.Duration(i) * time.Minute)}, m, gate.Regions())
 		m.Close()
 		reviews = append(reviews, fmt.Sprintf(`{"schema":"sitegate.review/v1","passage_id":%q,"check":"cover","label":%q,"by":"officer-7"}`, id, label))
 	}

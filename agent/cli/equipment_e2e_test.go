@@ -30,25 +30,38 @@ func TestIndicatorSilentAlarm(t *testing.T) {
 	}
 	msgs := broker.Subscribe(t, b.URL(), "sitegate/v1/e2e-site/#")
 	runAgent(t, s)
+	alarmEpisode(t, msgs, "an indicator_silent alarm", func(a wire.Alarm) bool {
+		return a.Kind == wire.AlarmIndicatorSilent && a.Lane == "exit-1"
+	}, nil, func() {
+		// The indicator comes back: frames every 100 ms.
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		emu := indicatoremu.New(lockedWriter{s}, 100*time.Millisecond, indicatoremu.Options{Seed: 1})
+		go emu.Run(ctx)
+	})
+}
+
+// alarmEpisode waits for an open alarm that match accepts (valid against the schema), calls
+// during with it, calls recover, and waits for the alarm to close: the closed message names the
+// open one (id and since), and no second open message for it comes in between.
+func alarmEpisode(t *testing.T, msgs <-chan broker.Msg, what string, match func(wire.Alarm) bool, during func(wire.Alarm), recover func()) {
+	t.Helper()
 	isAlarm := func(state string) func(broker.Msg) bool {
 		return func(m broker.Msg) bool {
 			var a wire.Alarm
-			return strings.HasSuffix(m.Topic, "/alarm") && json.Unmarshal(m.Payload, &a) == nil &&
-				a.Kind == wire.AlarmIndicatorSilent && a.State == state && a.Lane == "exit-1"
+			return strings.HasSuffix(m.Topic, "/alarm") && json.Unmarshal(m.Payload, &a) == nil && a.State == state && match(a)
 		}
 	}
-	opened := await(t, msgs, 60*time.Second, "an indicator_silent alarm", isAlarm(wire.AlarmOpen))
+	opened := await(t, msgs, 60*time.Second, what, isAlarm(wire.AlarmOpen))
 	checkPayload(t, opened.Topic, opened.Payload)
 	var open wire.Alarm
 	json.Unmarshal(opened.Payload, &open)
-
-	// The indicator comes back: frames every 100 ms.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	emu := indicatoremu.New(lockedWriter{s}, 100*time.Millisecond, indicatoremu.Options{Seed: 1})
-	go emu.Run(ctx)
+	if during != nil {
+		during(open)
+	}
+	recover()
 	seen := 0
-	closed := await(t, msgs, 60*time.Second, "the alarm closed", func(m broker.Msg) bool {
+	closed := await(t, msgs, 90*time.Second, what+" closed", func(m broker.Msg) bool {
 		if isAlarm(wire.AlarmOpen)(m) {
 			seen++
 		}

@@ -129,20 +129,8 @@ func keepGateFrames(t *testing.T, dir string) []review {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var crops [][]byte
-		var names []string
-		for _, r := range sceneRegions() {
-			sub := m.Region(r.Bounds(m.Cols(), m.Rows()))
-			crops = append(crops, jpegOf(t, sub))
-			sub.Close()
-			names = append(names, r.Name+".jpg")
-		}
 		id := fmt.Sprintf("0193a1b2-7c3d-7e4f-8a9b-%012d", i)
-		k := framestore.Kept{PassageID: id, Camera: "wheels", Check: "mud", At: t0.Add(time.Duration(i) * time.Minute), Scorer: "classic",
-			Model: "classic/shipped", Crops: names}
-		if err := store.Put(k, jpegOf(t, m), crops); err != nil {
-			t.Fatal(err)
-		}
+		putKept(t, store, framestore.Kept{PassageID: id, Camera: "wheels", Check: "mud", At: t0.Add(time.Duration(i) * time.Minute)}, m, sceneRegions())
 		m.Close()
 		reviews = append(reviews, review{id, sp.Severity != scene.Clean})
 	}
@@ -151,6 +139,23 @@ func keepGateFrames(t *testing.T, dir string) []review {
 	}
 
 	return reviews
+}
+
+// putKept keeps frame m of a passage as the camera's watcher keeps it: the frame and each
+// region's crop, judged by the shipped classic model.
+func putKept(t *testing.T, store *framestore.Store, k framestore.Kept, m gocv.Mat, regions []mud.Region) {
+	t.Helper()
+	var crops [][]byte
+	for _, r := range regions {
+		sub := m.Region(r.Bounds(m.Cols(), m.Rows()))
+		crops = append(crops, jpegOf(t, sub))
+		sub.Close()
+		k.Crops = append(k.Crops, r.Name+".jpg")
+	}
+	k.Scorer, k.Model = "classic", "classic/shipped"
+	if err := store.Put(k, jpegOf(t, m), crops); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // publishReviews publishes a review of each kept passage with its true label.
