@@ -45,6 +45,7 @@ type cameraView struct {
 	Status *camera.Status `json:"status,omitempty"`
 	ROIs   []roiJSON      `json:"rois"`
 	Mud    mudView        `json:"mud"`
+	Cover  *mudView       `json:"cover,omitempty"` // absent when the camera has no cover check
 }
 
 type mudView struct {
@@ -98,6 +99,10 @@ func (s *Server) state(w http.ResponseWriter, r *http.Request) {
 			}
 			if c.Mud != nil {
 				cv.Mud.Judged, cv.Mud.Score, cv.Mud.Threshold = c.Mud()
+			}
+			if c.Cover != nil {
+				cv.Cover = &mudView{}
+				cv.Cover.Judged, cv.Cover.Score, cv.Cover.Threshold = c.Cover()
 			}
 			if running != nil {
 				for _, l := range running().Lanes {

@@ -75,7 +75,9 @@ func newFixture(t *testing.T) *fixture {
 			return &config.Config{Lanes: []config.Lane{{ID: "exit-1", Cameras: []config.Camera{{ID: "wheels", ROIs: rois}}}}}
 		},
 		Cameras: func() []Camera {
-			return []Camera{{Lane: "exit-1", ID: "wheels", Frame: func() ([]byte, time.Time, error) { return []byte("\xff\xd8jpeg"), time.Now(), nil }}}
+			return []Camera{{Lane: "exit-1", ID: "wheels", Frame: func() ([]byte, time.Time, error) { return []byte("\xff\xd8jpeg"), time.Now(), nil },
+				Mud:   func() (bool, float64, float64) { return true, 0.2, 0.5 },
+				Cover: func() (bool, float64, float64) { return true, 0.8, 0.5 }}}
 		},
 		SetRegions: func(_ context.Context, lane, cam string, r []config.ROI, by string) (wire.Reported, error) {
 			f.mu.Lock()
@@ -205,6 +207,9 @@ func TestLoginRolesAndCSRF(t *testing.T) {
 	r.Body.Close()
 	if st.User != "tech" || st.Role != Technician || len(st.Cameras) != 1 || len(st.Cameras[0].ROIs) != 1 || len(st.Problems) == 0 {
 		t.Fatalf("state: %+v", st)
+	}
+	if c := st.Cameras[0]; !c.Mud.Judged || c.Mud.Score != 0.2 || c.Cover == nil || !c.Cover.Judged || c.Cover.Score != 0.8 || c.Cover.Threshold != 0.5 {
+		t.Fatalf("camera's live scores: mud %+v, cover %+v", c.Mud, c.Cover)
 	}
 	for _, p := range []string{"/", "/assets/console.js", "/api/frame?lane=exit-1&camera=wheels"} {
 		r, err := tech.Get(f.srv.URL + p)

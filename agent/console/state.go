@@ -37,6 +37,8 @@ type Camera struct {
 	// Mud is the camera's live mud score: judged is false while no truck is being watched
 	// (or the camera has no mud check).
 	Mud func() (judged bool, score, threshold float64)
+	// Cover is the camera's live cover score, as Mud; nil when the camera has no cover check.
+	Cover func() (judged bool, score, threshold float64)
 }
 
 // Trace sizes: a sample every traceEvery, traceLen of them (a minute) a lane.

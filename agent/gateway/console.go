@@ -64,6 +64,9 @@ func (g *Gateway) consoleSources() console.Sources {
 					if w := u.mudOf[i]; w != nil {
 						cc.Mud = w.Peek
 					}
+					if w := u.cover[cc.ID]; w != nil {
+						cc.Cover = w.Peek
+					}
 					out = append(out, cc)
 				}
 			}

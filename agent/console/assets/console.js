@@ -84,8 +84,11 @@
     cam.img.src = "/api/frame?lane=" + encodeURIComponent(c.lane) + "&camera=" + encodeURIComponent(c.id) + "&t=" + Date.now();
     const st = c.status || {};
     const mud = c.mud.judged ? ("mud " + c.mud.score.toFixed(2) + " (threshold " + c.mud.threshold + ")") : "mud: no truck being watched";
-    cam.info.textContent = (st.state || "?") + " · " + (st.fps || 0).toFixed(1) + " fps · " + mud;
-    cam.info.className = "info" + (c.mud.judged && c.mud.score >= c.mud.threshold ? " muddy" : "");
+    let cover = "";
+    if (c.cover) cover = " · " + (c.cover.judged ? ("cover " + c.cover.score.toFixed(2) + " (threshold " + c.cover.threshold + ")") : "cover: no truck being watched");
+    cam.info.textContent = (st.state || "?") + " · " + (st.fps || 0).toFixed(1) + " fps · " + mud + cover;
+    const alarmed = (v) => v && v.judged && v.score >= v.threshold;
+    cam.info.className = "info" + (alarmed(c.mud) || alarmed(c.cover) ? " muddy" : "");
     if (!edits[key]) drawRegions(key, c.rois);
   }
 
