@@ -55,7 +55,18 @@ store: {dir: data}
 registry: {file: registry.json}
 log: {level: debug}
 lanes:
-  - id: exit-1
+%s%s`, brokerURL, exitLane(port, plateAddr), cameras)
+	path := filepath.Join(dir, "sitegate.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &site{dir: dir, config: path, plateAddr: plateAddr, master: master}
+}
+
+// exitLane is the emulated site's exit lane up to its plate listener: the indicator on port
+// (yaohua tF=0) and the plate pushes on plateAddr.
+func exitLane(port, plateAddr string) string {
+	return fmt.Sprintf(`  - id: exit-1
     plate_window: 30s
     plate_only_timeout: 60s
     scale:
@@ -67,12 +78,7 @@ lanes:
       stable_window: 1500ms
       stable_band_kg: 40
     plate: {listen: %q}
-%s`, brokerURL, port, plateAddr, cameras)
-	path := filepath.Join(dir, "sitegate.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &site{dir: dir, config: path, plateAddr: plateAddr, master: master}
+`, port, plateAddr)
 }
 
 func freeAddr(t testing.TB) string {

@@ -100,19 +100,7 @@ status: {interval: 1s}
 log: {level: debug}
 rules: {wash: {min_duration: 2s}}
 lanes:
-  - id: exit-1
-    plate_window: 30s
-    plate_only_timeout: 60s
-    scale:
-      port: %s
-      protocol: yaohua-tf0
-      on_deck_kg: 500
-      off_deck_kg: 200
-      off_deck_hold: 1s
-      stable_window: 1500ms
-      stable_band_kg: 40
-    plate: {listen: %q}
-    wash: {source: modbus, poll: 100ms, modbus: {address: %q, unit: 1, table: discrete, index: 4}}
+%s    wash: {source: modbus, poll: 100ms, modbus: {address: %q, unit: 1, table: discrete, index: 4}}
     cameras:
       - id: wheels
         url: %s
@@ -125,7 +113,7 @@ lanes:
 %s          scorer: classic
           threshold: 0.5
           rate: 10
-`, b.URL(), port, plateAddr, dev.Addr(), wheels.URL(), roisYAML(sceneRegions(), "          "), bed.URL(), roisYAML(gate.Regions(), "            "))
+`, b.URL(), exitLane(port, plateAddr), dev.Addr(), wheels.URL(), roisYAML(sceneRegions(), "          "), bed.URL(), roisYAML(gate.Regions(), "            "))
 	config := filepath.Join(dir, "sitegate.yaml")
 	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

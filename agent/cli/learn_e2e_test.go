@@ -45,19 +45,7 @@ status: {interval: 1s}
 alarms: {debounce: 1s}
 log: {level: debug}
 lanes:
-  - id: exit-1
-    plate_window: 30s
-    plate_only_timeout: 60s
-    scale:
-      port: %s
-      protocol: yaohua-tf0
-      on_deck_kg: 500
-      off_deck_kg: 200
-      off_deck_hold: 1s
-      stable_window: 1500ms
-      stable_band_kg: 40
-    plate: {listen: %q}
-    cameras:
+%s    cameras:
       - id: wheels
         url: %s
         rois:
@@ -65,7 +53,7 @@ lanes:
           scorer: classic
           threshold: 0.5
           rate: 10
-%s`, brokerURL, port, plateAddr, filepath.Base(clip), roisYAML(sceneRegions(), "          "), strings.Join(mudExtra, ""))
+%s`, brokerURL, exitLane(port, plateAddr), filepath.Base(clip), roisYAML(sceneRegions(), "          "), strings.Join(mudExtra, ""))
 	path := filepath.Join(dir, "sitegate.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
