@@ -233,3 +233,56 @@ func TestMosquittoPersistentSession(t *testing.T) {
 		t.Fatalf("the session did not survive the restart; mosquitto said:\n%s", p.Log())
 	}
 }
+
+// TestMochiCloseWhileClientsLeave: Close finishes while the broker's client map is being written,
+// as it is when clients disconnect during shutdown. mochi v2.7.9's own shutdown path takes that
+// map's read lock twice (mochi-mqtt/server#488), so a writer waiting between the two deadlocks it;
+// a writer looping on the lock makes that near certain.
+func TestMochiCloseWhileClientsLeave(t *testing.T) {
+	e, err := Mochi("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(e.URL()).SetClientID("leaving").SetAutoReconnect(false))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	clients := e.Server().Clients
+	stop := make(chan struct{})
+	writer := make(chan struct{})
+	go func() {
+		defer close(writer)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			clients.Lock()
+			clients.Unlock()
+		}
+	}()
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return while the client map was being written")
+	}
+	close(stop)
+	<-writer
+	if c.IsConnectionOpen() {
+		// The broker drops its clients on Close; paho notices the closed socket at once.
+		deadline := time.Now().Add(10 * time.Second)
+		for c.IsConnectionOpen() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if c.IsConnectionOpen() {
+			t.Error("the client is still connected after Close")
+		}
+	}
+}

@@ -9,7 +9,11 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
+
+// listenerID names the one TCP listener.
+const listenerID = "tcp"
 
 // Embedded is an in-process mochi-mqtt broker that accepts every client.
 type Embedded struct {
@@ -43,7 +47,7 @@ func (e *Embedded) start(addr string) error {
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return fmt.Errorf("broker: mochi auth hook: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	tcp := listeners.NewTCP(listeners.Config{ID: listenerID, Address: addr})
 	if err := srv.AddListener(tcp); err != nil {
 		return fmt.Errorf("broker: mochi listen on %s: %w", addr, err)
 	}
@@ -98,7 +102,20 @@ func (e *Embedded) Close() error {
 	if e.srv == nil {
 		return nil
 	}
-	err := e.srv.Close()
+	srv := e.srv
+	// mochi v2.7.9's Server.Close lists a listener's clients holding the client map's read lock
+	// twice over (mochi-mqtt/server#488): a client deleting itself between the two, as one that
+	// disconnects during shutdown does, deadlocks the broker for good. So the listener is closed
+	// here first, with a closer that lists the clients under one lock; Server.Close then finds it
+	// closed and only waits for the clients to finish.
+	srv.Listeners.Close(listenerID, func(id string) {
+		for _, cl := range srv.Clients.GetAll() {
+			if cl.Net.Listener == id && !cl.Closed() {
+				_ = srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+			}
+		}
+	})
+	err := srv.Close()
 	e.srv = nil
 	return err
 }
